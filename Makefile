@@ -1,0 +1,46 @@
+# raftkv — see README.md. `make run` starts a local three-node cluster,
+# `make test` runs every test with the race detector.
+GO       ?= go
+BIN      := bin/raftkv
+CLUSTER  := http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379
+RUN_DIR  ?= run
+
+.PHONY: build run test test-race test-short vet lint fuzz bench stress clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/raftkv
+
+## run: build and start a local three-node cluster in the foreground (Ctrl-C stops it)
+run: build
+	@scripts/run-cluster.sh $(BIN) $(RUN_DIR)
+
+## test: vet, then every test with the race detector (what CI runs)
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## fuzz: run each decoder fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME) ./messages
+	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./store
+	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) ./store
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## stress: repeat the cluster tests to shake out rare schedules
+stress:
+	$(GO) test -race -count=5 -timeout 60m ./e2e ./testkit
+
+clean:
+	rm -rf bin $(RUN_DIR)

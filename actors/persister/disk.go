@@ -1,0 +1,365 @@
+package persister
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"go.etcd.io/etcd/client/pkg/v3/fileutil"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/snap"
+	"go.etcd.io/etcd/server/v3/storage/wal"
+	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+)
+
+// Errors of the persister. Open wraps the underlying cause after them, so
+// errors.Is works on both.
+var (
+	// ErrCorrupt means the WAL holds data that cannot be read back and that
+	// etcd's repair (truncating a torn tail) cannot fix. The node must not
+	// start on it: restore the member from a peer instead.
+	ErrCorrupt = errors.New("raftkv: WAL is corrupt and cannot be repaired")
+	// ErrClosed is returned by writes on a Disk that was closed, including
+	// a Disk the actor closed after a failed write.
+	ErrClosed = errors.New("raftkv: persister disk is closed")
+)
+
+// Names of the two subdirectories of a node's data directory.
+const (
+	walDirName  = "wal"
+	snapDirName = "snap"
+)
+
+// Recovered is what Open read back from a data directory.
+type Recovered struct {
+	// Exists is false when the directory had no WAL: a brand-new node.
+	Exists bool
+	// Snapshot is the newest snapshot that is both recorded in the WAL and
+	// readable from its file; nil when there is none.
+	Snapshot *raftpb.Snapshot
+	// HardState is the last hard state in the WAL; never nil (the zero value
+	// when none was saved).
+	HardState *raftpb.HardState
+	// Entries are the WAL's entries after Snapshot, in index order. Entries
+	// past HardState.Commit may be uncommitted and be overwritten later.
+	Entries []*raftpb.Entry
+}
+
+// Disk is one node's open WAL and snapshot directory. Open returns it; Props
+// hands it to the persister actor, which owns it from then on: after Props,
+// only the actor may use or close it. Close it yourself only if it never
+// reaches an actor.
+type Disk struct {
+	dir     string
+	walDir  string
+	snapDir string
+	log     *slog.Logger
+	zl      *zap.Logger
+	w       *wal.WAL
+	ss      *snap.Snapshotter
+	closed  bool
+}
+
+// Open opens, or creates, the data directory dir of a node: dir/wal holds
+// etcd's WAL and dir/snap etcd's snapshot files. For an existing WAL it
+// loads the newest snapshot that the WAL records and whose file is readable
+// (an unreadable file falls back to an older snapshot), repairs a torn WAL
+// tail the way etcd does, and reads the hard state and the entries after
+// the snapshot. The returned Disk is ready for appending.
+//
+// Open never panics: every failure, including a WAL that is corrupt beyond
+// repair (errors.Is(err, ErrCorrupt)), is returned as an error. A nil logger
+// means slog.Default().
+func Open(dir string, logger *slog.Logger) (d *Disk, rec *Recovered, err error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	disk := &Disk{
+		dir:     dir,
+		walDir:  filepath.Join(dir, walDirName),
+		snapDir: filepath.Join(dir, snapDirName),
+		log:     logger,
+		zl:      newZapLogger(logger),
+	}
+	defer func() {
+		// etcd's wal and snap packages panic (or zap.Fatal, which our logger
+		// turns into a panic) on some malformed input; report it as an error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("persister: open %s: %w: unexpected failure reading the data directory: %v", dir, ErrCorrupt, r)
+		}
+		if err != nil {
+			if disk.w != nil {
+				_ = disk.w.Close()
+			}
+			d, rec = nil, nil
+		}
+	}()
+	rec, err = disk.open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("persister: open %s: %w", dir, err)
+	}
+	return disk, rec, nil
+}
+
+func (d *Disk) open() (*Recovered, error) {
+	if fi, err := os.Stat(d.dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("data directory is not a directory")
+	}
+	if err := fileutil.TouchDirAll(d.zl, d.dir); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := fileutil.TouchDirAll(d.zl, d.snapDir); err != nil {
+		return nil, fmt.Errorf("create snapshot directory: %w", err)
+	}
+	d.ss = snap.New(d.zl, d.snapDir)
+
+	exists, err := d.walExists()
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		w, err := wal.Create(d.zl, d.walDir, nil)
+		if err != nil {
+			return nil, fmt.Errorf("create wal: %w", err)
+		}
+		d.w = w
+		d.log.Info("persister: created a new WAL", "dir", d.dir)
+		return &Recovered{HardState: &raftpb.HardState{}}, nil
+	}
+	return d.replay()
+}
+
+// walExists tells whether walDir holds a WAL. It refuses a directory that
+// holds files but no WAL file, because wal.Create would remove it whole.
+func (d *Disk) walExists() (bool, error) {
+	entries, err := os.ReadDir(d.walDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read wal directory: %w", err)
+	}
+	names, err := fileutil.ReadDir(d.walDir, fileutil.WithExt(".wal"))
+	if err != nil {
+		return false, fmt.Errorf("read wal directory: %w", err)
+	}
+	if len(names) == 0 && len(entries) > 0 {
+		return false, fmt.Errorf("wal directory %s holds %d files but no *.wal file; refusing to create a WAL over them", d.walDir, len(entries))
+	}
+	return len(names) > 0, nil
+}
+
+func (d *Disk) replay() (*Recovered, error) {
+	walSnaps, err := wal.ValidSnapshotEntries(d.zl, d.walDir)
+	if err != nil {
+		return nil, corrupt(fmt.Errorf("find snapshot records in wal: %w", err))
+	}
+	snapshot, err := d.ss.LoadNewestAvailable(walSnaps)
+	if err != nil && !errors.Is(err, snap.ErrNoSnapshot) {
+		return nil, fmt.Errorf("load snapshot: %w", err)
+	}
+	var newest *walpb.Snapshot
+	if n := len(walSnaps); n > 0 {
+		newest = walSnaps[n-1]
+	}
+	if newest.GetIndex() > snapshot.GetMetadata().GetIndex() {
+		d.log.Warn("persister: the newest snapshot recorded in the WAL has no readable file; recovering from an older one",
+			"dir", d.dir,
+			"newest_index", newest.GetIndex(), "newest_term", newest.GetTerm(),
+			"loaded_index", snapshot.GetMetadata().GetIndex(), "loaded_term", snapshot.GetMetadata().GetTerm())
+	}
+
+	walsnap := &walpb.Snapshot{
+		Index: proto.Uint64(snapshot.GetMetadata().GetIndex()),
+		Term:  proto.Uint64(snapshot.GetMetadata().GetTerm()),
+	}
+	var (
+		st       *raftpb.HardState
+		ents     []*raftpb.Entry
+		repaired bool
+	)
+	for {
+		w, err := wal.Open(d.zl, d.walDir, walsnap)
+		if err != nil {
+			if errors.Is(err, fileutil.ErrLocked) {
+				return nil, fmt.Errorf("open wal: locked, is another process using %s? %w", d.walDir, err)
+			}
+			return nil, fmt.Errorf("open wal at snapshot index %d: %w", walsnap.GetIndex(), err)
+		}
+		d.w = w
+		_, st, ents, err = w.ReadAll()
+		if err == nil {
+			break
+		}
+		_ = w.Close()
+		d.w = nil
+		if repaired || !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, corrupt(fmt.Errorf("read wal from snapshot index %d: %w", walsnap.GetIndex(), err))
+		}
+		d.log.Warn("persister: the WAL ends in a torn record; repairing it", "dir", d.walDir, "err", err)
+		if !wal.Repair(d.zl, d.walDir) {
+			return nil, corrupt(fmt.Errorf("repair wal: %w", err))
+		}
+		d.log.Warn("persister: repaired the WAL (the torn tail is kept in a .broken file)", "dir", d.walDir)
+		repaired = true
+	}
+	if st == nil {
+		st = &raftpb.HardState{}
+	}
+	rec := &Recovered{Exists: true, Snapshot: snapshot, HardState: st, Entries: ents}
+	attrs := []any{"dir", d.dir,
+		"snapshot_index", snapshot.GetMetadata().GetIndex(),
+		"term", st.GetTerm(), "vote", st.GetVote(), "commit", st.GetCommit(),
+		"entries", len(ents)}
+	if len(ents) > 0 {
+		attrs = append(attrs, "first_index", ents[0].GetIndex(), "last_index", ents[len(ents)-1].GetIndex())
+	}
+	d.log.Info("persister: recovered", attrs...)
+	return rec, nil
+}
+
+// corrupt marks err as ErrCorrupt when it says that the WAL's content cannot
+// be read back, as opposed to an error of the file system.
+func corrupt(err error) error {
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) || errors.Is(err, fileutil.ErrLocked) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// Close closes the WAL, releasing its file locks. It may be called more than
+// once; only the first call does anything.
+func (d *Disk) Close() error {
+	if d == nil || d.closed {
+		return nil
+	}
+	d.closed = true
+	if d.w == nil {
+		return nil
+	}
+	if err := d.w.Close(); err != nil {
+		return fmt.Errorf("persister: close wal %s: %w", d.walDir, err)
+	}
+	return nil
+}
+
+// saveSnapshot writes the snapshot file, syncs it and its directory, then
+// records the snapshot in the WAL (which syncs the WAL).
+func (d *Disk) saveSnapshot(s *raftpb.Snapshot) error {
+	if d.closed {
+		return ErrClosed
+	}
+	md := s.GetMetadata()
+	if md.GetConfState() == nil {
+		return fmt.Errorf("snapshot %d has no ConfState", md.GetIndex())
+	}
+	if err := d.ss.SaveSnap(s); err != nil {
+		return fmt.Errorf("save snapshot file %d: %w", md.GetIndex(), err)
+	}
+	if err := syncDir(d.snapDir); err != nil {
+		return fmt.Errorf("sync snapshot directory after snapshot %d: %w", md.GetIndex(), err)
+	}
+	rec := &walpb.Snapshot{
+		Index:     proto.Uint64(md.GetIndex()),
+		Term:      proto.Uint64(md.GetTerm()),
+		ConfState: proto.Clone(md.GetConfState()).(*raftpb.ConfState),
+	}
+	if err := d.w.SaveSnapshot(rec); err != nil {
+		return fmt.Errorf("record snapshot %d in wal: %w", md.GetIndex(), err)
+	}
+	return nil
+}
+
+// save appends entries and the hard state (nil means unchanged) to the WAL.
+// wal.Save fsyncs when raft.MustSync says so: entries, or a new term or
+// vote. A commit-only change is written and reaches the disk with the next
+// sync, as raft allows.
+func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
+	if d.closed {
+		return ErrClosed
+	}
+	if st == nil {
+		st = &raftpb.HardState{}
+	} else {
+		// The WAL keeps the pointer to write it at the head of the next
+		// segment; a copy protects it from a caller that reuses it.
+		st = proto.Clone(st).(*raftpb.HardState)
+	}
+	if raft.IsEmptyHardState(st) && len(ents) == 0 {
+		return nil
+	}
+	return d.w.Save(st, ents)
+}
+
+// release lets the WAL unlock the segments that only hold entries before
+// index, so that purge may remove them.
+func (d *Disk) release(index uint64) error {
+	if d.closed {
+		return ErrClosed
+	}
+	return d.w.ReleaseLockTo(index)
+}
+
+// purge removes all but the newest maxSnaps snapshot files and all but the
+// newest maxWALs WAL segments. A WAL segment is removed only if it can be
+// locked: the WAL keeps every segment it still needs locked until release
+// frees it, so a needed segment is never removed (fileutil.PurgeFile's rule,
+// done synchronously). It stops at the first locked segment, so what stays
+// is always a contiguous run of segments.
+func (d *Disk) purge(maxSnaps, maxWALs int) error {
+	if d.closed {
+		return ErrClosed
+	}
+	if err := d.purgeFiles(d.snapDir, ".snap", maxSnaps, false); err != nil {
+		return err
+	}
+	return d.purgeFiles(d.walDir, ".wal", maxWALs, true)
+}
+
+func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
+	names, err := fileutil.ReadDir(dir, fileutil.WithExt(ext))
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", dir, err)
+	}
+	for i := 0; i < len(names)-keep; i++ {
+		p := filepath.Join(dir, names[i])
+		var l *fileutil.LockedFile
+		if lock {
+			l, err = fileutil.TryLockFile(p, os.O_WRONLY, fileutil.PrivateFileMode)
+			if err != nil {
+				// Still held by the WAL: needed, and so is every later one.
+				return nil
+			}
+		}
+		err = os.Remove(p)
+		if l != nil {
+			if cerr := l.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("purge %s: %w", p, err)
+		}
+		d.log.Info("persister: purged", "path", p)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := fileutil.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	serr := fileutil.Fsync(f)
+	if cerr := f.Close(); serr == nil {
+		serr = cerr
+	}
+	return serr
+}

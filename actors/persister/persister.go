@@ -1,0 +1,156 @@
+package persister
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.etcd.io/raft/v3"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+// Defaults of the options.
+const (
+	DefaultMaxSnapshots = 5
+	DefaultMaxWALFiles  = 5
+)
+
+type config struct {
+	maxSnaps int
+	maxWALs  int
+	log      *slog.Logger
+}
+
+// Option configures the persister actor.
+type Option func(*config)
+
+// WithMaxSnapshots keeps the newest n snapshot files (at least 1) when old
+// files are purged. The default is DefaultMaxSnapshots.
+func WithMaxSnapshots(n int) Option {
+	return func(c *config) { c.maxSnaps = max(n, 1) }
+}
+
+// WithMaxWALFiles keeps at least the newest n WAL segments (at least 1)
+// when old ones are purged; segments the WAL still needs are kept whatever
+// n is. The default is DefaultMaxWALFiles.
+func WithMaxWALFiles(n int) Option {
+	return func(c *config) { c.maxWALs = max(n, 1) }
+}
+
+// WithLogger sets the actor's logger; the default is the logger given to
+// Open.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// Props returns the props of the persister actor. The actor owns d from then
+// on: it closes d when it stops, and also when a write fails, so that a
+// restarted or resumed actor cannot write to a WAL in an unknown state.
+func Props(d *Disk, opts ...Option) *actor.Props {
+	c := config{maxSnaps: DefaultMaxSnapshots, maxWALs: DefaultMaxWALFiles, log: d.log}
+	for _, o := range opts {
+		o(&c)
+	}
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &persister{d: d, cfg: c, log: c.log}
+	})
+}
+
+type persister struct {
+	d   *Disk
+	cfg config
+	log *slog.Logger
+}
+
+// Receive handles one message. A failed write panics, after closing the
+// disk, so that the node's supervisor stops the node (DESIGN rule 7): the
+// sender never gets an acknowledgement for data that may not be on disk.
+func (p *persister) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		p.log.Debug("persister: started", "dir", p.d.dir)
+	case *actor.Stopping:
+		p.close("stopping")
+	case *actor.Stopped:
+		p.close("stopped")
+	case *actor.Restarting:
+		p.close("restarting")
+	case *messages.Persist:
+		if err := p.persist(msg); err != nil {
+			p.fail(err)
+		}
+		ctx.Respond(&messages.Persisted{Seq: msg.Seq})
+	case *messages.SaveSnapshot:
+		if err := p.saveSnapshot(msg); err != nil {
+			p.fail(err)
+		}
+		ctx.Respond(&messages.SnapshotSaved{Index: msg.Snapshot.GetMetadata().GetIndex()})
+	}
+}
+
+// persist makes one Ready durable: snapshot file, WAL snapshot record,
+// entries and hard state, then release of the WAL segments the snapshot
+// covers.
+func (p *persister) persist(msg *messages.Persist) error {
+	hasSnap := !raft.IsEmptySnap(msg.Snapshot)
+	if hasSnap {
+		if err := p.d.saveSnapshot(msg.Snapshot); err != nil {
+			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
+		}
+	}
+	if err := p.d.save(msg.HardState, msg.Entries); err != nil {
+		return fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
+	}
+	if hasSnap {
+		index := msg.Snapshot.GetMetadata().GetIndex()
+		if err := p.d.release(index); err != nil {
+			return fmt.Errorf("persist ready %d: release wal before snapshot %d: %w", msg.Seq, index, err)
+		}
+		if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
+			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
+		}
+	}
+	return nil
+}
+
+// saveSnapshot stores a snapshot the node made itself, releases the WAL it
+// covers and purges old files.
+func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
+	if raft.IsEmptySnap(msg.Snapshot) {
+		p.log.Warn("persister: asked to save an empty snapshot; ignored")
+		return nil
+	}
+	index := msg.Snapshot.GetMetadata().GetIndex()
+	if err := p.d.saveSnapshot(msg.Snapshot); err != nil {
+		return fmt.Errorf("save snapshot %d: %w", index, err)
+	}
+	if err := p.d.release(index); err != nil {
+		return fmt.Errorf("save snapshot %d: release wal: %w", index, err)
+	}
+	if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
+		return fmt.Errorf("save snapshot %d: %w", index, err)
+	}
+	return nil
+}
+
+func (p *persister) fail(err error) {
+	p.log.Error("persister: write failed; the node cannot continue", "dir", p.d.dir, "err", err)
+	p.close("failed")
+	panic(err)
+}
+
+func (p *persister) close(why string) {
+	if p.d.closed {
+		return
+	}
+	if err := p.d.Close(); err != nil {
+		p.log.Error("persister: close", "dir", p.d.dir, "reason", why, "err", err)
+		return
+	}
+	p.log.Debug("persister: closed", "dir", p.d.dir, "reason", why)
+}

@@ -1,0 +1,663 @@
+package persister
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.etcd.io/etcd/server/v3/storage/wal"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+const replyTimeout = 10 * time.Second
+
+// syncBuffer is a log sink that tests can read while actors write to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testLogger returns a logger into a buffer that is printed if t fails.
+func testLogger(t testing.TB) (*slog.Logger, *syncBuffer) {
+	t.Helper()
+	buf := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+func newSystem(t testing.TB) *actor.ActorSystem {
+	t.Helper()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(sys.Shutdown)
+	return sys
+}
+
+func open(t testing.TB, dir string) (*Disk, *Recovered) {
+	t.Helper()
+	log, _ := testLogger(t)
+	d, rec, err := Open(dir, log)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	return d, rec
+}
+
+// node is a persister actor on a data directory.
+type node struct {
+	t   testing.TB
+	sys *actor.ActorSystem
+	pid *actor.PID
+}
+
+func spawn(t testing.TB, d *Disk, opts ...Option) *node {
+	t.Helper()
+	sys := newSystem(t)
+	return &node{t: t, sys: sys, pid: sys.Root.Spawn(Props(d, opts...))}
+}
+
+func (n *node) persist(msg *messages.Persist) {
+	n.t.Helper()
+	res, err := n.sys.Root.RequestFuture(n.pid, msg, replyTimeout).Result()
+	if err != nil {
+		n.t.Fatalf("Persist %d: %v", msg.Seq, err)
+	}
+	if got, ok := res.(*messages.Persisted); !ok || got.Seq != msg.Seq {
+		n.t.Fatalf("Persist %d: reply %#v, want Persisted{%d}", msg.Seq, res, msg.Seq)
+	}
+}
+
+func (n *node) saveSnapshot(s *raftpb.Snapshot) {
+	n.t.Helper()
+	res, err := n.sys.Root.RequestFuture(n.pid, &messages.SaveSnapshot{Snapshot: s}, replyTimeout).Result()
+	if err != nil {
+		n.t.Fatalf("SaveSnapshot %d: %v", s.GetMetadata().GetIndex(), err)
+	}
+	if got, ok := res.(*messages.SnapshotSaved); !ok || got.Index != s.GetMetadata().GetIndex() {
+		n.t.Fatalf("SaveSnapshot %d: reply %#v", s.GetMetadata().GetIndex(), res)
+	}
+}
+
+// stop stops the actor and waits until it has closed its disk.
+func (n *node) stop() {
+	n.t.Helper()
+	if err := n.sys.Root.StopFuture(n.pid).Wait(); err != nil {
+		n.t.Fatalf("stop: %v", err)
+	}
+}
+
+func hs(term, vote, commit uint64) *raftpb.HardState {
+	return &raftpb.HardState{Term: proto.Uint64(term), Vote: proto.Uint64(vote), Commit: proto.Uint64(commit)}
+}
+
+func ents(from, to, term uint64) []*raftpb.Entry {
+	var es []*raftpb.Entry
+	for i := from; i <= to; i++ {
+		es = append(es, &raftpb.Entry{
+			Term:  proto.Uint64(term),
+			Index: proto.Uint64(i),
+			Type:  raftpb.EntryType_EntryNormal.Enum(),
+			Data:  fmt.Appendf(nil, "entry-%06d", i),
+		})
+	}
+	return es
+}
+
+func snapshot(index, term uint64) *raftpb.Snapshot {
+	return &raftpb.Snapshot{
+		Data: fmt.Appendf(nil, "state-at-%d", index),
+		Metadata: &raftpb.SnapshotMetadata{
+			Index:     proto.Uint64(index),
+			Term:      proto.Uint64(term),
+			ConfState: &raftpb.ConfState{Voters: []uint64{1, 2, 3}},
+		},
+	}
+}
+
+func wantEntries(t testing.TB, got []*raftpb.Entry, from, to uint64) {
+	t.Helper()
+	if n := int(to - from + 1); len(got) != n {
+		t.Fatalf("recovered %d entries, want %d (%d..%d)", len(got), n, from, to)
+	}
+	for i, e := range got {
+		if e.GetIndex() != from+uint64(i) || !bytes.Equal(e.GetData(), fmt.Appendf(nil, "entry-%06d", e.GetIndex())) {
+			t.Fatalf("entry %d: got index %d data %q", i, e.GetIndex(), e.GetData())
+		}
+	}
+}
+
+func wantHardState(t testing.TB, got, want *raftpb.HardState) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("HardState is nil")
+	}
+	if got.GetTerm() != want.GetTerm() || got.GetVote() != want.GetVote() || got.GetCommit() != want.GetCommit() {
+		t.Fatalf("HardState = %v, want %v", got, want)
+	}
+}
+
+func filesWithExt(t testing.TB, dir, ext string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range des {
+		if strings.HasSuffix(de.Name(), ext) {
+			names = append(names, de.Name())
+		}
+	}
+	return names
+}
+
+func TestOpenNewDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node1")
+	d, rec := open(t, dir)
+	if rec.Exists || rec.Snapshot != nil || len(rec.Entries) != 0 {
+		t.Fatalf("new dir: %+v", rec)
+	}
+	wantHardState(t, rec.HardState, &raftpb.HardState{})
+	for _, sub := range []string{"wal", "snap"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
+			t.Fatalf("%s: %v", sub, err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+
+	// An empty WAL exists now: the node restarts rather than bootstraps.
+	d, rec = open(t, dir)
+	defer d.Close()
+	if !rec.Exists || rec.Snapshot != nil || len(rec.Entries) != 0 {
+		t.Fatalf("reopened empty WAL: %+v", rec)
+	}
+}
+
+func TestPersistAndRecover(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 0), Entries: ents(1, 3, 1)})
+	n.persist(&messages.Persist{Seq: 2, Entries: ents(4, 5, 1)}) // hard state unchanged
+	n.persist(&messages.Persist{Seq: 3, HardState: hs(1, 1, 5)}) // commit only
+	n.persist(&messages.Persist{Seq: 4})                         // nothing at all
+	n.stop()
+
+	d, rec := open(t, dir)
+	defer d.Close()
+	if !rec.Exists || rec.Snapshot != nil {
+		t.Fatalf("Exists=%v Snapshot=%v", rec.Exists, rec.Snapshot)
+	}
+	wantHardState(t, rec.HardState, hs(1, 1, 5))
+	wantEntries(t, rec.Entries, 1, 5)
+}
+
+func TestRecoveredDiskAppends(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 2), Entries: ents(1, 2, 1)})
+	n.stop()
+
+	d, _ = open(t, dir)
+	n = spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(2, 1, 4), Entries: ents(3, 4, 2)})
+	n.stop()
+
+	d, rec := open(t, dir)
+	defer d.Close()
+	wantHardState(t, rec.HardState, hs(2, 1, 4))
+	wantEntries(t, rec.Entries, 1, 4)
+}
+
+func TestPersistWithSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1)})
+	// A snapshot from the leader replaces the log: install it with the
+	// entries that follow it.
+	n.persist(&messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 10), Entries: ents(11, 12, 2)})
+	n.persist(&messages.Persist{Seq: 3, HardState: hs(2, 0, 13), Entries: ents(13, 13, 2)})
+	n.stop()
+
+	if got := filesWithExt(t, filepath.Join(dir, "snap"), ".snap"); len(got) != 1 {
+		t.Fatalf("snap files %v, want one", got)
+	}
+	d, rec := open(t, dir)
+	defer d.Close()
+	if rec.Snapshot.GetMetadata().GetIndex() != 10 || rec.Snapshot.GetMetadata().GetTerm() != 2 ||
+		string(rec.Snapshot.GetData()) != "state-at-10" {
+		t.Fatalf("snapshot = %v", rec.Snapshot)
+	}
+	if got := rec.Snapshot.GetMetadata().GetConfState().GetVoters(); len(got) != 3 {
+		t.Fatalf("ConfState voters = %v", got)
+	}
+	wantHardState(t, rec.HardState, hs(2, 0, 13))
+	wantEntries(t, rec.Entries, 11, 13)
+}
+
+func TestSaveSnapshotPurgesSnapshotFiles(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d, WithMaxSnapshots(2))
+	for i := uint64(1); i <= 6; i++ {
+		n.persist(&messages.Persist{Seq: i, HardState: hs(1, 1, 2*i), Entries: ents(2*i-1, 2*i, 1)})
+		n.saveSnapshot(snapshot(2*i, 1))
+	}
+	n.persist(&messages.Persist{Seq: 7, HardState: hs(1, 1, 13), Entries: ents(13, 13, 1)})
+	n.stop()
+
+	got := filesWithExt(t, filepath.Join(dir, "snap"), ".snap")
+	want := []string{"0000000000000001-000000000000000a.snap", "0000000000000001-000000000000000c.snap"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("snap files %v, want %v", got, want)
+	}
+	d, rec := open(t, dir)
+	defer d.Close()
+	if rec.Snapshot.GetMetadata().GetIndex() != 12 {
+		t.Fatalf("snapshot index %d, want 12", rec.Snapshot.GetMetadata().GetIndex())
+	}
+	wantHardState(t, rec.HardState, hs(1, 1, 13))
+	wantEntries(t, rec.Entries, 13, 13)
+}
+
+// TestPurgeWALSegments cuts many small WAL segments and checks that purge
+// removes the old ones but never one the WAL still needs: with
+// WithMaxWALFiles(1) it tries to remove all but the newest, so only the
+// lock rule keeps the segment that holds the snapshot.
+func TestPurgeWALSegments(t *testing.T) {
+	old := wal.SegmentSizeBytes
+	wal.SegmentSizeBytes = 16 * 1024
+	t.Cleanup(func() { wal.SegmentSizeBytes = old })
+
+	dir := t.TempDir()
+	walDir := filepath.Join(dir, "wal")
+	d, _ := open(t, dir)
+	n := spawn(t, d, WithMaxWALFiles(1))
+	big := func(from, to uint64) []*raftpb.Entry {
+		es := ents(from, to, 1)
+		for _, e := range es {
+			e.Data = append(e.Data, bytes.Repeat([]byte{'x'}, 1024)...)
+		}
+		return es
+	}
+	var index uint64
+	maxSegments := 0
+	for round := uint64(1); round <= 8; round++ {
+		for range 4 {
+			n.persist(&messages.Persist{Seq: index + 1, HardState: hs(1, 1, index+10), Entries: big(index+1, index+10)})
+			index += 10
+		}
+		maxSegments = max(maxSegments, len(filesWithExt(t, walDir, ".wal")))
+		n.saveSnapshot(snapshot(index-5, 1))
+	}
+	// Entries after the last snapshot, in the segment(s) still locked.
+	n.persist(&messages.Persist{Seq: index + 1, HardState: hs(1, 1, index+3), Entries: big(index+1, index+3)})
+	lastSnap := index - 5
+	index += 3
+	n.stop()
+
+	segs := filesWithExt(t, walDir, ".wal")
+	if maxSegments < 3 {
+		t.Fatalf("the test cut only %d segments", maxSegments)
+	}
+	if len(segs) >= maxSegments || segs[0] == "0000000000000000-0000000000000000.wal" {
+		t.Fatalf("old WAL segments not purged: %v", segs)
+	}
+	d, rec := open(t, dir)
+	defer d.Close()
+	if rec.Snapshot.GetMetadata().GetIndex() != lastSnap {
+		t.Fatalf("snapshot index %d, want %d", rec.Snapshot.GetMetadata().GetIndex(), lastSnap)
+	}
+	if len(rec.Entries) != int(index-lastSnap) || rec.Entries[0].GetIndex() != lastSnap+1 ||
+		rec.Entries[len(rec.Entries)-1].GetIndex() != index {
+		t.Fatalf("recovered %d entries, want %d..%d", len(rec.Entries), lastSnap+1, index)
+	}
+	wantHardState(t, rec.HardState, hs(1, 1, index))
+}
+
+// lastWAL returns the path of the newest WAL segment and the offset just
+// after its last non-zero byte (segments are preallocated with zeros).
+func lastWAL(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	segs := filesWithExt(t, filepath.Join(dir, "wal"), ".wal")
+	p := filepath.Join(dir, "wal", segs[len(segs)-1])
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := int64(len(bytes.TrimRight(b, "\x00")))
+	return p, end
+}
+
+func TestTornWALTailIsRepaired(t *testing.T) {
+	tests := []struct {
+		name string
+		tear func(t *testing.T, path string, end int64)
+	}{
+		{"truncated last record", func(t *testing.T, path string, end int64) {
+			if err := os.Truncate(path, end-5); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"record header written, data not", func(t *testing.T, path string, end int64) {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			// The end of the data is 8-byte aligned: the frame of a
+			// 4000-byte record of which only 100 bytes reached the disk.
+			frame := binary.LittleEndian.AppendUint64(nil, 4000)
+			frame = append(frame, bytes.Repeat([]byte{0xab}, 100)...)
+			if _, err := f.WriteAt(frame, (end+7)/8*8); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			d, _ := open(t, dir)
+			n := spawn(t, d)
+			n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 5), Entries: ents(1, 5, 1)})
+			n.persist(&messages.Persist{Seq: 2, Entries: ents(6, 8, 1)})
+			n.stop()
+
+			path, end := lastWAL(t, dir)
+			tt.tear(t, path, end)
+
+			d, rec := open(t, dir)
+			wantHardState(t, rec.HardState, hs(1, 1, 5))
+			want := uint64(8)
+			if i == 0 {
+				want = 7 // the cut removed entry 8
+			}
+			wantEntries(t, rec.Entries, 1, want)
+			if _, err := os.Stat(path + ".broken"); err != nil {
+				t.Fatalf("no backup of the torn segment: %v", err)
+			}
+
+			// The repaired WAL takes new writes.
+			n = spawn(t, d)
+			n.persist(&messages.Persist{Seq: 3, HardState: hs(1, 1, 9), Entries: ents(want+1, 9, 1)})
+			n.stop()
+			d, rec = open(t, dir)
+			defer d.Close()
+			wantHardState(t, rec.HardState, hs(1, 1, 9))
+			wantEntries(t, rec.Entries, 1, 9)
+		})
+	}
+}
+
+func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
+	n.saveSnapshot(snapshot(5, 1))
+	n.saveSnapshot(snapshot(8, 1))
+	n.stop()
+
+	newest := filepath.Join(dir, "snap", "0000000000000001-0000000000000008.snap")
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 2; i < len(b)/2+4; i++ {
+		b[i] ^= 0xff
+	}
+	if err := os.WriteFile(newest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	log, buf := testLogger(t)
+	d, rec, err := Open(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if rec.Snapshot.GetMetadata().GetIndex() != 5 || string(rec.Snapshot.GetData()) != "state-at-5" {
+		t.Fatalf("snapshot = %v, want the one at 5", rec.Snapshot)
+	}
+	wantEntries(t, rec.Entries, 6, 10)
+	wantHardState(t, rec.HardState, hs(1, 1, 10))
+	if _, err := os.Stat(newest + ".broken"); err != nil {
+		t.Fatalf("corrupt snapshot not set aside: %v", err)
+	}
+	if !strings.Contains(buf.String(), "newest_index=8") || !strings.Contains(buf.String(), "loaded_index=5") {
+		t.Fatalf("fallback not logged:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), `msg="snap file is corrupt" component=etcd`) {
+		t.Fatalf("etcd's warning not logged through slog:\n%s", buf.String())
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, dir string)
+		corrupt bool
+	}{
+		{"dir is a file", func(t *testing.T, dir string) {
+			if err := os.WriteFile(dir, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"wal dir is a file", func(t *testing.T, dir string) {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "wal"), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"wal dir without wal files", func(t *testing.T, dir string) {
+			if err := os.MkdirAll(filepath.Join(dir, "wal"), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "wal", "precious"), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"crc mismatch inside the wal", func(t *testing.T, dir string) {
+			d, _ := open(t, dir)
+			n := spawn(t, d)
+			n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 5), Entries: ents(1, 5, 1)})
+			n.persist(&messages.Persist{Seq: 2, HardState: hs(1, 1, 8), Entries: ents(6, 8, 1)})
+			n.stop()
+			path, _ := lastWAL(t, dir)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := bytes.Index(b, []byte("entry-000002"))
+			if i < 0 {
+				t.Fatal("entry 2 not found in the WAL")
+			}
+			b[i+len("entry-00000")] = '9'
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "node")
+			tt.setup(t, dir)
+			log, _ := testLogger(t)
+			d, rec, err := Open(dir, log)
+			if err == nil {
+				d.Close()
+				t.Fatalf("%d: Open succeeded: %+v", i, rec)
+			}
+			if d != nil || rec != nil {
+				t.Fatalf("%d: Open returned values with error %v", i, err)
+			}
+			if got := errors.Is(err, ErrCorrupt); got != tt.corrupt {
+				t.Fatalf("%d: errors.Is(%v, ErrCorrupt) = %v, want %v", i, err, got, tt.corrupt)
+			}
+			t.Logf("%s: %v", tt.name, err)
+			if tt.name == "wal dir without wal files" {
+				if _, err := os.Stat(filepath.Join(dir, "wal", "precious")); err != nil {
+					t.Fatalf("%d: Open removed a file it does not own: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+// failureProbe is the parent of a persister under test: it records the
+// failures of its child and the replies the child sends it.
+type failureProbe struct {
+	failures chan any
+	replies  chan any
+	child    *actor.PID
+}
+
+type (
+	spawnChild struct{ props *actor.Props }
+	forward    struct{ msg any }
+	flush      struct{}
+)
+
+func (p *failureProbe) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ any) {
+	p.failures <- reason
+	sup.StopChildren(child)
+}
+
+func (p *failureProbe) receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case spawnChild:
+		p.child = ctx.Spawn(m.props)
+		ctx.Respond(p.child)
+	case forward:
+		ctx.Request(p.child, m.msg)
+	case flush:
+		ctx.Respond(flush{})
+	case *messages.Persisted, *messages.SnapshotSaved:
+		p.replies <- m
+	}
+}
+
+// TestWriteErrorIsFatal makes the snapshot file write fail and checks that
+// the actor fails (for its supervisor to stop the node) without replying, and
+// that nothing after the failed step reached the WAL.
+func TestWriteErrorIsFatal(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	sys := newSystem(t)
+	probe := &failureProbe{failures: make(chan any, 4), replies: make(chan any, 4)}
+	parent := sys.Root.Spawn(actor.PropsFromFunc(probe.receive, actor.WithSupervisor(probe)))
+	if _, err := sys.Root.RequestFuture(parent, spawnChild{Props(d)}, replyTimeout).Result(); err != nil {
+		t.Fatal(err)
+	}
+
+	sys.Root.Send(parent, forward{&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 3, 1)}})
+	if r := <-probe.replies; r.(*messages.Persisted).Seq != 1 {
+		t.Fatalf("reply %v", r)
+	}
+
+	if err := os.RemoveAll(filepath.Join(dir, "snap")); err != nil {
+		t.Fatal(err)
+	}
+	sys.Root.Send(parent, forward{&messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)}})
+	var reason any
+	select {
+	case reason = <-probe.failures:
+	case <-time.After(replyTimeout):
+		t.Fatal("the persister did not fail")
+	}
+	err, ok := reason.(error)
+	if !ok || !strings.Contains(err.Error(), "persist ready 2: save snapshot file 10") {
+		t.Fatalf("failure reason %v", reason)
+	}
+	// A reply sent before the failure would be in the probe's mailbox ahead
+	// of flush.
+	if _, err := sys.Root.RequestFuture(parent, flush{}, replyTimeout).Result(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-probe.replies:
+		t.Fatalf("the persister replied %v after a failed write", r)
+	default:
+	}
+
+	// The disk was closed on failure, so the node can reopen it; the failed
+	// Ready left nothing in the WAL.
+	d, rec := open(t, dir)
+	defer d.Close()
+	if rec.Snapshot != nil {
+		t.Fatalf("snapshot %v recovered after a failed write", rec.Snapshot)
+	}
+	wantHardState(t, rec.HardState, hs(1, 1, 3))
+	wantEntries(t, rec.Entries, 1, 3)
+}
+
+// BenchmarkPersist measures Persist round trips through the actor, each an
+// fsynced WAL append of a batch of entries of 128 bytes. entries/s is the
+// write throughput a node can reach with that group-commit batch size.
+func BenchmarkPersist(b *testing.B) {
+	for _, batch := range []int{1, 16, 128} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			d, _, err := Open(b.TempDir(), log)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := spawn(b, d)
+			defer n.stop()
+			data := bytes.Repeat([]byte{'v'}, 128)
+			var index uint64
+			b.SetBytes(int64(batch * len(data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				es := make([]*raftpb.Entry, batch)
+				for j := range es {
+					index++
+					es[j] = &raftpb.Entry{Term: proto.Uint64(1), Index: proto.Uint64(index), Data: data}
+				}
+				n.persist(&messages.Persist{Seq: uint64(i + 1), HardState: hs(1, 1, index), Entries: es})
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(index)/b.Elapsed().Seconds(), "entries/s")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "fsyncs/s")
+		})
+	}
+}

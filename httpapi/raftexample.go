@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/node"
+	"github.com/raftkv/raftkv/store"
+)
+
+// raftexample serves the routes of etcd's raftexample, made safe: PUT
+// answers only after the write is committed and applied, GET is
+// linearizable.
+//
+//	PUT    /<key>   body is the value  -> 204
+//	GET    /<key>                      -> 200 value, or 404
+//	POST   /<id>    body is the peer address of a new member -> 204
+//	DELETE /<id>                       -> 204
+func (s *Server) raftexample(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no such API route %s", r.URL.Path))
+		return
+	}
+	switch r.Method {
+	case http.MethodPut:
+		s.putKey(w, r, name)
+	case http.MethodGet:
+		s.getKey(w, r, name)
+	case http.MethodPost:
+		s.addMember(w, r, name)
+	case http.MethodDelete:
+		s.removeMember(w, r, name)
+	default:
+		w.Header().Set("Allow", "GET, PUT, POST, DELETE")
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("method %s not allowed: use GET or PUT on /<key>, POST or DELETE on /<member id>", r.Method))
+	}
+}
+
+func (s *Server) putKey(w http.ResponseWriter, r *http.Request, key string) {
+	if !s.checkKey(w, key) {
+		return
+	}
+	value, ok := s.readBody(w, r, store.MaxValueSize)
+	if !ok {
+		return
+	}
+	txn := messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte(key), Value: value}}}
+	if _, err := s.txn(r.Context(), txn, s.timeout); err != nil {
+		s.fail(w, err, http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request, key string) {
+	if !s.checkKey(w, key) {
+		return
+	}
+	reply, err := s.read(r.Context(), messages.Op{Type: messages.OpGet, Key: []byte(key)}, false, s.timeout)
+	if err != nil {
+		s.fail(w, err, http.StatusServiceUnavailable)
+		return
+	}
+	if len(reply.Result.KVs) == 0 {
+		writeError(w, http.StatusNotFound, "key_not_found", fmt.Sprintf("key %q not found", key))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(reply.Result.KVs[0].Value)
+}
+
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, idText string) {
+	id, ok := memberID(w, idText)
+	if !ok {
+		return
+	}
+	body, ok := s.readBody(w, r, 1024)
+	if !ok {
+		return
+	}
+	addrs, err := node.ParseCluster([]string{string(body)})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("member address: %v", err))
+		return
+	}
+	s.confChange(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeAddNode, NodeID: id, Address: addrs[0]})
+}
+
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, idText string) {
+	id, ok := memberID(w, idText)
+	if !ok {
+		return
+	}
+	s.confChange(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: id})
+}
+
+func (s *Server) confChange(w http.ResponseWriter, r *http.Request, cc *messages.ClientConfChange) {
+	v, err := s.ask(r.Context(), cc, s.timeout)
+	if err == nil {
+		reply, ok := v.(*messages.ConfChangeReply)
+		if !ok {
+			err = fmt.Errorf("unexpected answer %T", v)
+		} else {
+			err = reply.Err
+		}
+	}
+	if err != nil {
+		s.fail(w, err, http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) checkKey(w http.ResponseWriter, key string) bool {
+	switch {
+	case key == "":
+		writeError(w, http.StatusBadRequest, "invalid", "empty key: use /<key>")
+		return false
+	case len(key) > store.MaxKeySize:
+		writeError(w, http.StatusBadRequest, "key_too_large",
+			fmt.Sprintf("key of %d bytes is over the limit of %d", len(key), store.MaxKeySize))
+		return false
+	}
+	return true
+}
+
+// readBody reads at most limit bytes of the body; a larger body gets 413.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("body is over the limit of %d bytes", limit))
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("read body: %v", err))
+		return nil, false
+	}
+	return body, true
+}
+
+func memberID(w http.ResponseWriter, text string) (uint64, bool) {
+	id, err := strconv.ParseUint(text, 10, 64)
+	if err != nil || id == 0 {
+		writeError(w, http.StatusBadRequest, "invalid",
+			fmt.Sprintf("member id %q: must be a positive integer", text))
+		return 0, false
+	}
+	return id, true
+}

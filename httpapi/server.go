@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/store"
+)
+
+// DefaultTimeout is how long a request waits for the cluster unless the
+// client asks otherwise (?timeout= on /v1/ routes).
+const DefaultTimeout = 5 * time.Second
+
+// MaxTimeout bounds ?timeout=.
+const MaxTimeout = time.Minute
+
+// errDeadline is what a request gets when its deadline passes first.
+var errDeadline = errors.New("raftkv: deadline exceeded")
+
+// Server turns HTTP requests into messages to a node's proposer.
+type Server struct {
+	root     *actor.RootContext
+	proposer *actor.PID
+	timeout  time.Duration
+	log      *slog.Logger
+	mux      *http.ServeMux
+}
+
+// New returns the HTTP API of the node whose proposer is given: the
+// raftexample routes on /<key> and /<member id>, and the JSON API on /v1/.
+func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{root: root, proposer: proposer, timeout: DefaultTimeout, log: logger, mux: http.NewServeMux()}
+	s.mux.HandleFunc("/", s.raftexample)
+	s.mux.HandleFunc("/v1/status", s.status)
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// ask sends msg to the proposer and waits for the answer until timeout or
+// until the client goes away.
+func (s *Server) ask(ctx context.Context, msg any, timeout time.Duration) (any, error) {
+	f := s.root.RequestFuture(s.proposer, msg, timeout)
+	type answer struct {
+		v   any
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		v, err := f.Result()
+		done <- answer{v, err}
+	}()
+	select {
+	case a := <-done:
+		if errors.Is(a.err, actor.ErrTimeout) {
+			return nil, errDeadline
+		}
+		return a.v, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// apiError is the one JSON shape of every error answer.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// fail writes err as JSON with the status and code that fit it.
+// deadlineStatus is the status of a deadline that passed: 503 on the
+// raftexample routes, 504 on /v1/.
+func (s *Server) fail(w http.ResponseWriter, err error, deadlineStatus int) {
+	status, code := classify(err, deadlineStatus)
+	msg := err.Error()
+	if errors.Is(err, errDeadline) {
+		msg = "timed out waiting for the cluster (no quorum or no leader?); a write may still apply later"
+	}
+	writeError(w, status, code, msg)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, apiError{Error: msg, Code: code})
+}
+
+func classify(err error, deadlineStatus int) (int, string) {
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest, "invalid"
+	case errors.Is(err, messages.ErrMemberExists):
+		return http.StatusConflict, "member_exists"
+	case errors.Is(err, messages.ErrMemberNotFound):
+		return http.StatusNotFound, "member_not_found"
+	case errors.Is(err, messages.ErrNotReady):
+		return http.StatusServiceUnavailable, "not_ready"
+	case errors.Is(err, messages.ErrNoLeader):
+		return http.StatusServiceUnavailable, "no_leader"
+	case errors.Is(err, messages.ErrStopped):
+		return http.StatusServiceUnavailable, "stopping"
+	case errors.Is(err, messages.ErrTimeout), errors.Is(err, errDeadline):
+		return deadlineStatus, "deadline_exceeded"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return 499, "client_gone"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+// txn applies txn through the raft log.
+func (s *Server) txn(ctx context.Context, txn messages.Txn, timeout time.Duration) (messages.TxnResult, error) {
+	if err := store.Validate(txn); err != nil {
+		return messages.TxnResult{}, err
+	}
+	v, err := s.ask(ctx, &messages.ClientTxn{Txn: txn}, timeout)
+	if err != nil {
+		return messages.TxnResult{}, err
+	}
+	reply, ok := v.(*messages.TxnReply)
+	if !ok {
+		return messages.TxnResult{}, fmt.Errorf("unexpected answer %T", v)
+	}
+	return reply.Result, reply.Err
+}
+
+// read reads through a ReadIndex round, or locally when serializable.
+func (s *Server) read(ctx context.Context, op messages.Op, serializable bool, timeout time.Duration) (*messages.ReadReply, error) {
+	v, err := s.ask(ctx, &messages.ClientRead{Op: op, Serializable: serializable}, timeout)
+	if err != nil {
+		return nil, err
+	}
+	reply, ok := v.(*messages.ReadReply)
+	if !ok {
+		return nil, fmt.Errorf("unexpected answer %T", v)
+	}
+	return reply, reply.Err
+}

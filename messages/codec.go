@@ -1,0 +1,76 @@
+package messages
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+)
+
+// ErrVersion is returned when data was written in a format version this
+// build does not know.
+var ErrVersion = errors.New("raftkv: unknown format version")
+
+var handle = func() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{}
+	h.WriteExt = true
+	h.RawToString = false
+	return h
+}()
+
+// Encode writes v as msgpack.
+func Encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := codec.NewEncoder(&buf, handle).Encode(v); err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode reads msgpack data into v, which must be a pointer. It returns an
+// error, never panics, on malformed data.
+func Decode(data []byte, v any) error {
+	if err := codec.NewDecoderBytes(data, handle).Decode(v); err != nil {
+		return fmt.Errorf("decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// EncodeCommand stamps c with FormatVersion and encodes it for a raft entry.
+func EncodeCommand(c Command) ([]byte, error) {
+	c.Version = FormatVersion
+	return Encode(&c)
+}
+
+// DecodeCommand decodes a raft entry's data written by EncodeCommand.
+func DecodeCommand(data []byte) (Command, error) {
+	var c Command
+	if err := Decode(data, &c); err != nil {
+		return Command{}, err
+	}
+	if c.Version != FormatVersion {
+		return Command{}, fmt.Errorf("command version %d: %w", c.Version, ErrVersion)
+	}
+	return c, nil
+}
+
+// EncodeConfChangeContext stamps c with FormatVersion and encodes it for a
+// ConfChange's Context.
+func EncodeConfChangeContext(c ConfChangeContext) ([]byte, error) {
+	c.Version = FormatVersion
+	return Encode(&c)
+}
+
+// DecodeConfChangeContext decodes a ConfChange's Context written by
+// EncodeConfChangeContext.
+func DecodeConfChangeContext(data []byte) (ConfChangeContext, error) {
+	var c ConfChangeContext
+	if err := Decode(data, &c); err != nil {
+		return ConfChangeContext{}, err
+	}
+	if c.Version != FormatVersion {
+		return ConfChangeContext{}, fmt.Errorf("conf change context version %d: %w", c.Version, ErrVersion)
+	}
+	return c, nil
+}

@@ -1,0 +1,27 @@
+// Package messages holds every type that crosses an actor boundary in raftkv,
+// and the codec for what is written into the raft log.
+//
+// Two kinds of types live here:
+//
+//   - Wire types (Command, Txn, Op, Compare, TxnResult, KeyValue, ConfChangeContext)
+//     are stored in raft entries and snapshots. They carry explicit msgpack
+//     tags and a format version, so renaming a Go field never changes the format.
+//     Encode them with EncodeCommand / DecodeCommand.
+//   - Actor messages (Persist, Apply, Propose, ...) travel between the actors of
+//     one node and are never serialized.
+//
+// # Usage
+//
+// The flow of one write through a node:
+//
+//	proposer  --Propose{ID, Data}-->            raftnode
+//	raftnode  --Persist{Seq, ...}-->            persister --Persisted{Seq}--> raftnode
+//	raftnode  --Apply{Seq, Entries, ...}-->     applier   --Applied{Seq}-->   raftnode
+//	applier   --Result{ID, TxnResult}-->        proposer  (answers the client)
+//
+// A linearizable read:
+//
+//	proposer  --ReadIndex{Ctx}-->               raftnode
+//	raftnode  --ReadState{Ctx, Index}-->        proposer
+//	proposer  --ReadBatch{Index, Reads}-->      applier   (answers each read once applied >= Index)
+package messages

@@ -1,0 +1,121 @@
+package messages
+
+// FormatVersion is the version of the wire types written into raft entries
+// and snapshots. A decoder refuses data of a version it does not know.
+const FormatVersion = 1
+
+// RequestID names one client request across the cluster: the id of the node
+// whose proposer is waiting for it, and a counter of that proposer that is
+// never reused, not even after a restart.
+type RequestID struct {
+	Node uint64 `msgpack:"node"`
+	Seq  uint64 `msgpack:"seq"`
+}
+
+// OpType says what an Op does.
+type OpType uint8
+
+// The operations of a transaction.
+const (
+	OpGet    OpType = 1 // read Key, or the range [Key, End)
+	OpPut    OpType = 2 // set Key to Value
+	OpDelete OpType = 3 // delete Key, or the range [Key, End)
+)
+
+// Op is one operation of a transaction. End, when set, makes a Get or Delete
+// act on the key range [Key, End); an End of "\x00" means "every key >= Key".
+type Op struct {
+	Type   OpType `msgpack:"type"`
+	Key    []byte `msgpack:"key"`
+	End    []byte `msgpack:"end,omitempty"`
+	Value  []byte `msgpack:"value,omitempty"`
+	PrevKV bool   `msgpack:"prev_kv,omitempty"`
+	Limit  int64  `msgpack:"limit,omitempty"`
+}
+
+// CompareTarget says which attribute of a key a Compare looks at.
+type CompareTarget uint8
+
+// The attributes a Compare can test.
+const (
+	TargetValue          CompareTarget = 1
+	TargetModRevision    CompareTarget = 2
+	TargetCreateRevision CompareTarget = 3
+	TargetVersion        CompareTarget = 4
+	// TargetExists compares existence: Result Equal with Exists true holds
+	// when the key exists, with Exists false when it does not.
+	TargetExists CompareTarget = 5
+)
+
+// CompareResult is the relation a Compare requires.
+type CompareResult uint8
+
+// The relations of a Compare.
+const (
+	Equal    CompareResult = 1
+	NotEqual CompareResult = 2
+	Greater  CompareResult = 3
+	Less     CompareResult = 4
+)
+
+// Compare is one condition of a transaction, checked inside the state
+// machine when the transaction is applied. A missing key has value nil and
+// revisions and version 0.
+type Compare struct {
+	Key      []byte        `msgpack:"key"`
+	Target   CompareTarget `msgpack:"target"`
+	Result   CompareResult `msgpack:"result"`
+	Value    []byte        `msgpack:"value,omitempty"`
+	Revision int64         `msgpack:"revision,omitempty"` // for mod/create revision and version
+	Exists   bool          `msgpack:"exists,omitempty"`
+}
+
+// Txn is the unit the state machine applies atomically: if every Compare
+// holds, the Success operations run, otherwise the Failure ones. A plain put
+// is a Txn with no compares and one Success op.
+type Txn struct {
+	Compares []Compare `msgpack:"compares,omitempty"`
+	Success  []Op      `msgpack:"success,omitempty"`
+	Failure  []Op      `msgpack:"failure,omitempty"`
+}
+
+// Command is what a normal raft entry carries.
+type Command struct {
+	Version uint8     `msgpack:"version"`
+	ID      RequestID `msgpack:"id"`
+	Txn     Txn       `msgpack:"txn"`
+}
+
+// KeyValue is a key as the state machine stores it.
+type KeyValue struct {
+	Key            []byte `msgpack:"key"`
+	Value          []byte `msgpack:"value"`
+	CreateRevision int64  `msgpack:"create_revision"`
+	ModRevision    int64  `msgpack:"mod_revision"`
+	Version        int64  `msgpack:"version"`
+}
+
+// OpResult is the outcome of one Op: the keys a Get found (More tells that
+// Limit cut the range), the previous values of a Put or Delete with PrevKV,
+// and how many keys a Delete removed.
+type OpResult struct {
+	KVs     []KeyValue `msgpack:"kvs,omitempty"`
+	More    bool       `msgpack:"more,omitempty"`
+	Deleted int64      `msgpack:"deleted,omitempty"`
+}
+
+// TxnResult is the outcome of applying a Txn: which branch ran, the store
+// revision after it, and one OpResult per operation of that branch.
+type TxnResult struct {
+	Succeeded bool       `msgpack:"succeeded"`
+	Revision  int64      `msgpack:"revision"`
+	Responses []OpResult `msgpack:"responses,omitempty"`
+}
+
+// ConfChangeContext is what a membership change carries in its Context: the
+// request to answer and the address of the member it adds.
+type ConfChangeContext struct {
+	Version uint8     `msgpack:"version"`
+	ID      RequestID `msgpack:"id"`
+	Address string    `msgpack:"address,omitempty"`
+}

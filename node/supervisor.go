@@ -1,0 +1,67 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+type child struct {
+	name  string
+	props *actor.Props
+}
+
+// supervisor is the parent of a node's actors. It spawns them in an order
+// in which nothing is sent to an actor that does not exist yet, and turns
+// raftnode's Removed into the node's end.
+type supervisor struct {
+	node     *Node
+	children []child
+}
+
+func (s *supervisor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		for _, c := range s.children {
+			if _, err := ctx.SpawnNamed(c.props, c.name); err != nil {
+				panic(fmt.Errorf("spawn %s: %w", c.name, err))
+			}
+		}
+	case *messages.Removed:
+		s.node.log.Warn("removed from the cluster, shutting down", "id", msg.ID)
+		s.node.fail(ErrRemoved)
+	}
+}
+
+// fatal is the supervision of persister, applier, raftnode and proposer:
+// their failure (a storage or apply error, a broken raft invariant) is not
+// retried. The failed actor is stopped and the node reports the reason on
+// Done, so that its owner shuts it down (DESIGN.md, STYLE.md rule 7).
+type fatal struct{ node *Node }
+
+func (f fatal) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, message any) {
+	f.node.log.Error("fatal actor failure, the node stops", "actor", child.GetId(),
+		"reason", fmt.Sprint(reason), "message", fmt.Sprintf("%T", message))
+	sup.StopChildren(sup.Children()...)
+	f.node.fail(fmt.Errorf("actor %s failed: %v", child.GetId(), reason))
+}
+
+// warnOnly passes on records of level Warn and above: protoactor logs every
+// connection at Info.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{w.Handler.WithAttrs(attrs)}
+}
+
+func (w warnOnly) WithGroup(name string) slog.Handler {
+	return warnOnly{w.Handler.WithGroup(name)}
+}

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"maps"
+
+	"github.com/google/btree"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+// btreeDegree is the degree of the key tree; 32 is what etcd's in-memory
+// index uses.
+const btreeDegree = 32
+
+// allKeys is the End of a range that means "every key >= Key".
+var allKeys = []byte{0}
+
+// Store is the KV state machine. Not safe for concurrent use: one actor (the
+// applier) owns it.
+//
+// The tree holds *messages.KeyValue ordered by key bytes. A stored item and
+// its slices are never modified after insertion (see the package doc), so
+// results may share them.
+type Store struct {
+	tree     *btreeKV
+	revision int64
+	members  map[uint64]string
+}
+
+func lessKV(a, b *messages.KeyValue) bool { return bytes.Compare(a.Key, b.Key) < 0 }
+
+// btreeKV is the key tree: stored items ordered by key bytes.
+type btreeKV = btree.BTreeG[*messages.KeyValue]
+
+func newTree() *btreeKV {
+	return btree.NewG(btreeDegree, lessKV)
+}
+
+// New returns an empty store at revision 0 with no members.
+func New() *Store {
+	return &Store{tree: newTree(), members: map[uint64]string{}}
+}
+
+// Revision returns the store revision: the number of writing transactions
+// applied since the store was empty.
+func (s *Store) Revision() int64 { return s.revision }
+
+// Len returns the number of keys in the store.
+func (s *Store) Len() int { return s.tree.Len() }
+
+// SetMember records that raft node id is a member reachable at addr,
+// replacing its previous address if it had one. Members are part of
+// snapshots.
+func (s *Store) SetMember(id uint64, addr string) { s.members[id] = addr }
+
+// RemoveMember forgets member id; removing an unknown id does nothing.
+func (s *Store) RemoveMember(id uint64) { delete(s.members, id) }
+
+// Members returns a copy of the membership: raft node id to peer address.
+// The map is never nil.
+func (s *Store) Members() map[uint64]string {
+	m := make(map[uint64]string, len(s.members))
+	maps.Copy(m, s.members)
+	return m
+}
+
+// Apply applies txn atomically and deterministically at the next revision.
+//
+// The compares are evaluated against the state before the txn; if all of them
+// hold (or there are none) the Success ops run, otherwise the Failure ops.
+// The ops of the executed branch run in order, each seeing the effects of the
+// ones before it, so a Get after a Put of the same txn reads the new value.
+// If the branch wrote anything (a Put, or a Delete that removed at least one
+// key) the store revision grows by exactly one and every write of the txn
+// carries that revision as ModRevision.
+//
+// A Put sets CreateRevision on create and keeps it on update, sets
+// ModRevision to the new revision and increments Version (1 on create; two
+// Puts of one key in one txn increment it twice). A Delete removes Key, or
+// every key of [Key, End) when End is set (End "\x00": every key >= Key);
+// Limit does not apply to deletes. PrevKV on a Put or Delete returns the
+// previous KeyValue(s) in OpResult.KVs; Deleted counts the keys removed. A
+// Get reads like Range.
+//
+// The result has one OpResult per op of the executed branch, in order, and
+// the store revision after the txn. Apply never panics: an op of an unknown
+// type changes nothing and gets an empty OpResult, and a Compare of an
+// unknown target or result does not hold. Size limits are Validate's job and
+// are not enforced here.
+func (s *Store) Apply(txn messages.Txn) messages.TxnResult {
+	succeeded := true
+	for i := range txn.Compares {
+		if !s.compare(&txn.Compares[i]) {
+			succeeded = false
+			break
+		}
+	}
+	ops := txn.Success
+	if !succeeded {
+		ops = txn.Failure
+	}
+	next := s.revision + 1
+	wrote := false
+	var responses []messages.OpResult
+	if len(ops) > 0 {
+		responses = make([]messages.OpResult, len(ops))
+	}
+	for i := range ops {
+		op := &ops[i]
+		switch op.Type {
+		case messages.OpGet:
+			responses[i] = s.rangeOp(op)
+		case messages.OpPut:
+			responses[i] = s.put(op, next)
+			wrote = true
+		case messages.OpDelete:
+			responses[i] = s.deleteOp(op)
+			if responses[i].Deleted > 0 {
+				wrote = true
+			}
+		default:
+			// Unknown op type: skipped, empty OpResult (see the doc).
+		}
+	}
+	if wrote {
+		s.revision = next
+	}
+	return messages.TxnResult{Succeeded: succeeded, Revision: s.revision, Responses: responses}
+}
+
+// Range reads op, which must be an OpGet (any other type gives an empty
+// result): Key alone reads that single key; Key and End read the range
+// [Key, End), where End "\x00" means every key >= Key, so an empty Key with
+// End "\x00" reads everything. Keys come in ascending order. op.Limit > 0
+// caps the number of keys returned, and More tells that the limit cut the
+// results; Limit <= 0 means no limit. Range returns the result and the current
+// store revision. The returned slices are shared with the store (see the
+// package doc).
+func (s *Store) Range(op messages.Op) (messages.OpResult, int64) {
+	if op.Type != messages.OpGet {
+		return messages.OpResult{}, s.revision
+	}
+	return s.rangeOp(&op), s.revision
+}
+
+// get returns the stored item of key, or nil.
+func (s *Store) get(key []byte) *messages.KeyValue {
+	kv, _ := s.tree.Get(&messages.KeyValue{Key: key})
+	return kv
+}
+
+// ascend calls fn for every stored item that op (a Get or Delete) covers, in
+// key order, until fn returns false. fn must not modify the tree.
+func (s *Store) ascend(op *messages.Op, fn func(*messages.KeyValue) bool) {
+	switch {
+	case len(op.End) == 0:
+		if kv := s.get(op.Key); kv != nil {
+			fn(kv)
+		}
+	case bytes.Equal(op.End, allKeys):
+		s.tree.AscendGreaterOrEqual(&messages.KeyValue{Key: op.Key}, fn)
+	case bytes.Compare(op.Key, op.End) < 0:
+		s.tree.AscendRange(&messages.KeyValue{Key: op.Key}, &messages.KeyValue{Key: op.End}, fn)
+	default:
+		// End <= Key: the range is empty.
+	}
+}
+
+func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
+	var res messages.OpResult
+	s.ascend(op, func(kv *messages.KeyValue) bool {
+		if op.Limit > 0 && int64(len(res.KVs)) >= op.Limit {
+			res.More = true
+			return false
+		}
+		res.KVs = append(res.KVs, *kv)
+		return true
+	})
+	return res
+}
+
+func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
+	kv := &messages.KeyValue{
+		Key:            bytes.Clone(op.Key),
+		Value:          make([]byte, len(op.Value)), // never nil, like a restored value
+		CreateRevision: rev,
+		ModRevision:    rev,
+		Version:        1,
+	}
+	if kv.Key == nil {
+		kv.Key = []byte{}
+	}
+	copy(kv.Value, op.Value)
+	var res messages.OpResult
+	if prev := s.get(op.Key); prev != nil {
+		kv.CreateRevision = prev.CreateRevision
+		kv.Version = prev.Version + 1
+		if op.PrevKV {
+			res.KVs = []messages.KeyValue{*prev}
+		}
+	}
+	s.tree.ReplaceOrInsert(kv)
+	return res
+}
+
+func (s *Store) deleteOp(op *messages.Op) messages.OpResult {
+	var doomed []*messages.KeyValue
+	s.ascend(op, func(kv *messages.KeyValue) bool {
+		doomed = append(doomed, kv)
+		return true
+	})
+	var res messages.OpResult
+	for _, kv := range doomed {
+		s.tree.Delete(kv)
+		if op.PrevKV {
+			res.KVs = append(res.KVs, *kv)
+		}
+	}
+	res.Deleted = int64(len(doomed))
+	return res
+}
+
+// compare reports whether c holds in the current state. A missing key has a
+// nil value and revisions and version 0.
+func (s *Store) compare(c *messages.Compare) bool {
+	kv := s.get(c.Key)
+	if c.Target == messages.TargetExists {
+		switch c.Result {
+		case messages.Equal:
+			return (kv != nil) == c.Exists
+		case messages.NotEqual:
+			return (kv != nil) != c.Exists
+		default:
+			return false
+		}
+	}
+	var cur messages.KeyValue
+	if kv != nil {
+		cur = *kv
+	}
+	var order int
+	switch c.Target {
+	case messages.TargetValue:
+		order = bytes.Compare(cur.Value, c.Value)
+	case messages.TargetModRevision:
+		order = cmp.Compare(cur.ModRevision, c.Revision)
+	case messages.TargetCreateRevision:
+		order = cmp.Compare(cur.CreateRevision, c.Revision)
+	case messages.TargetVersion:
+		order = cmp.Compare(cur.Version, c.Revision)
+	default:
+		return false
+	}
+	switch c.Result {
+	case messages.Equal:
+		return order == 0
+	case messages.NotEqual:
+		return order != 0
+	case messages.Greater:
+		return order > 0
+	case messages.Less:
+		return order < 0
+	default:
+		return false
+	}
+}

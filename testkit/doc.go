@@ -1,0 +1,63 @@
+// Package testkit tests actors of raftkv the way Akka's TestKit and
+// Proto.Actor .NET's TestKit do: an actor under test is spawned with its
+// collaborators replaced by probes, and the test asserts on what the probes
+// receive and answers for them.
+//
+// A Probe is an actor that records every message it receives, with its
+// sender. Its assertions take those messages in order and wait for them with a
+// deadline: ExpectMsg (a message of a type, returned typed), ExpectMsgWhere,
+// ExpectMsgEqual, ExpectNoMsg, ReceiveN, FishForMsg (skips other messages),
+// ExpectTerminated (after Watch). Reply, Forward, Send and Request let a probe
+// answer, pass on or start a conversation. A failing assertion stops the test
+// with a message that shows what did arrive instead.
+//
+// Around probes: NewSystem gives each test a fresh actor system, Spawn an
+// actor that stops with the test, AwaitCondition polls a condition,
+// WatchDeadLetters and WatchSupervision turn dead letters and supervisor
+// decisions (restarts, stops) into assertions, and MailboxStats tells when an
+// actor under test has handled a message.
+//
+// # Deadlines
+//
+// Every duration given to the kit, and DefaultTimeout where none is given, is
+// multiplied by TimeFactor, read from RAFTKV_TEST_TIMEFACTOR (default 1), as
+// Akka's akka.test.timefactor: on a slow CI machine, RAFTKV_TEST_TIMEFACTOR=3
+// gives every wait three times as long without touching a test.
+//
+// # Usage
+//
+// A probe stands in for the persister of an actor under test, so that the
+// test decides when a write is acknowledged:
+//
+//	func TestAckAfterPersist(t *testing.T) {
+//		system := testkit.NewSystem(t)
+//		persister := testkit.NewProbe(t, system)
+//		client := testkit.NewProbe(t, system)
+//		writer := testkit.Spawn(t, system, writerProps(persister.PID()))
+//
+//		client.Send(writer, &Write{Key: "a"})
+//		req := testkit.ExpectMsg[*Persist](persister)
+//		client.ExpectNoMsg(50 * time.Millisecond) // no ack before the fsync
+//		persister.Reply(&Persisted{Seq: req.Seq})
+//		testkit.ExpectMsg[*WriteAck](client)
+//	}
+//
+// When the actor under test crashes, supervision events make it an
+// assertion (here the writer was spawned with actor.WithGuardian and a
+// strategy that stops it, as raftkv's fatal actors are):
+//
+//	events := testkit.WatchSupervision(t, system)
+//	persister.Watch(writer)
+//	client.Send(writer, &Write{Key: ""}) // makes it panic
+//	ev := events.ExpectFailure(writer)
+//	if ev.Directive != actor.StopDirective {
+//		t.Fatalf("writer was not stopped: %v", ev.Directive)
+//	}
+//	persister.ExpectTerminated(writer)
+//
+// Note that protoactor's ctx.Respond sends its answer without a sender; Reply
+// works for messages sent with ctx.Request, RequestFuture or Probe.Send.
+//
+// A probe and its assertions belong to the test that created them and must be
+// called from its goroutine, as t.Fatalf must.
+package testkit
