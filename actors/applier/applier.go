@@ -175,4 +175,3 @@ func (a *applier) snapshot(ctx actor.Context, cs *raftpb.ConfState) {
 	a.snapIndex = a.applied
 	ctx.Respond(&messages.SnapshotCreated{Index: a.applied, ConfState: cs, Data: data})
 }
-
