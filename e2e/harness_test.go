@@ -223,9 +223,21 @@ func (c *cluster) shutdown() {
 			}
 		}
 		if c.t.Failed() {
-			c.t.Logf("---- log of member %d ----\n%s", id, tail(c.logOf(p), 80))
+			log := c.logOf(p)
+			if i := strings.Index(log, "WARNING: DATA RACE"); i >= 0 {
+				c.t.Logf("---- data race in member %d ----\n%s", id, head(log[i:], 120))
+			}
+			c.t.Logf("---- log of member %d ----\n%s", id, tail(log, 80))
 		}
 	}
+}
+
+func head(s string, lines int) string {
+	parts := strings.Split(s, "\n")
+	if len(parts) > lines {
+		parts = parts[:lines]
+	}
+	return strings.Join(parts, "\n")
 }
 
 func tail(s string, lines int) string {

@@ -42,11 +42,21 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger) *Ser
 	s := &Server{root: root, proposer: proposer, timeout: DefaultTimeout, log: logger, mux: http.NewServeMux()}
 	s.mux.HandleFunc("/", s.raftexample)
 	s.mux.HandleFunc("/v1/status", s.status)
+	s.mux.HandleFunc("/v1/txn", s.txnV1)
+	s.mux.HandleFunc("/v1/members", s.membersV1)
+	s.mux.HandleFunc("/v1/members/", s.membersV1)
 	return s
 }
 
-// ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves one request. The key routes of /v1 bypass the ServeMux,
+// which would clean their paths (a key may hold "//" or "..").
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isKVPath(r.URL.Path) {
+		s.serveKV(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // ask sends msg to the proposer and waits for the answer until timeout or
 // until the client goes away.

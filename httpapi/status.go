@@ -43,6 +43,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	for id, addr := range st.Members {
 		members[strconv.FormatUint(id, 10)] = addr
 	}
+	setRevision(w, st.Revision)
 	writeJSON(w, http.StatusOK, StatusReply{
 		ID: st.ID, Leader: st.Leader, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
 		Serving: st.Serving, Revision: st.Revision, Members: members,

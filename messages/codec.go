@@ -14,6 +14,9 @@ var ErrVersion = errors.New("raftkv: unknown format version")
 
 var handle = func() *codec.MsgpackHandle {
 	h := &codec.MsgpackHandle{}
+	// The wire types name their fields with msgpack tags; go-msgpack reads
+	// only codec and json tags unless told otherwise.
+	h.TypeInfos = codec.NewTypeInfos([]string{"msgpack"})
 	h.WriteExt = true
 	h.RawToString = false
 	return h

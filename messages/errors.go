@@ -10,4 +10,7 @@ var (
 	ErrMemberExists   = errors.New("raftkv: member already exists")
 	ErrMemberNotFound = errors.New("raftkv: member not found")
 	ErrStopped        = errors.New("raftkv: node is stopping")
+	// ErrConfChangePending tells the proposer that raft would drop a
+	// membership change because another one is not applied yet.
+	ErrConfChangePending = errors.New("raftkv: a membership change is still pending")
 )

@@ -14,6 +14,9 @@ import (
 // index uses.
 const btreeDegree = 32
 
+// maxPrealloc caps the capacity a limited range allocates up front.
+const maxPrealloc = 1024
+
 // allKeys is the End of a range that means "every key >= Key".
 var allKeys = []byte{0}
 
@@ -43,8 +46,8 @@ func New() *Store {
 	return &Store{tree: newTree(), members: map[uint64]string{}}
 }
 
-// Revision returns the store revision: the number of writing transactions
-// applied since the store was empty.
+// Revision returns the store revision: 0 for a new store, one more for every
+// transaction that wrote.
 func (s *Store) Revision() int64 { return s.revision }
 
 // Len returns the number of keys in the store.
@@ -170,6 +173,9 @@ func (s *Store) ascend(op *messages.Op, fn func(*messages.KeyValue) bool) {
 
 func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 	var res messages.OpResult
+	if op.Limit > 0 && len(op.End) != 0 {
+		res.KVs = make([]messages.KeyValue, 0, min(op.Limit, maxPrealloc))
+	}
 	s.ascend(op, func(kv *messages.KeyValue) bool {
 		if op.Limit > 0 && int64(len(res.KVs)) >= op.Limit {
 			res.More = true
@@ -178,6 +184,9 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 		res.KVs = append(res.KVs, *kv)
 		return true
 	})
+	if len(res.KVs) == 0 {
+		res.KVs = nil // found nothing: nil, whatever was preallocated
+	}
 	return res
 }
 
@@ -194,14 +203,15 @@ func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 	}
 	copy(kv.Value, op.Value)
 	var res messages.OpResult
-	if prev := s.get(op.Key); prev != nil {
+	// kv is not visible to anyone but the tree yet, so it may still be
+	// completed after the insertion (which saves a second lookup).
+	if prev, ok := s.tree.ReplaceOrInsert(kv); ok {
 		kv.CreateRevision = prev.CreateRevision
 		kv.Version = prev.Version + 1
 		if op.PrevKV {
 			res.KVs = []messages.KeyValue{*prev}
 		}
 	}
-	s.tree.ReplaceOrInsert(kv)
 	return res
 }
 

@@ -111,8 +111,8 @@ func TestApply(t *testing.T) {
 		{
 			name:  "get of an empty range (end <= key)",
 			setup: abcd,
-			txn:   txn(getRange("c", "b", 0), getRange("c", "c", 0)),
-			want:  ok(4, none, none),
+			txn:   txn(getRange("c", "b", 0), getRange("c", "c", 0), getRange("x", "\x00", 5), getRange("b", "bb", 5)),
+			want:  ok(4, none, none, none, found(kv("b", "2", 2, 2, 1))),
 			state: kvs(kv("a", "1", 1, 1, 1), kv("b", "2", 2, 2, 1), kv("c", "3", 3, 3, 1), kv("d", "4", 4, 4, 1)),
 		},
 		{

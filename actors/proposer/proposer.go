@@ -231,9 +231,12 @@ func (p *proposer) startRound(ctx actor.Context) {
 	ctx.Send(p.cfg.Raftnode, &messages.ReadIndex{Ctx: p.readCtx})
 }
 
-// sweep forgets expired requests and retries a read round that got no
-// answer in time.
+// sweep forgets expired requests, proposes again what raft dropped, and
+// retries a read round that got no answer in time.
 func (p *proposer) sweep(ctx actor.Context, now time.Time) {
+	if p.leader != 0 {
+		p.unpark(ctx)
+	}
 	for id, w := range p.pending {
 		if now.After(w.deadline) {
 			delete(p.pending, id)

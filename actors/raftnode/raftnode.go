@@ -78,11 +78,16 @@ type raftNode struct {
 	stage  *stage // the Ready in flight, nil when none
 	stable uint64 // last log index durable on this node
 
-	state        raft.StateType
-	leader       uint64
-	term         uint64
-	applied      uint64
-	revision     int64
+	state    raft.StateType
+	leader   uint64
+	term     uint64
+	applied  uint64
+	revision int64
+	// confBarrier is the log index up to which a membership change may still
+	// be pending on this leader; raft silently turns a conf change proposed
+	// before it is applied into an empty entry, so raftnode refuses it
+	// openly instead and the proposer retries.
+	confBarrier  uint64
 	replayTarget uint64 // commit index recovered from disk
 	serving      bool
 	confState    *raftpb.ConfState
@@ -139,6 +144,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		MaxInflightMsgs:           256,
 		MaxUncommittedEntriesSize: 1 << 30,
 		CheckQuorum:               true,
+		StepDownOnRemoval:         true,
 		PreVote:                   true,
 		ReadOnlyOption:            raft.ReadOnlySafe,
 		Logger:                    raftLogger{n.log},
@@ -196,9 +202,7 @@ func (n *raftNode) Receive(ctx actor.Context) {
 			ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
 		}
 	case *messages.ProposeConfChange:
-		if err := n.rn.ProposeConfChange(msg.ConfChange); err != nil {
-			ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
-		}
+		n.proposeConfChange(ctx, msg)
 	case *messages.ReadIndex:
 		n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, msg.Ctx))
 	case *messages.Persisted:
@@ -230,6 +234,9 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	}
 	rd := n.rn.Ready()
 	if ss := rd.SoftState; ss != nil {
+		if ss.RaftState == raft.StateLeader && n.state != raft.StateLeader {
+			n.confBarrier = n.lastIndex()
+		}
 		n.state, n.leader = ss.RaftState, ss.Lead
 	}
 	if hs := rd.HardState; hs != nil {
@@ -324,6 +331,28 @@ func (n *raftNode) maybeAdvance(ctx actor.Context) {
 func (n *raftNode) advance(ctx actor.Context) {
 	n.rn.Advance(n.stage.rd)
 	n.stage = nil
+}
+
+// proposeConfChange proposes a membership change unless raft would drop it
+// silently (a leader with a change not yet applied, raft's pendingConfIndex).
+func (n *raftNode) proposeConfChange(ctx actor.Context, msg *messages.ProposeConfChange) {
+	leader := n.state == raft.StateLeader
+	if leader && n.applied < n.confBarrier {
+		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: messages.ErrConfChangePending})
+		return
+	}
+	if err := n.rn.ProposeConfChange(msg.ConfChange); err != nil {
+		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
+		return
+	}
+	if leader {
+		n.confBarrier = n.lastIndex()
+	}
+}
+
+// lastIndex is the index of the last entry in this leader's log.
+func (n *raftNode) lastIndex() uint64 {
+	return n.rn.Status().Progress[n.cfg.ID].Match
 }
 
 // apply applies the Ready's membership changes to raft and hands its
