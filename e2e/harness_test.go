@@ -194,7 +194,7 @@ func (c *cluster) stop(id uint64) {
 		c.t.Fatalf("member %d did not stop on SIGTERM", id)
 	}
 	if p.err != nil {
-		c.t.Errorf("member %d exited with %v", id, p.err)
+		c.t.Errorf("member %d exited with %v\n%s", id, p.err, tail(c.logOf(p), 150))
 	}
 }
 

@@ -119,3 +119,21 @@ type ConfChangeContext struct {
 	ID      RequestID `msgpack:"id"`
 	Address string    `msgpack:"address,omitempty"`
 }
+
+// NoticeKind says what a PeerNotice tells.
+type NoticeKind uint8
+
+// NoticeRemoved tells the receiver that the cluster removed it: it must
+// shut down. A removed member may never learn of its removal through raft,
+// since the leader stops replicating to it once the change is applied.
+const NoticeRemoved NoticeKind = 1
+
+// PeerNotice is a message of raftkv's own between members, outside raft. It
+// travels msgpack-encoded inside a protobuf BytesValue (protoactor remote
+// carries only protobuf messages).
+type PeerNotice struct {
+	Version uint8      `msgpack:"version"`
+	Kind    NoticeKind `msgpack:"kind"`
+	From    uint64     `msgpack:"from"`
+	To      uint64     `msgpack:"to"`
+}

@@ -196,4 +196,12 @@ type Status struct {
 	Serving  bool
 	Members  map[uint64]string
 	Revision int64
+	// Idle tells that no Ready is in flight and none is pending.
+	Idle bool
+	// Sent counts the raft messages handed to peer links since start, and
+	// Received the raft messages from peers stepped since start.
+	Sent     uint64
+	Received uint64
+	// Ticks counts the ticks since start.
+	Ticks uint64
 }

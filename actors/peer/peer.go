@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/eventstream"
 	"github.com/asynkron/protoactor-go/remote"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
 )
@@ -59,11 +60,12 @@ func (l *link) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		self, system, addr := ctx.Self(), ctx.ActorSystem(), l.cfg.Target.GetAddress()
-		l.sub = system.EventStream.SubscribeWithPredicate(func(any) {
-			system.Root.Send(self, &linkDown{})
-		}, func(evt any) bool {
-			e, ok := evt.(*remote.EndpointTerminatedEvent)
-			return ok && e.Address == addr
+		// Filtered in the handler: protoactor's SubscribeWithPredicate sets
+		// the predicate after the subscription is visible (a data race).
+		l.sub = system.EventStream.Subscribe(func(evt any) {
+			if e, ok := evt.(*remote.EndpointTerminatedEvent); ok && e.Address == addr {
+				system.Root.Send(self, &linkDown{})
+			}
 		})
 	case *actor.Stopping:
 		if l.sub != nil {
@@ -75,6 +77,8 @@ func (l *link) Receive(ctx actor.Context) {
 		}
 		l.down = true
 		ctx.Send(ctx.Parent(), &messages.Unreachable{ID: l.cfg.ID})
+	case *wrapperspb.BytesValue:
+		ctx.Send(l.cfg.Target, msg) // a PeerNotice
 	case *raftpb.Message:
 		// Remote delivery is at most once: raft retries what is lost.
 		ctx.Send(l.cfg.Target, msg)
@@ -114,6 +118,16 @@ func (in *inbox) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Send(in.raftnode, msg)
+	case *wrapperspb.BytesValue:
+		n, err := messages.DecodePeerNotice(msg)
+		switch {
+		case err != nil:
+			in.warn("dropping undecodable peer notice", "err", err)
+		case n.To != in.id:
+			in.warn("dropping peer notice for another member", "to", n.To)
+		case n.Kind == messages.NoticeRemoved:
+			ctx.Send(in.raftnode, &messages.Removed{ID: in.id})
+		}
 	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	default:
 		in.warn("dropping unexpected message", "type", fmt.Sprintf("%T", msg))

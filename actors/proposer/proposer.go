@@ -243,18 +243,28 @@ func (p *proposer) sweep(ctx actor.Context, now time.Time) {
 			p.reply(ctx, w, messages.TxnResult{}, messages.ErrTimeout)
 		}
 	}
+	p.queued = p.expireReads(ctx, p.queued, now)
 	if p.round != nil && now.Sub(p.round.sent) >= p.cfg.ReadRetry {
-		live := p.round.reads[:0]
-		for _, r := range p.round.reads {
-			if now.Before(r.deadline) {
-				live = append(live, r)
-			}
-		}
+		live := p.expireReads(ctx, p.round.reads, now)
 		p.log.Debug("read index round unanswered, retrying", "ctx", p.round.ctx, "reads", len(live))
 		p.queued = append(live, p.queued...)
 		p.round = nil
 		p.startRound(ctx)
 	}
+}
+
+// expireReads answers ErrTimeout to the reads past their deadline and
+// returns the others.
+func (p *proposer) expireReads(ctx actor.Context, reads []timedRead, now time.Time) []timedRead {
+	live := reads[:0]
+	for _, r := range reads {
+		if now.Before(r.deadline) {
+			live = append(live, r)
+			continue
+		}
+		ctx.Send(r.ReplyTo, &messages.ReadReply{Err: messages.ErrTimeout})
+	}
+	return live
 }
 
 func (p *proposer) failAll(ctx actor.Context, err error) {

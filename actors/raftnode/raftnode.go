@@ -86,14 +86,23 @@ type raftNode struct {
 	// confBarrier is the log index up to which a membership change may still
 	// be pending on this leader; raft silently turns a conf change proposed
 	// before it is applied into an empty entry, so raftnode refuses it
-	// openly instead and the proposer retries.
+	// openly instead and the proposer retries. confPending says that the
+	// barrier is the last entry of the next Ready (a change just proposed,
+	// or the empty entry of a new leader), not yet known.
 	confBarrier  uint64
+	confPending  bool
 	replayTarget uint64 // commit index recovered from disk
 	serving      bool
 	confState    *raftpb.ConfState
 	addresses    map[uint64]string
 	links        map[uint64]*actor.PID
-	cancelTicks  scheduler.CancelFunc
+	sent         uint64 // messages handed to links
+	ticks        uint64
+	// removed are members removed from the cluster, by id, with their
+	// address and the tick at which they were last told so.
+	removed     map[uint64]*removedMember
+	received    uint64 // messages from peers stepped
+	cancelTicks scheduler.CancelFunc
 }
 
 func newRaftNode(cfg Config) (*raftNode, error) {
@@ -108,6 +117,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		confState: &raftpb.ConfState{},
 		addresses: map[uint64]string{},
 		links:     map[uint64]*actor.PID{},
+		removed:   map[uint64]*removedMember{},
 	}
 	for id, addr := range cfg.Addresses {
 		n.addresses[id] = addr
@@ -192,8 +202,20 @@ func (n *raftNode) Receive(ctx actor.Context) {
 		}
 		return
 	case *messages.Tick:
+		n.ticks++
 		n.rn.Tick()
+	case *messages.Removed:
+		// A member told this one that the cluster removed it (PeerNotice).
+		if msg.ID == n.cfg.ID {
+			n.log.Warn("a member reports that this node was removed from the cluster")
+			ctx.Send(ctx.Parent(), msg)
+		}
 	case *raftpb.Message:
+		n.received++
+		if _, gone := n.removed[msg.GetFrom()]; gone {
+			n.noticeRemoved(ctx, msg.GetFrom())
+			return
+		}
 		if err := n.rn.Step(msg); err != nil {
 			n.log.Debug("step refused", "type", msg.GetType().String(), "from", msg.GetFrom(), "err", err)
 		}
@@ -235,7 +257,7 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	rd := n.rn.Ready()
 	if ss := rd.SoftState; ss != nil {
 		if ss.RaftState == raft.StateLeader && n.state != raft.StateLeader {
-			n.confBarrier = n.lastIndex()
+			n.confPending = true // raft's barrier covers the new leader's empty entry
 		}
 		n.state, n.leader = ss.RaftState, ss.Lead
 	}
@@ -249,6 +271,9 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 		if len(rs.RequestCtx) == 8 {
 			ctx.Send(n.cfg.Proposer, &messages.ReadState{Ctx: binary.BigEndian.Uint64(rs.RequestCtx), Index: rs.Index})
 		}
+	}
+	if k := len(rd.Entries); n.confPending && k > 0 {
+		n.confBarrier, n.confPending = rd.Entries[k-1].GetIndex(), false
 	}
 	n.seq++
 	st, p := newStage(n.seq, rd, n.state == raft.StateLeader, n.stable)
@@ -337,7 +362,7 @@ func (n *raftNode) advance(ctx actor.Context) {
 // silently (a leader with a change not yet applied, raft's pendingConfIndex).
 func (n *raftNode) proposeConfChange(ctx actor.Context, msg *messages.ProposeConfChange) {
 	leader := n.state == raft.StateLeader
-	if leader && n.applied < n.confBarrier {
+	if leader && (n.confPending || n.applied < n.confBarrier) {
 		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: messages.ErrConfChangePending})
 		return
 	}
@@ -346,13 +371,8 @@ func (n *raftNode) proposeConfChange(ctx actor.Context, msg *messages.ProposeCon
 		return
 	}
 	if leader {
-		n.confBarrier = n.lastIndex()
+		n.confPending = true
 	}
-}
-
-// lastIndex is the index of the last entry in this leader's log.
-func (n *raftNode) lastIndex() uint64 {
-	return n.rn.Status().Progress[n.cfg.ID].Match
 }
 
 // apply applies the Ready's membership changes to raft and hands its
@@ -412,6 +432,9 @@ func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
 				ctx.Stop(pid)
 				delete(n.links, id)
 			}
+			if addr, ok := n.addresses[id]; ok && id != n.cfg.ID {
+				n.removed[id] = &removedMember{address: addr}
+			}
 			delete(n.addresses, id)
 			if id == n.cfg.ID && wasMember {
 				removedSelf = true
@@ -419,6 +442,33 @@ func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
 		}
 	}
 	return removedSelf
+}
+
+type removedMember struct {
+	address  string
+	toldAt   uint64 // tick of the last notice
+	told     bool
+	noticeTo *actor.PID
+}
+
+// noticeRemoved tells a removed member that still sends raft messages that
+// it was removed, at most once per election timeout: raft alone may never
+// tell it, since the leader stops replicating to it.
+func (n *raftNode) noticeRemoved(ctx actor.Context, id uint64) {
+	r := n.removed[id]
+	if r.told && n.ticks-r.toldAt < uint64(n.cfg.ElectionTick) {
+		return
+	}
+	notice, err := messages.EncodePeerNotice(messages.PeerNotice{Kind: messages.NoticeRemoved, From: n.cfg.ID, To: id})
+	if err != nil || n.cfg.Link == nil {
+		return
+	}
+	if r.noticeTo == nil {
+		r.noticeTo = ctx.Spawn(n.cfg.Link(id, r.address))
+	}
+	r.told, r.toldAt = true, n.ticks
+	n.log.Info("telling a removed member that it was removed", "member", id)
+	ctx.Send(r.noticeTo, notice)
 }
 
 func (n *raftNode) isMember() bool {
@@ -473,6 +523,7 @@ func (n *raftNode) send(ctx actor.Context, msgs []*raftpb.Message) {
 			continue
 		}
 		ctx.Send(pid, m)
+		n.sent++
 	}
 }
 
@@ -510,5 +561,9 @@ func (n *raftNode) status() *messages.Status {
 		Serving:  n.serving,
 		Members:  members,
 		Revision: n.revision,
+		Idle:     n.stage == nil && !n.rn.HasReady(),
+		Sent:     n.sent,
+		Received: n.received,
+		Ticks:    n.ticks,
 	}
 }

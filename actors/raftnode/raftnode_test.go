@@ -1,0 +1,699 @@
+package raftnode_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raftkv/raftkv/actors/raftnode"
+	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/testkit"
+)
+
+// quiet is how long a test watches a probe to see that nothing arrives.
+const quiet = 100 * time.Millisecond
+
+// testNode is a raftnode actor whose collaborators are probes: the
+// persister, the applier, the proposer, the network (every peer link
+// forwards to net) and a client that asks for Status.
+type testNode struct {
+	t      *testing.T
+	id     uint64
+	system *actor.ActorSystem
+	pid    *actor.PID
+
+	persister, applier, proposer, net, client *testkit.Probe
+	// parent receives what raftnode sends to its parent (Removed), when the
+	// node was started with underParent.
+	parent *testkit.Probe
+
+	markers int
+}
+
+type nodeOption func(*nodeOptions)
+
+type nodeOptions struct{ underParent bool }
+
+// underParent spawns raftnode as the child of an actor that passes every
+// message it gets on to the probe testNode.parent.
+func underParent(o *nodeOptions) { o.underParent = true }
+
+func newTestNode(t *testing.T, cfg raftnode.Config, opts ...nodeOption) *testNode {
+	t.Helper()
+	var o nodeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	system := testkit.NewSystem(t)
+	n := &testNode{
+		t:         t,
+		id:        cfg.ID,
+		system:    system,
+		persister: testkit.NewProbe(t, system),
+		applier:   testkit.NewProbe(t, system),
+		proposer:  testkit.NewProbe(t, system),
+		net:       testkit.NewProbe(t, system),
+		client:    testkit.NewProbe(t, system),
+	}
+	cfg.Persister, cfg.Applier, cfg.Proposer = n.persister.PID(), n.applier.PID(), n.proposer.PID()
+	cfg.Link = func(id uint64, address string) *actor.Props {
+		return actor.PropsFromFunc(func(ctx actor.Context) {
+			if m, ok := ctx.Message().(*raftpb.Message); ok {
+				ctx.Send(n.net.PID(), m)
+			}
+		})
+	}
+	cfg.Logger = testLogger(t)
+	props, err := raftnode.Props(cfg)
+	if err != nil {
+		t.Fatalf("raftnode.Props: %v", err)
+	}
+	if !o.underParent {
+		n.pid = testkit.Spawn(t, system, props)
+		return n
+	}
+	n.parent = testkit.NewProbe(t, system)
+	child := make(chan *actor.PID, 1)
+	out := n.parent.PID()
+	testkit.Spawn(t, system, actor.PropsFromFunc(func(ctx actor.Context) {
+		switch msg := ctx.Message().(type) {
+		case *actor.Started:
+			child <- ctx.Spawn(props)
+		case *actor.Stopping, *actor.Stopped, *actor.Restarting, *actor.Terminated:
+		default:
+			ctx.Send(out, msg)
+		}
+	}))
+	select {
+	case n.pid = <-child:
+	case <-time.After(testkit.Dilated(testkit.DefaultTimeout)):
+		t.Fatal("the parent did not spawn raftnode")
+	}
+	return n
+}
+
+// testLogger logs to t until the test ends.
+func testLogger(t *testing.T) *slog.Logger {
+	w := &tbWriter{t: t}
+	t.Cleanup(w.close)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type tbWriter struct {
+	mu     sync.Mutex
+	t      *testing.T
+	closed bool
+}
+
+func (w *tbWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
+	return len(b), nil
+}
+
+func (w *tbWriter) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+}
+
+func (n *testNode) send(msg any) { n.system.Root.Send(n.pid, msg) }
+
+func (n *testNode) tick(count int) {
+	for range count {
+		n.send(&messages.Tick{})
+	}
+}
+
+func (n *testNode) status() *messages.Status {
+	n.t.Helper()
+	return testkit.Request[*messages.Status](n.client, n.pid, &messages.ClientStatus{})
+}
+
+// marker is sent to a probe to find the end of what it received so far.
+type marker struct{ n int }
+
+// flush returns the messages p has received up to now. Called right after
+// a status request, it returns everything raftnode sent p before it
+// answered: those messages are in p's mailbox before the marker.
+func (n *testNode) flush(p *testkit.Probe) []any {
+	n.t.Helper()
+	n.markers++
+	m := &marker{n.markers}
+	n.system.Root.Send(p.PID(), m)
+	var got []any
+	for {
+		e := p.ReceiveN(1)[0]
+		if e.Message == m {
+			return got
+		}
+		got = append(got, e.Message)
+	}
+}
+
+// settle acknowledges every Persist, Apply and SaveSnapshot as a healthy
+// persister and applier would, until raftnode is idle and its status
+// satisfies cond. It fails the test if raftnode goes idle without that.
+func (n *testNode) settle(desc string, cond func(*messages.Status) bool) *messages.Status {
+	n.t.Helper()
+	for range 200 {
+		st := n.status()
+		ps, as := n.flush(n.persister), n.flush(n.applier)
+		if len(ps) == 0 && len(as) == 0 {
+			if cond(st) {
+				return st
+			}
+			n.t.Fatalf("raftnode is idle but not %s: status %+v", desc, st)
+		}
+		for _, m := range ps {
+			switch m := m.(type) {
+			case *messages.Persist:
+				n.send(&messages.Persisted{Seq: m.Seq})
+			case *messages.SaveSnapshot:
+				n.send(&messages.SnapshotSaved{Index: m.Snapshot.GetMetadata().GetIndex()})
+			default:
+				n.t.Fatalf("persister got %T %+v", m, m)
+			}
+		}
+		for _, m := range as {
+			a, ok := m.(*messages.Apply)
+			if !ok {
+				n.t.Fatalf("applier got %T %+v", m, m)
+			}
+			n.send(applied(a))
+		}
+	}
+	n.t.Fatalf("raftnode did not settle (%s)", desc)
+	return nil
+}
+
+// applied is the applier's answer to a: everything in it is applied.
+func applied(a *messages.Apply) *messages.Applied {
+	return &messages.Applied{Seq: a.Seq, Index: applyIndex(a), Revision: int64(applyIndex(a))}
+}
+
+func applyIndex(a *messages.Apply) uint64 {
+	if k := len(a.Entries); k > 0 {
+		return a.Entries[k-1].GetIndex()
+	}
+	return a.Snapshot.GetMetadata().GetIndex()
+}
+
+// newLeader starts a single-member cluster and ticks it until it leads,
+// with every Ready acknowledged.
+func newLeader(t *testing.T, cfg raftnode.Config) (*testNode, *messages.Status) {
+	t.Helper()
+	cfg.ID, cfg.Bootstrap = 1, []raft.Peer{{ID: 1}}
+	n := newTestNode(t, cfg)
+	// Raft does not campaign before the bootstrap membership is applied.
+	n.settle("the bootstrap applied", func(st *messages.Status) bool { return st.Applied == 1 })
+	n.tick(2 * raftnode.DefaultElectionTick)
+	st := n.settle("the leader with everything applied", func(st *messages.Status) bool {
+		return st.Leader == 1 && st.Applied == st.Commit
+	})
+	return n, st
+}
+
+func command(seq uint64, key string) []byte {
+	data, err := messages.EncodeCommand(messages.Command{
+		ID:  messages.RequestID{Node: 1, Seq: seq},
+		Txn: messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte(key), Value: []byte("v")}}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+func propose(seq uint64, key string) *messages.Propose {
+	return &messages.Propose{ID: messages.RequestID{Node: 1, Seq: seq}, Data: command(seq, key)}
+}
+
+func entryData(es []*raftpb.Entry) [][]byte {
+	var out [][]byte
+	for _, e := range es {
+		out = append(out, e.GetData())
+	}
+	return out
+}
+
+func confChangeEntry(term, index uint64, cc *raftpb.ConfChange) *raftpb.Entry {
+	data, err := proto.Marshal(cc)
+	if err != nil {
+		panic(err)
+	}
+	return &raftpb.Entry{Term: new(term), Index: new(index), Type: raftpb.EntryConfChange.Enum(), Data: data}
+}
+
+func addNode(id uint64, address string, req messages.RequestID) *raftpb.ConfChange {
+	cctx, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{ID: req, Address: address})
+	if err != nil {
+		panic(err)
+	}
+	return &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: new(id), Context: cctx}
+}
+
+// A brand-new single-member cluster persists its bootstrap entries before
+// applying them, elects itself when ticked, and tells the proposer.
+func TestSingleMemberBootstrapsAndLeads(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: []raft.Peer{{ID: 1}}})
+
+	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); *rs != (messages.RaftState{Serving: true}) {
+		t.Errorf("first RaftState %+v, want no leader and serving (nothing to replay)", rs)
+	}
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if p.Seq != 1 || len(p.Entries) != 1 || p.Entries[0].GetType() != raftpb.EntryConfChange || p.HardState.GetCommit() != 1 {
+		t.Fatalf("first Persist %+v, want seq 1 with the bootstrap conf change, committed", p)
+	}
+	// Committed but not yet durable here: it must not be applied before the fsync.
+	n.applier.ExpectNoMsg(quiet)
+	n.send(&messages.Persisted{Seq: 1})
+	a := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if a.Seq != 1 || len(a.Entries) != 1 || !slices.Equal(a.ConfState.GetVoters(), []uint64{1}) {
+		t.Fatalf("first Apply %+v, want seq 1 with the bootstrap entry and voters [1]", a)
+	}
+	n.send(&messages.Applied{Seq: 1, Index: 1, Revision: 0})
+
+	n.tick(2 * raftnode.DefaultElectionTick)
+	st := n.settle("leader", func(st *messages.Status) bool { return st.Leader == 1 && st.Applied == st.Commit })
+	want := messages.RaftState{Leader: 1, Term: st.Term, Serving: true}
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return *rs == want })
+	if st.ID != 1 || st.Term < 2 || st.Commit < 2 || !st.Serving || len(st.Members) != 1 {
+		t.Errorf("status %+v, want member 1 leading at term >= 2 with its empty entry committed", st)
+	}
+	if _, ok := st.Members[1]; !ok {
+		t.Errorf("status members %v, want member 1", st.Members)
+	}
+}
+
+// The key property of raftnode: the next Ready leaves only once both the
+// persister and the applier acknowledged the one in flight; proposals that
+// arrive in the meantime leave together in the next Ready (group commit).
+func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
+	n, _ := newLeader(t, raftnode.Config{})
+
+	n.send(propose(1, "a"))
+	p1 := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if got := entryData(p1.Entries); len(got) != 1 || !bytes.Equal(got[0], command(1, "a")) {
+		t.Fatalf("Persist %d carries %d entries, want the proposal", p1.Seq, len(got))
+	}
+	n.applier.ExpectNoMsg(quiet) // not committed before the leader's own fsync
+	n.send(&messages.Persisted{Seq: p1.Seq})
+
+	// The entry commits: its hard state goes to the persister and the
+	// entry, durable already, to the applier at the same time.
+	p2 := testkit.ExpectMsg[*messages.Persist](n.persister)
+	a2 := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if p2.Seq != p1.Seq+1 || a2.Seq != p2.Seq {
+		t.Fatalf("Persist seq %d and Apply seq %d after Persist %d, want both %d", p2.Seq, a2.Seq, p1.Seq, p1.Seq+1)
+	}
+	if len(a2.Entries) != 1 || !bytes.Equal(a2.Entries[0].GetData(), command(1, "a")) {
+		t.Fatalf("Apply %d carries %v, want the committed proposal", a2.Seq, entryData(a2.Entries))
+	}
+
+	// Three proposals while that Ready is out: nothing leaves.
+	for i, key := range []string{"b", "c", "d"} {
+		n.send(propose(uint64(2+i), key))
+	}
+	n.persister.ExpectNoMsg(quiet)
+
+	// The persister's ack alone, or acks of other Readys, do not advance.
+	n.send(&messages.Persisted{Seq: p2.Seq})
+	n.send(&messages.Persisted{Seq: 999})
+	n.send(&messages.Applied{Seq: 998, Index: 100})
+	n.persister.ExpectNoMsg(quiet)
+	n.applier.ExpectNoMsg(quiet)
+	if st := n.status(); st.Applied == 100 {
+		t.Errorf("an Applied ack for a Ready not in flight moved the applied index: %+v", st)
+	}
+
+	n.send(&messages.Applied{Seq: a2.Seq, Index: a2.Entries[0].GetIndex()})
+	p3 := testkit.ExpectMsg[*messages.Persist](n.persister)
+	want := [][]byte{command(2, "b"), command(3, "c"), command(4, "d")}
+	if got := entryData(p3.Entries); p3.Seq != p2.Seq+1 || !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("Persist %d carries %d entries, want seq %d with the 3 proposals in one batch", p3.Seq, len(got), p2.Seq+1)
+	}
+
+	// The other order: the applier answers first.
+	n.send(&messages.Persisted{Seq: p3.Seq})
+	p4 := testkit.ExpectMsg[*messages.Persist](n.persister)
+	a4 := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if got := entryData(a4.Entries); a4.Seq != p4.Seq || !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("Apply %d carries %d entries, want seq %d with the batch", a4.Seq, len(got), p4.Seq)
+	}
+	n.send(applied(a4))
+	n.send(propose(5, "e"))
+	n.persister.ExpectNoMsg(quiet)
+	n.send(&messages.Persisted{Seq: p4.Seq})
+	p5 := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if got := entryData(p5.Entries); p5.Seq != p4.Seq+1 || len(got) != 1 || !bytes.Equal(got[0], command(5, "e")) {
+		t.Fatalf("Persist %d carries %d entries, want seq %d with the last proposal", p5.Seq, len(got), p4.Seq+1)
+	}
+	if st := n.status(); st.Applied != applyIndex(a4) || st.Revision != int64(applyIndex(a4)) {
+		t.Errorf("status %+v, want applied index and revision of the last Applied (%d)", st, applyIndex(a4))
+	}
+}
+
+// Without a leader raft refuses proposals at once: the proposer hears of it
+// and may propose again. A read index request is not answered.
+func TestNoLeaderDropsProposals(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}, {ID: 3}}})
+	id := messages.RequestID{Node: 1, Seq: 7}
+	n.send(&messages.Propose{ID: id, Data: command(7, "a")})
+	d := testkit.FishForMsg[*messages.ProposalDropped](n.proposer, nil)
+	if d.ID != id || !errors.Is(d.Err, raft.ErrProposalDropped) {
+		t.Errorf("ProposalDropped %+v, want id %v and raft.ErrProposalDropped", d, id)
+	}
+	cid := messages.RequestID{Node: 1, Seq: 8}
+	n.send(&messages.ProposeConfChange{ID: cid, ConfChange: addNode(4, "n4:1", cid)})
+	if d := testkit.ExpectMsg[*messages.ProposalDropped](n.proposer); d.ID != cid || d.Err == nil {
+		t.Errorf("ProposalDropped %+v, want id %v with an error", d, cid)
+	}
+	n.send(&messages.ReadIndex{Ctx: 1})
+	n.proposer.ExpectNoMsg(quiet)
+}
+
+// A leader answers a read index request with its commit index.
+func TestReadIndexYieldsReadState(t *testing.T) {
+	n, st := newLeader(t, raftnode.Config{})
+	n.send(&messages.ReadIndex{Ctx: 42})
+	rs := testkit.FishForMsg[*messages.ReadState](n.proposer, nil)
+	if *rs != (messages.ReadState{Ctx: 42, Index: st.Commit}) {
+		t.Errorf("ReadState %+v, want ctx 42 at the commit index %d", rs, st.Commit)
+	}
+
+	n.send(propose(1, "a"))
+	st = n.settle("the write applied", func(s *messages.Status) bool { return s.Applied > st.Applied && s.Applied == s.Commit })
+	n.send(&messages.ReadIndex{Ctx: 1 << 60})
+	rs = testkit.FishForMsg[*messages.ReadState](n.proposer, nil)
+	if *rs != (messages.ReadState{Ctx: 1 << 60, Index: st.Commit}) {
+		t.Errorf("ReadState %+v, want ctx 2^60 at the commit index %d", rs, st.Commit)
+	}
+}
+
+// A restarted node serves only once the applier has applied everything the
+// node had committed before it stopped.
+func TestServingOnlyAfterReplay(t *testing.T) {
+	big := func(term, index uint64) *raftpb.Entry {
+		// Two of them exceed what raft hands out in one Ready (1 MiB).
+		return &raftpb.Entry{Term: new(term), Index: new(index), Type: raftpb.EntryNormal.Enum(),
+			Data: bytes.Repeat([]byte{byte(index)}, 600<<10)}
+	}
+	entries := []*raftpb.Entry{
+		confChangeEntry(1, 1, &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: new(uint64(1))}),
+		big(1, 2), big(1, 3),
+	}
+	n := newTestNode(t, raftnode.Config{
+		ID: 1, Restart: true,
+		HardState: &raftpb.HardState{Term: new(uint64(1)), Vote: new(uint64(1)), Commit: new(uint64(3))},
+		Entries:   entries,
+	})
+	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); rs.Serving {
+		t.Fatalf("first RaftState %+v, want not serving before the replay", rs)
+	}
+
+	a1 := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if applyIndex(a1) >= 3 {
+		t.Fatalf("raft handed out the whole replay in one Ready (up to %d); the test needs two", applyIndex(a1))
+	}
+	n.send(applied(a1))
+	if st := n.status(); st.Serving || st.Applied != applyIndex(a1) {
+		t.Errorf("status %+v after applying up to %d of 3, want not serving", st, applyIndex(a1))
+	}
+	a2 := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if applyIndex(a2) != 3 {
+		t.Fatalf("second Apply ends at %d, want 3", applyIndex(a2))
+	}
+	n.proposer.ExpectNoMsg(quiet) // still not serving
+	n.send(applied(a2))
+	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); !rs.Serving {
+		t.Errorf("RaftState %+v after the replay, want serving", rs)
+	}
+	if st := n.status(); !st.Serving || st.Applied != 3 {
+		t.Errorf("status %+v, want serving at applied 3", st)
+	}
+	// The replay never touched the persister: the entries were on disk.
+	if s := n.persister.Stats(); s.Received != 0 {
+		t.Errorf("the persister got %d messages during the replay", s.Received)
+	}
+}
+
+// A snapshot the applier made is saved by the persister; once it is saved,
+// the log before it is compacted, so a member that needs those entries gets
+// the snapshot instead.
+func TestSnapshotSavedCompactsLog(t *testing.T) {
+	n, st := newLeader(t, raftnode.Config{CatchUpEntries: 1})
+	for i := range 3 {
+		n.send(propose(uint64(i+1), fmt.Sprint(i)))
+	}
+	st = n.settle("the writes applied", func(s *messages.Status) bool { return s.Applied >= st.Applied+3 && s.Applied == s.Commit })
+
+	cs := &raftpb.ConfState{Voters: []uint64{1}}
+	n.send(&messages.SnapshotCreated{Index: st.Applied, ConfState: cs, Data: []byte("state")})
+	save := testkit.ExpectMsg[*messages.SaveSnapshot](n.persister)
+	md := save.Snapshot.GetMetadata()
+	if md.GetIndex() != st.Applied || md.GetTerm() != st.Term || !proto.Equal(md.GetConfState(), cs) ||
+		string(save.Snapshot.GetData()) != "state" {
+		t.Fatalf("SaveSnapshot %v, want index %d, term %d, voters [1] and the applier's data", save.Snapshot, st.Applied, st.Term)
+	}
+	// An older snapshot than the one already made is ignored.
+	n.send(&messages.SnapshotCreated{Index: st.Applied - 1, ConfState: cs, Data: []byte("old")})
+	n.persister.ExpectNoMsg(quiet)
+	n.send(&messages.SnapshotSaved{Index: st.Applied})
+
+	// Member 2 joins. Played by the test, it has no log at all.
+	cid := messages.RequestID{Node: 1, Seq: 10}
+	n.send(&messages.ProposeConfChange{ID: cid, ConfChange: addNode(2, "n2:1", cid)})
+	st = n.settle("member 2 added", func(s *messages.Status) bool { return s.Members[2] == "n2:1" && s.Applied == s.Commit })
+	n.tick(1) // a heartbeat
+	snapIndex := save.Snapshot.GetMetadata().GetIndex()
+	snapped := false
+	for range 20 {
+		m := testkit.ExpectMsg[*raftpb.Message](n.net)
+		if m.GetTo() != 2 {
+			t.Fatalf("message to member %d, want 2", m.GetTo())
+		}
+		switch m.GetType() {
+		case raftpb.MsgSnap:
+			got := m.GetSnapshot()
+			if got.GetMetadata().GetIndex() != snapIndex || string(got.GetData()) != "state" {
+				t.Fatalf("MsgSnap carries %v, want the saved snapshot", got.GetMetadata())
+			}
+			// The link reports the snapshot sent; raft then probes member 2
+			// from the snapshot on, at the next heartbeat.
+			snapped = true
+			n.send(&messages.SnapshotStatus{ID: 2})
+			n.tick(1)
+		case raftpb.MsgHeartbeat:
+			n.send(&raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(m.GetTerm())})
+		case raftpb.MsgApp:
+			if snapped {
+				if m.GetIndex() != snapIndex {
+					t.Fatalf("after the snapshot, MsgApp from index %d, want %d", m.GetIndex(), snapIndex)
+				}
+				return
+			}
+			n.send(&raftpb.Message{Type: raftpb.MsgAppResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(m.GetTerm()),
+				Index: new(m.GetIndex()), Reject: new(true), RejectHint: new(uint64(0)), LogTerm: new(uint64(0))})
+		default:
+			t.Fatalf("unexpected message to member 2: %v", m)
+		}
+	}
+	t.Fatalf("member 2 never got the snapshot and then the entries after it (snapshot sent: %v)", snapped)
+}
+
+// A follower sends nothing that depends on a Ready's entries before the
+// persister has them (rule 2); when it applies its own removal, it tells
+// its parent.
+func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{
+		ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}}, Addresses: map[uint64]string{2: "n2:1"},
+	}, underParent)
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+
+	// Member 2, played by the test, leads term 2 and appends the removal of
+	// member 1, already committed.
+	removal := confChangeEntry(2, 3, &raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: new(uint64(1))})
+	n.send(&raftpb.Message{
+		Type: raftpb.MsgApp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(2)),
+		LogTerm: new(uint64(1)), Index: new(uint64(2)), Commit: new(uint64(3)),
+		Entries: []*raftpb.Entry{removal},
+	})
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if len(p.Entries) != 1 || p.Entries[0].GetIndex() != 3 {
+		t.Fatalf("Persist %+v, want the appended entry 3", p)
+	}
+	n.net.ExpectNoMsg(quiet)     // the append response waits for the fsync
+	n.applier.ExpectNoMsg(quiet) // and so does the apply of entry 3
+	n.parent.ExpectNoMsg(0)
+
+	n.send(&messages.Persisted{Seq: p.Seq})
+	resp := testkit.ExpectMsg[*raftpb.Message](n.net)
+	if resp.GetType() != raftpb.MsgAppResp || resp.GetTo() != 2 || resp.GetIndex() != 3 || resp.GetReject() {
+		t.Errorf("after the fsync the follower sent %v, want an accepting MsgAppResp for index 3", resp)
+	}
+	a := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if applyIndex(a) != 3 || len(a.ConfState.GetVoters()) != 1 || a.ConfState.GetVoters()[0] != 2 {
+		t.Errorf("Apply %+v, want entry 3 with voters [2]", a)
+	}
+	if r := testkit.ExpectMsg[*messages.Removed](n.parent); r.ID != 1 {
+		t.Errorf("Removed %+v, want member 1", r)
+	}
+	n.send(applied(a))
+	if st := n.status(); st.Leader != 2 || len(st.Members) != 1 {
+		t.Errorf("status %+v, want leader 2 and member 2 alone", st)
+	}
+}
+
+// A leader replicates before its own fsync; a candidate asks for votes
+// only once its own vote is durable.
+func TestLeaderSendsBeforePersistCandidateAfter(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{
+		ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}}, Addresses: map[uint64]string{2: "n2:1"},
+	})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+
+	// Enough ticks for exactly one election timeout ([10, 20) ticks).
+	n.tick(2*raftnode.DefaultElectionTick - 1)
+	pre := testkit.ExpectMsg[*raftpb.Message](n.net)
+	if pre.GetType() != raftpb.MsgPreVote {
+		t.Fatalf("first message %v, want MsgPreVote", pre)
+	}
+	n.send(&raftpb.Message{Type: raftpb.MsgPreVoteResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(pre.GetTerm())})
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if p.HardState.GetVote() != 1 || p.HardState.GetTerm() != pre.GetTerm() {
+		t.Fatalf("Persist %+v, want the vote for itself at term %d", p, pre.GetTerm())
+	}
+	n.net.ExpectNoMsg(quiet)
+	n.send(&messages.Persisted{Seq: p.Seq})
+	vote := testkit.ExpectMsg[*raftpb.Message](n.net)
+	if vote.GetType() != raftpb.MsgVote {
+		t.Fatalf("after the fsync the candidate sent %v, want MsgVote", vote)
+	}
+	n.send(&raftpb.Message{Type: raftpb.MsgVoteResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(vote.GetTerm())})
+
+	// Leader: its empty entry goes to member 2 while its own fsync is pending.
+	p = testkit.ExpectMsg[*messages.Persist](n.persister)
+	app := testkit.ExpectMsg[*raftpb.Message](n.net)
+	if app.GetType() != raftpb.MsgApp || len(app.GetEntries()) != 1 || len(p.Entries) != 1 ||
+		app.GetEntries()[0].GetIndex() != p.Entries[0].GetIndex() {
+		t.Fatalf("leader sent %v with Persist %+v pending, want MsgApp of the persisted entry", app, p)
+	}
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return rs.Leader == 1 })
+}
+
+// deliver takes the next message that from sent and hands it to to, as
+// the network between them would. It must be of type typ.
+func deliver(from, to *testNode, typ raftpb.MessageType) *raftpb.Message {
+	from.t.Helper()
+	m := testkit.ExpectMsg[*raftpb.Message](from.net)
+	if m.GetType() != typ || m.GetFrom() != from.id || m.GetTo() != to.id {
+		from.t.Fatalf("member %d sent %v, want %v to member %d", from.id, m, typ, to.id)
+	}
+	to.send(m)
+	return m
+}
+
+// Two real raftnodes, with the test as the network between them: a vote
+// and an append are acknowledged only once they are durable on the voter
+// or follower, while the leader replicates before its own fsync.
+func TestTwoMembersElectAndReplicate(t *testing.T) {
+	cfg := func(id uint64) raftnode.Config {
+		return raftnode.Config{
+			ID: id, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}},
+			Addresses: map[uint64]string{1: "n1:1", 2: "n2:1"},
+		}
+	}
+	n1, n2 := newTestNode(t, cfg(1)), newTestNode(t, cfg(2))
+	for _, n := range []*testNode{n1, n2} {
+		n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+	}
+
+	n1.tick(2*raftnode.DefaultElectionTick - 1) // one election timeout
+	deliver(n1, n2, raftpb.MsgPreVote)
+	deliver(n2, n1, raftpb.MsgPreVoteResp) // a pre-vote changes nothing durable
+	p1 := testkit.ExpectMsg[*messages.Persist](n1.persister)
+	n1.send(&messages.Persisted{Seq: p1.Seq})
+	deliver(n1, n2, raftpb.MsgVote)
+
+	p2 := testkit.ExpectMsg[*messages.Persist](n2.persister)
+	if p2.HardState.GetVote() != 1 {
+		t.Fatalf("member 2 persists %v, want its vote for member 1", p2.HardState)
+	}
+	n2.net.ExpectNoMsg(quiet) // the vote is granted only once it is durable
+	n2.send(&messages.Persisted{Seq: p2.Seq})
+	deliver(n2, n1, raftpb.MsgVoteResp)
+
+	// Member 1 leads: it replicates its first entry while writing it.
+	p1 = testkit.ExpectMsg[*messages.Persist](n1.persister)
+	app := deliver(n1, n2, raftpb.MsgApp)
+	p2 = testkit.ExpectMsg[*messages.Persist](n2.persister)
+	if len(p2.Entries) != 1 || !proto.Equal(p2.Entries[0], app.GetEntries()[0]) {
+		t.Fatalf("member 2 persists %v, want the entry it received", p2.Entries)
+	}
+	n2.net.ExpectNoMsg(quiet) // the append is acknowledged only once durable
+	n2.send(&messages.Persisted{Seq: p2.Seq})
+	deliver(n2, n1, raftpb.MsgAppResp)
+	n1.send(&messages.Persisted{Seq: p1.Seq})
+	last := p1.Entries[len(p1.Entries)-1].GetIndex()
+	n1.settle("the first entry applied on the leader", func(s *messages.Status) bool {
+		return s.Leader == 1 && s.Applied == last
+	})
+
+	// The commit reaches member 2 with the next append; a proposal made
+	// there goes to the leader.
+	deliver(n1, n2, raftpb.MsgApp)
+	n2.settle("the first entry applied on the follower", func(s *messages.Status) bool {
+		return s.Leader == 1 && s.Applied == last
+	})
+	deliver(n2, n1, raftpb.MsgAppResp)
+	n2.send(propose(1, "via follower"))
+	prop := deliver(n2, n1, raftpb.MsgProp)
+	if len(prop.GetEntries()) != 1 || !bytes.Equal(prop.GetEntries()[0].GetData(), command(1, "via follower")) {
+		t.Fatalf("member 2 forwarded %v, want the proposal", prop)
+	}
+	p1 = testkit.ExpectMsg[*messages.Persist](n1.persister)
+	if got := entryData(p1.Entries); len(got) != 1 || !bytes.Equal(got[0], command(1, "via follower")) {
+		t.Errorf("the leader persists %d entries, want the forwarded proposal", len(got))
+	}
+}
+
+// Raft turns a membership change proposed while another one is not applied
+// into an empty entry; raftnode must refuse such a change openly, so that
+// the proposer can retry it instead of waiting for a result that never comes.
+func TestSecondConfChangeWhileOneIsPendingIsRefused(t *testing.T) {
+	n, _ := newLeader(t, raftnode.Config{})
+	first, second := messages.RequestID{Node: 1, Seq: 1}, messages.RequestID{Node: 1, Seq: 2}
+	n.send(&messages.ProposeConfChange{ID: first, ConfChange: addNode(2, "n2:1", first)})
+	n.send(&messages.ProposeConfChange{ID: second, ConfChange: addNode(3, "n3:1", second)})
+	d := testkit.FishForMsg[*messages.ProposalDropped](n.proposer, nil, quiet*5)
+	if d.ID != second || !errors.Is(d.Err, messages.ErrConfChangePending) {
+		t.Errorf("ProposalDropped %+v, want the second change refused with ErrConfChangePending", d)
+	}
+}
+
+// Status answers with what raftnode knows; it reaches raftnode through
+// the proposer, and here straight from the client.
+func TestClientStatus(t *testing.T) {
+	n, st := newLeader(t, raftnode.Config{Addresses: map[uint64]string{1: "n1:1"}})
+	got := n.status()
+	if got.ID != 1 || got.Leader != 1 || got.Term != st.Term || got.Commit != st.Commit || got.Applied != st.Commit ||
+		!got.Serving || got.Revision != int64(st.Commit) || fmt.Sprint(got.Members) != fmt.Sprint(map[uint64]string{1: "n1:1"}) {
+		t.Errorf("status %+v, want member 1 leading term %d, commit and applied %d, serving, members map[1:n1:1]",
+			got, st.Term, st.Commit)
+	}
+}
