@@ -68,15 +68,11 @@ func New(endpoints []string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{rounds: DefaultRetryRounds, backoff: DefaultRetryBackoff}
 	for _, e := range endpoints {
-		e = strings.TrimSpace(e)
-		if !strings.Contains(e, "://") {
-			e = "http://" + e
+		u, err := normalize(e)
+		if err != nil {
+			return nil, err
 		}
-		u, err := url.Parse(e)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("raftkv client: endpoint %q: want http://host:port", e)
-		}
-		c.endpoints = append(c.endpoints, strings.TrimSuffix(u.String(), "/"))
+		c.endpoints = append(c.endpoints, u)
 	}
 	for _, o := range opts {
 		o(c)
@@ -85,6 +81,19 @@ func New(endpoints []string, opts ...Option) (*Client, error) {
 		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	return c, nil
+}
+
+// normalize turns an endpoint into a base URL without a trailing slash.
+func normalize(endpoint string) (string, error) {
+	e := strings.TrimSpace(endpoint)
+	if !strings.Contains(e, "://") {
+		e = "http://" + e
+	}
+	u, err := url.Parse(e)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("raftkv client: endpoint %q: want http://host:port", endpoint)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // Endpoints returns the endpoints of the client.

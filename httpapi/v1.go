@@ -38,7 +38,8 @@ var maxPutBodySize = int64(base64.StdEncoding.EncodedLen(store.MaxValueSize) + 4
 // allKeysEnd is the range end that means "every key >= key".
 const allKeysEnd = "\x00"
 
-// errPrecondition is internal: it never leaves the package as such.
+// errBadRequest marks a request refused before it reached the node; failV1
+// answers it 400 "invalid". It never leaves the package.
 var errBadRequest = errors.New("bad request")
 
 // badRequest is a 400 with code "invalid".

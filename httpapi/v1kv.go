@@ -13,12 +13,12 @@ import (
 )
 
 // kvPrefix is the path of the key routes; the key follows it.
-const kvPrefix = "/v1/kv/"
+const kvPrefix = V1Prefix + "kv/"
 
 // isKVPath tells whether path is served by serveKV. These paths bypass the
 // ServeMux, which would clean them ("a//b" and "a/../b" are keys too).
 func isKVPath(path string) bool {
-	return path == "/v1/kv" || strings.HasPrefix(path, kvPrefix)
+	return path == V1Prefix+"kv" || strings.HasPrefix(path, kvPrefix)
 }
 
 // serveKV serves /v1/kv (ranges) and /v1/kv/<key>. The key is the rest of

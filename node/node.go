@@ -58,7 +58,10 @@ type Config struct {
 	// routes by the message's To field), and the node opens no port. The
 	// test kit's simulated network sets it.
 	Network *actor.Props
-	Logger  *slog.Logger
+	// UnsafeNoFsync turns off the WAL's fsync, for in-process tests that
+	// simulate no power loss. Never in production.
+	UnsafeNoFsync bool
+	Logger        *slog.Logger
 }
 
 // Node is one running raftkv member: its actor system and actors.
@@ -170,7 +173,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	children := []child{
-		{"persister", persister.Props(disk, persister.WithLogger(log))},
+		{"persister", persister.Props(disk, persisterOptions(cfg, log)...)},
 		{"applier", applier.Props(applier.Config{
 			ID: cfg.ID, Store: st, Applied: snapIndex, Proposer: n.proposer,
 			SnapshotCount: cfg.SnapshotCount, Logger: log,
@@ -190,6 +193,12 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("spawn node actors: %w", err)
 	}
 	n.top = top
+	// Children are spawned when the supervisor handles Started; nothing may
+	// be sent to them before (it would be a dead letter).
+	if _, err := n.system.Root.RequestFuture(top, &started{}, 10*time.Second).Result(); err != nil {
+		n.Stop()
+		return nil, fmt.Errorf("start node actors: %w", err)
+	}
 	n.inbox, err = n.system.Root.SpawnNamed(peer.InboxProps(cfg.ID, n.raftnode, log), peer.InboxName)
 	if err != nil {
 		n.Stop()
@@ -198,6 +207,14 @@ func Start(cfg Config) (*Node, error) {
 	log.Info("node started", "peer_address", self, "restart", rec.Exists, "join", cfg.Join,
 		"snapshot_index", snapIndex, "wal_entries", len(rec.Entries))
 	return n, nil
+}
+
+func persisterOptions(cfg Config, log *slog.Logger) []persister.Option {
+	opts := []persister.Option{persister.WithLogger(log)}
+	if cfg.UnsafeNoFsync {
+		opts = append(opts, persister.WithoutFsync())
+	}
+	return opts
 }
 
 func (n *Node) startRemote(self string) (err error) {

@@ -10,6 +10,9 @@ import (
 	"github.com/raftkv/raftkv/messages"
 )
 
+// started asks the supervisor to answer once its children are spawned.
+type started struct{}
+
 type child struct {
 	name  string
 	props *actor.Props
@@ -31,6 +34,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 				panic(fmt.Errorf("spawn %s: %w", c.name, err))
 			}
 		}
+	case *started:
+		ctx.Respond(msg) // children exist: Started spawned them all
 	case *messages.Removed:
 		s.node.log.Warn("removed from the cluster, shutting down", "id", msg.ID)
 		s.node.fail(ErrRemoved)

@@ -2,18 +2,17 @@ package testkit
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -31,8 +30,10 @@ type clusterConfig struct {
 	seeded        bool
 	deterministic bool
 	snapshotCount uint64
+	catchUp       uint64
 	tick          time.Duration
 	maxSteps      int
+	requestSteps  int
 	logLevel      slog.Level
 }
 
@@ -57,6 +58,20 @@ func Deterministic() ClusterOption {
 // WithSnapshotCount sets the members' --snapshot-count.
 func WithSnapshotCount(n uint64) ClusterOption {
 	return func(c *clusterConfig) { c.snapshotCount = n }
+}
+
+// WithCatchUpEntries sets how many entries the members keep behind a
+// snapshot; a small number makes lagging members catch up by snapshot.
+func WithCatchUpEntries(n uint64) ClusterOption {
+	return func(c *clusterConfig) { c.catchUp = n }
+}
+
+// WithRequestSteps bounds how many steps a client request may take in
+// deterministic mode before it gives up with an unknown outcome (default:
+// WithMaxSteps). A request to a member cut off from the majority never
+// completes, so schedules with partitions want a small bound.
+func WithRequestSteps(n int) ClusterOption {
+	return func(c *clusterConfig) { c.requestSteps = n }
 }
 
 // WithTickInterval sets the raft tick of a real-time cluster (default 10 ms,
@@ -101,6 +116,9 @@ func NewCluster(t TB, n int, opts ...ClusterOption) *Cluster {
 	cfg := clusterConfig{tick: 10 * time.Millisecond, maxSteps: 20000, logLevel: slog.LevelWarn}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.requestSteps == 0 {
+		cfg.requestSteps = cfg.maxSteps
 	}
 	if !cfg.seeded {
 		cfg.seed = time.Now().UnixNano()
@@ -169,8 +187,13 @@ func (c *Cluster) Start(id uint64) {
 	c.net.resetCounts(id)
 	n, err := node.Start(node.Config{
 		ID: id, Cluster: cluster, DataDir: filepath.Join(c.dir, fmt.Sprintf("member-%d", id)),
-		SnapshotCount: c.cfg.snapshotCount, TickInterval: c.cfg.tick, ManualTicks: c.cfg.deterministic,
-		Network: c.net.props(), Logger: log,
+		SnapshotCount: c.cfg.snapshotCount, CatchUpEntries: c.cfg.catchUp,
+		TickInterval: c.cfg.tick, ManualTicks: c.cfg.deterministic,
+		// Stop drops what is in flight but loses nothing written: the kit
+		// simulates crashes of processes, not of machines, so fsync only
+		// costs time.
+		UnsafeNoFsync: true,
+		Network:       c.net.props(), Logger: log,
 	})
 	if err != nil {
 		c.t.Fatalf("testkit: start member %d: %v", id, err)
@@ -450,7 +473,7 @@ func (c *Cluster) settle() {
 		} else {
 			quietRounds = 0
 			if !quiet {
-				time.Sleep(50 * time.Microsecond) // a member is still at work (an fsync)
+				runtime.Gosched() // a member is still at work
 			}
 		}
 		last = snapshot
@@ -463,10 +486,7 @@ func (c *Cluster) quiet() (string, bool) {
 	for _, id := range c.Running() {
 		st, err := c.Status(id)
 		if err != nil {
-			if errors.Is(err, actor.ErrTimeout) {
-				return err.Error(), false
-			}
-			continue // stopped meanwhile
+			return err.Error(), false
 		}
 		in, out, ticks := c.net.counts(id)
 		fmt.Fprintf(&b, "m%d idle=%v sent=%d/%d received=%d/%d ticks=%d/%d applied=%d commit=%d; ",

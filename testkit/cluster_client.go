@@ -11,8 +11,12 @@ import (
 	"github.com/raftkv/raftkv/messages"
 )
 
-// ErrMemberDown is returned by requests to a member that is not running.
-var ErrMemberDown = errors.New("testkit: member is down")
+// Errors of requests to a cluster. With ErrNoAnswer the outcome of a write
+// is unknown: it may still apply.
+var (
+	ErrMemberDown = errors.New("testkit: member is down")
+	ErrNoAnswer   = errors.New("testkit: no answer")
+)
 
 // Request sends a client request (messages.ClientTxn, ClientRead,
 // ClientConfChange, ClientStatus) to member id's proposer and returns the
@@ -38,8 +42,8 @@ func (c *Cluster) Request(id uint64, msg any, timeout time.Duration) (any, error
 		if v, ok := r.get(); ok {
 			return v, nil
 		}
-		if i >= c.cfg.maxSteps {
-			return nil, fmt.Errorf("no answer after %d steps (seed %d)", i, c.cfg.seed)
+		if i >= c.cfg.requestSteps {
+			return nil, fmt.Errorf("member %d: %w after %d steps", id, ErrNoAnswer, i)
 		}
 		c.Step()
 	}

@@ -19,6 +19,7 @@ const (
 type config struct {
 	maxSnaps int
 	maxWALs  int
+	noFsync  bool
 	log      *slog.Logger
 }
 
@@ -38,6 +39,13 @@ func WithMaxWALFiles(n int) Option {
 	return func(c *config) { c.maxWALs = max(n, 1) }
 }
 
+// WithoutFsync turns off the WAL's fsync. Only for tests that simulate no
+// power loss (the test kit's in-process cluster): an acknowledged write may
+// be lost if the machine goes down.
+func WithoutFsync() Option {
+	return func(c *config) { c.noFsync = true }
+}
+
 // WithLogger sets the actor's logger; the default is the logger given to
 // Open.
 func WithLogger(l *slog.Logger) Option {
@@ -55,6 +63,9 @@ func Props(d *Disk, opts ...Option) *actor.Props {
 	c := config{maxSnaps: DefaultMaxSnapshots, maxWALs: DefaultMaxWALFiles, log: d.log}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.noFsync && d.w != nil {
+		d.w.SetUnsafeNoFsync()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &persister{d: d, cfg: c, log: c.log}

@@ -1,0 +1,247 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// CompareTarget is the attribute of a key a Compare tests.
+type CompareTarget string
+
+// The targets of a Compare.
+const (
+	TargetValue          CompareTarget = "value"
+	TargetModRevision    CompareTarget = "mod_revision"
+	TargetCreateRevision CompareTarget = "create_revision"
+	TargetVersion        CompareTarget = "version"
+	TargetExists         CompareTarget = "exists"
+)
+
+// CompareResult is the relation a Compare requires.
+type CompareResult string
+
+// The relations of a Compare (TargetExists takes Equal and NotEqual only).
+const (
+	Equal    CompareResult = "equal"
+	NotEqual CompareResult = "not_equal"
+	Greater  CompareResult = "greater"
+	Less     CompareResult = "less"
+)
+
+// Compare is one condition of a transaction, checked by the state machine
+// when the transaction applies. A missing key has an empty value and
+// revisions and version 0. Build one with CompareValue, CompareModRevision,
+// CompareCreateRevision, CompareVersion or CompareExists.
+type Compare struct {
+	Key    string
+	Target CompareTarget
+	Result CompareResult
+	// Value is the operand of TargetValue, Revision that of the revision
+	// and version targets, Exists that of TargetExists.
+	Value    []byte
+	Revision int64
+	Exists   bool
+}
+
+// CompareValue tests the value of key.
+func CompareValue(key string, result CompareResult, value []byte) Compare {
+	return Compare{Key: key, Target: TargetValue, Result: result, Value: value}
+}
+
+// CompareModRevision tests the revision of the last write of key.
+func CompareModRevision(key string, result CompareResult, rev int64) Compare {
+	return Compare{Key: key, Target: TargetModRevision, Result: result, Revision: rev}
+}
+
+// CompareCreateRevision tests the revision that created key.
+func CompareCreateRevision(key string, result CompareResult, rev int64) Compare {
+	return Compare{Key: key, Target: TargetCreateRevision, Result: result, Revision: rev}
+}
+
+// CompareVersion tests the number of writes of key since its creation.
+func CompareVersion(key string, result CompareResult, version int64) Compare {
+	return Compare{Key: key, Target: TargetVersion, Result: result, Revision: version}
+}
+
+// CompareExists holds when key exists (exists true) or does not (false).
+func CompareExists(key string, exists bool) Compare {
+	return Compare{Key: key, Target: TargetExists, Result: Equal, Exists: exists}
+}
+
+// MarshalJSON writes the compare as POST /v1/txn takes it.
+func (c Compare) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		Key            string `json:"key"`
+		Target         string `json:"target"`
+		Result         string `json:"result"`
+		Value          []byte `json:"value,omitempty"`
+		ModRevision    int64  `json:"mod_revision,omitempty"`
+		CreateRevision int64  `json:"create_revision,omitempty"`
+		Version        int64  `json:"version,omitempty"`
+		Exists         bool   `json:"exists,omitempty"`
+	}
+	w := wire{Key: c.Key, Target: string(c.Target), Result: string(c.Result)}
+	switch c.Target {
+	case TargetValue:
+		w.Value = c.Value
+		if w.Value == nil {
+			w.Value = []byte{}
+		}
+	case TargetModRevision:
+		w.ModRevision = c.Revision
+	case TargetCreateRevision:
+		w.CreateRevision = c.Revision
+	case TargetVersion:
+		w.Version = c.Revision
+	case TargetExists:
+		w.Exists = c.Exists
+	}
+	return json.Marshal(w)
+}
+
+// OpType names the kind of an Op.
+type OpType string
+
+// The kinds of Op.
+const (
+	OpTypePut    OpType = "put"
+	OpTypeGet    OpType = "get"
+	OpTypeDelete OpType = "delete"
+)
+
+// Op is one operation of a transaction; build it with OpPut, OpGet or
+// OpDelete.
+type Op struct {
+	Type  OpType
+	Key   string
+	Value []byte
+	cfg   opConfig
+}
+
+// OpPut sets key to value; option WithPrevKV.
+func OpPut(key string, value []byte, opts ...OpOption) Op {
+	return Op{Type: OpTypePut, Key: key, Value: value, cfg: configure(opts)}
+}
+
+// OpGet reads key; options WithPrefix, WithRangeEnd, WithLimit.
+func OpGet(key string, opts ...OpOption) Op {
+	return Op{Type: OpTypeGet, Key: key, cfg: configure(opts)}
+}
+
+// OpDelete deletes key; options WithPrefix, WithRangeEnd, WithPrevKV.
+func OpDelete(key string, opts ...OpOption) Op {
+	return Op{Type: OpTypeDelete, Key: key, cfg: configure(opts)}
+}
+
+// MarshalJSON writes the op as POST /v1/txn takes it.
+func (o Op) MarshalJSON() ([]byte, error) {
+	type put struct {
+		Key    string `json:"key"`
+		Value  []byte `json:"value"`
+		PrevKV bool   `json:"prev_kv,omitempty"`
+	}
+	type rng struct {
+		Key      string `json:"key"`
+		RangeEnd string `json:"range_end,omitempty"`
+		Prefix   bool   `json:"prefix,omitempty"`
+		Limit    int64  `json:"limit,omitempty"`
+		PrevKV   bool   `json:"prev_kv,omitempty"`
+	}
+	switch o.Type {
+	case OpTypePut:
+		v := o.Value
+		if v == nil {
+			v = []byte{}
+		}
+		return json.Marshal(map[string]put{"put": {Key: o.Key, Value: v, PrevKV: o.cfg.prevKV}})
+	case OpTypeDelete:
+		return json.Marshal(map[string]rng{"delete": {Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, PrevKV: o.cfg.prevKV}})
+	default:
+		return json.Marshal(map[string]rng{"get": {Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, Limit: o.cfg.limit}})
+	}
+}
+
+// TxnRequest is a transaction: if every Compare holds, the Success ops
+// run, otherwise the Failure ops, atomically.
+type TxnRequest struct {
+	Compare []Compare `json:"compare,omitempty"`
+	Success []Op      `json:"success,omitempty"`
+	Failure []Op      `json:"failure,omitempty"`
+}
+
+// TxnResponse is the outcome of a transaction.
+type TxnResponse struct {
+	// Revision is the store revision after the transaction.
+	Revision  int64 `json:"revision"`
+	Succeeded bool  `json:"succeeded"`
+	// Responses has one entry per op of the branch that ran, in order.
+	Responses []OpResponse `json:"responses"`
+}
+
+// OpResponse is the outcome of one Op.
+type OpResponse struct {
+	Type OpType
+	// KVs are the keys a get found; More tells that its limit cut them.
+	KVs  []KeyValue
+	More bool
+	// PrevKV is the value a put with WithPrevKV replaced.
+	PrevKV *KeyValue
+	// Deleted counts the keys a delete removed; PrevKVs are their values
+	// with WithPrevKV.
+	Deleted int64
+	PrevKVs []KeyValue
+}
+
+// UnmarshalJSON reads an op response of POST /v1/txn.
+func (r *OpResponse) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Put *struct {
+			PrevKV *KeyValue `json:"prev_kv"`
+		} `json:"put"`
+		Get *struct {
+			KVs  []KeyValue `json:"kvs"`
+			More bool       `json:"more"`
+		} `json:"get"`
+		Delete *struct {
+			Deleted int64      `json:"deleted"`
+			PrevKVs []KeyValue `json:"prev_kvs"`
+		} `json:"delete"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	switch {
+	case w.Put != nil:
+		*r = OpResponse{Type: OpTypePut, PrevKV: w.Put.PrevKV}
+	case w.Get != nil:
+		*r = OpResponse{Type: OpTypeGet, KVs: w.Get.KVs, More: w.Get.More}
+	case w.Delete != nil:
+		*r = OpResponse{Type: OpTypeDelete, Deleted: w.Delete.Deleted, PrevKVs: w.Delete.PrevKVs}
+	}
+	return nil
+}
+
+// Txn applies a transaction through the raft log. One with only get ops
+// may be retried on another member; one that writes is never sent twice
+// (see ErrUnknownOutcome).
+func (c *Client) Txn(ctx context.Context, txn TxnRequest) (*TxnResponse, error) {
+	body, err := json.Marshal(txn)
+	if err != nil {
+		return nil, err
+	}
+	readOnly := true
+	for _, ops := range [][]Op{txn.Success, txn.Failure} {
+		for _, op := range ops {
+			readOnly = readOnly && op.Type == OpTypeGet
+		}
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	var out TxnResponse
+	err = c.call(ctx, &request{method: http.MethodPost, path: "/v1/txn", header: h, body: body, idempotent: readOnly}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
