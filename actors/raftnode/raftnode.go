@@ -362,7 +362,9 @@ func (n *raftNode) advance(ctx actor.Context) {
 // silently (a leader with a change not yet applied, raft's pendingConfIndex).
 func (n *raftNode) proposeConfChange(ctx actor.Context, msg *messages.ProposeConfChange) {
 	leader := n.state == raft.StateLeader
-	if leader && (n.confPending || n.applied < n.confBarrier) {
+	// raft's own applied index (it moves on Advance, after both acks) is
+	// what raft compares with its barrier.
+	if leader && (n.confPending || n.rn.BasicStatus().Applied < n.confBarrier) {
 		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: messages.ErrConfChangePending})
 		return
 	}
