@@ -19,9 +19,8 @@ const snapshotVersion = 1
 // an invariant of the store.
 var errCorrupt = errors.New("raftkv: corrupt store snapshot")
 
-// The snapshot format. Every field has an explicit name under both the
-// "msgpack" tag (the project's convention) and the "codec" tag (the one
-// go-msgpack's default handle actually reads), so renaming a Go field never
+// The snapshot format. Every field has an explicit msgpack name (the codec
+// of package messages reads msgpack tags), so renaming a Go field never
 // changes the format. The store defines its own KeyValue record rather than
 // encoding messages.KeyValue, so the snapshot format does not depend on how
 // another package tags its types.
@@ -29,30 +28,30 @@ var errCorrupt = errors.New("raftkv: corrupt store snapshot")
 // snapshotHeader is decoded first, to refuse an unknown version before the
 // rest of the data is interpreted.
 type snapshotHeader struct {
-	Version uint8 `msgpack:"version" codec:"version"`
+	Version uint8 `msgpack:"version"`
 }
 
 // snapshotData is the whole state. KVs are in strictly ascending key order,
 // Members in strictly ascending id order, so that equal states encode to
 // equal bytes.
 type snapshotData struct {
-	Version  uint8            `msgpack:"version" codec:"version"`
-	Revision int64            `msgpack:"revision" codec:"revision"`
-	KVs      []snapshotKV     `msgpack:"kvs" codec:"kvs"`
-	Members  []snapshotMember `msgpack:"members" codec:"members"`
+	Version  uint8            `msgpack:"version"`
+	Revision int64            `msgpack:"revision"`
+	KVs      []snapshotKV     `msgpack:"kvs"`
+	Members  []snapshotMember `msgpack:"members"`
 }
 
 type snapshotKV struct {
-	Key            []byte `msgpack:"key" codec:"key"`
-	Value          []byte `msgpack:"value" codec:"value"`
-	CreateRevision int64  `msgpack:"create_revision" codec:"create_revision"`
-	ModRevision    int64  `msgpack:"mod_revision" codec:"mod_revision"`
-	Version        int64  `msgpack:"version" codec:"version"`
+	Key            []byte `msgpack:"key"`
+	Value          []byte `msgpack:"value"`
+	CreateRevision int64  `msgpack:"create_revision"`
+	ModRevision    int64  `msgpack:"mod_revision"`
+	Version        int64  `msgpack:"version"`
 }
 
 type snapshotMember struct {
-	ID      uint64 `msgpack:"id" codec:"id"`
-	Address string `msgpack:"address" codec:"address"`
+	ID      uint64 `msgpack:"id"`
+	Address string `msgpack:"address"`
 }
 
 // Snapshot serializes the whole state (keys, revision and members) with
