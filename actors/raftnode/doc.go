@@ -40,7 +40,12 @@
 // commit index). It applies membership changes to raft when it hands out
 // the entries that carry them, spawns a peer link (Config.Link) on the first
 // message to a member, stops the link of a removed member, and tells its
-// parent messages.Removed when this node is removed.
+// parent messages.Removed when this node is removed. A removed member that
+// keeps sending raft messages is told so with a PeerNotice (raft alone may
+// never tell it: the leader stops replicating to it), and a notice received
+// from a peer becomes messages.Removed too. A membership change that raft
+// would turn silently into an empty entry (another change not applied yet)
+// is refused with ProposalDropped instead, so the proposer retries it.
 //
 // Snapshots: the applier answers an Apply with SnapshotCreated when it has
 // serialized the store; raftnode makes a raft snapshot of it in memory and
