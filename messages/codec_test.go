@@ -2,6 +2,7 @@ package messages_test
 
 import (
 	"errors"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	"reflect"
 	"sort"
 	"testing"
@@ -343,4 +344,36 @@ func anyKeys(m map[any]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func FuzzDecodePeerNotice(f *testing.F) {
+	w, err := messages.EncodePeerNotice(messages.PeerNotice{Kind: messages.NoticeRemoved, From: 1, To: 3})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(w.GetValue())
+	f.Add(w.GetValue()[:len(w.GetValue())-1])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := messages.DecodePeerNotice(wrapperspb.Bytes(data))
+		if err != nil {
+			return
+		}
+		if n.Version != messages.FormatVersion {
+			t.Fatalf("accepted version %d", n.Version)
+		}
+	})
+}
+
+func TestPeerNoticeRoundTrip(t *testing.T) {
+	want := messages.PeerNotice{Kind: messages.NoticeRemoved, From: 2, To: 5}
+	w, err := messages.EncodePeerNotice(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := messages.DecodePeerNotice(w)
+	want.Version = messages.FormatVersion
+	if err != nil || got != want {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, want)
+	}
 }
