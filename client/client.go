@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/raftkv/raftkv/api"
 )
 
 // Defaults of the options.
@@ -21,13 +23,13 @@ const (
 	DefaultRetryRounds  = 3
 	DefaultRetryBackoff = 100 * time.Millisecond
 	// MaxServerTimeout is the longest ?timeout= the server takes.
-	MaxServerTimeout = time.Minute
+	MaxServerTimeout = api.MaxTimeout
 	// maxAnswerSize bounds an answer the client reads.
 	maxAnswerSize = 256 << 20
 )
 
 // HeaderRevision is the header of the store revision in every answer.
-const HeaderRevision = "X-Raftkv-Revision"
+const HeaderRevision = api.HeaderRevision
 
 // Client talks to the members of one raftkv cluster. It is safe for
 // concurrent use.
@@ -304,12 +306,7 @@ func isDialError(err error) bool {
 // decodeError reads an error answer.
 func decodeError(endpoint string, resp *http.Response, data []byte) *Error {
 	e := &Error{Endpoint: endpoint, StatusCode: resp.StatusCode}
-	var body struct {
-		Error    string    `json:"error"`
-		Code     string    `json:"code"`
-		Revision *int64    `json:"revision"`
-		KV       *KeyValue `json:"kv"`
-	}
+	var body api.ErrorReply
 	if err := json.Unmarshal(data, &body); err != nil || body.Code == "" {
 		e.Code = "http_" + strconv.Itoa(resp.StatusCode)
 		e.Message = strings.TrimSpace(string(data))

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,8 +14,6 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/client"
-	"github.com/raftkv/raftkv/httpapi"
-	"github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -25,82 +21,12 @@ import (
 // test process, shared by the tests and the examples of the package.
 var endpoint string
 
-var nextPort atomic.Int32
-
-func init() { nextPort.Store(int32(16000 + (os.Getpid()%50)*40)) }
-
-// freePort returns a free port below the ephemeral range, in a band of
-// its own so that packages tested in parallel do not collide.
-func freePort() (int, error) {
-	for range 1000 {
-		p := int(nextPort.Add(1))
-		if p >= 20000 {
-			nextPort.Store(16000)
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p, nil
-	}
-	return 0, errors.New("no free port in 16000..20000")
-}
+// ports hands out the ports of the package's node and of the endpoints
+// nobody listens on, in the band of package client (see testkit.Ports).
+var ports = testkit.NewPorts(16000, 20000)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "raftkv-client-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	stop, err := startNode(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start node:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func startNode(dir string) (func(), error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Start(node.Config{ID: 1, Cluster: []string{fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
-	if err != nil {
-		return nil, err
-	}
-	srv := httptest.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet))
-	stop := func() {
-		srv.Close()
-		n.Stop()
-	}
-	endpoint = srv.URL
-	c, err := client.New([]string{endpoint})
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	deadline := time.Now().Add(testkit.Dilated(20 * time.Second))
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := c.Put(ctx, "__ready", nil)
-		cancel()
-		if err == nil {
-			return stop, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("node does not take writes: %w", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	os.Exit(testkit.RunWithHTTPNode(m, ports, func(n *testkit.HTTPNode) { endpoint = n.URL }))
 }
 
 func newClient(t *testing.T, endpoints ...string) *client.Client {
@@ -322,11 +248,7 @@ func TestErrors(t *testing.T) {
 // closedEndpoint returns the URL of a port nobody listens on.
 func closedEndpoint(t *testing.T) string {
 	t.Helper()
-	p, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("http://127.0.0.1:%d", p)
+	return fmt.Sprintf("http://127.0.0.1:%d", ports.MustNext(t))
 }
 
 func TestFailoverPastADownMember(t *testing.T) {

@@ -1,6 +1,10 @@
-// Package client is the Go client of raftkv's HTTP API v1 (see package
-// httpapi for the wire format): put, get, delete, ranges, transactions,
-// membership and status, each with a context.
+// Package client is the Go client of raftkv's HTTP API v1: put, get,
+// delete, ranges, transactions, membership and status, each with a
+// context. The routes are described with httpapi.V1Prefix; the JSON
+// shapes of the answers are those of package api, which this package
+// names with aliases (PutResponse is api.PutReply, KeyValue is
+// api.KeyValue...), so a program needs to import only this package. It
+// does not import the node: a client stays light.
 //
 // # Failover and retries
 //

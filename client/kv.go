@@ -5,54 +5,35 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/raftkv/raftkv/api"
 )
 
-// KeyValue is a key as the store holds it. In JSON its value is base64.
-type KeyValue struct {
-	Key   string `json:"key"`
-	Value []byte `json:"value"`
-	// CreateRevision is the revision that created the key, ModRevision the
-	// one that last wrote it (its entity tag), Version the number of writes
-	// since it was created.
-	CreateRevision int64 `json:"create_revision"`
-	ModRevision    int64 `json:"mod_revision"`
-	Version        int64 `json:"version"`
-}
+// The answers of the key calls are the JSON shapes of the API (package
+// api), under the names of this package.
 
-// GetResponse is the answer of Get.
-type GetResponse struct {
-	// Revision is the store revision the read was served at.
-	Revision int64    `json:"revision"`
-	KV       KeyValue `json:"kv"`
-}
+// KeyValue is a key as the store holds it: Key, Value, CreateRevision,
+// ModRevision (its entity tag, for IfMatch) and Version. In JSON its value
+// is base64.
+type KeyValue = api.KeyValue
 
-// PutResponse is the answer of Put.
-type PutResponse struct {
-	// Revision is the revision of the write: the key's new ModRevision.
-	Revision int64 `json:"revision"`
-	// PrevKV is the value the put replaced, with WithPrevKV (nil if the key
-	// did not exist).
-	PrevKV *KeyValue `json:"prev_kv"`
-}
+// GetResponse is the answer of Get: the key and the store revision the
+// read was served at.
+type GetResponse = api.GetReply
 
-// DeleteResponse is the answer of Delete and DeletePrefix.
-type DeleteResponse struct {
-	Revision int64 `json:"revision"`
-	// Deleted is how many keys were deleted.
-	Deleted int64 `json:"deleted"`
-	// PrevKVs are the deleted keys, with WithPrevKV.
-	PrevKVs []KeyValue `json:"prev_kvs"`
-}
+// PutResponse is the answer of Put: the revision of the write (the key's
+// new ModRevision) and, with WithPrevKV, the value it replaced in PrevKV
+// (nil if the key did not exist).
+type PutResponse = api.PutReply
 
-// RangeResponse is one page of a range, in key order.
-type RangeResponse struct {
-	Revision int64      `json:"revision"`
-	KVs      []KeyValue `json:"kvs"`
-	// More tells that the limit cut the range; Next is then the token to
-	// pass WithNext for the following page.
-	More bool   `json:"more"`
-	Next string `json:"next"`
-}
+// DeleteResponse is the answer of Delete and DeletePrefix: how many keys
+// were deleted and, with WithPrevKV, their values in PrevKVs.
+type DeleteResponse = api.DeleteReply
+
+// RangeResponse is one page of a range, in key order. More tells that the
+// limit cut the range; Next is then the token to pass WithNext for the
+// following page.
+type RangeResponse = api.RangeReply
 
 // OpOption configures one call (or one Op of a transaction).
 type OpOption func(*opConfig)

@@ -6,31 +6,24 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/raftkv/raftkv/api"
 )
 
 // Member is one member of the cluster: its raft id and peer address.
-type Member struct {
-	ID      uint64 `json:"id"`
-	Address string `json:"address"`
-}
+type Member = api.Member
 
-// MembersResponse is the membership as the answering member knows it.
-type MembersResponse struct {
-	Revision int64    `json:"revision"`
-	Leader   uint64   `json:"leader"`
-	Members  []Member `json:"members"`
-}
+// MembersResponse is the membership as the answering member knows it:
+// the members sorted by id, the leader, and the store revision.
+type MembersResponse = api.MembersReply
 
-// Status is what a member tells about itself (GET /v1/status).
+// Status is what a member tells about itself (GET /v1/status): the fields
+// of the answer (ID, Leader, Term, Commit, Applied, Serving, Revision),
+// with the member ids parsed, and the member that answered.
 type Status struct {
-	ID       uint64 `json:"id"`
-	Leader   uint64 `json:"leader"`
-	Term     uint64 `json:"term"`
-	Commit   uint64 `json:"commit"`
-	Applied  uint64 `json:"applied"`
-	Serving  bool   `json:"serving"`
-	Revision int64  `json:"revision"`
-	// Members maps member ids to peer addresses.
+	api.StatusReply
+	// Members maps member ids to peer addresses. (StatusReply.Members has
+	// them as the JSON does, keyed by decimal strings.)
 	Members map[uint64]string `json:"-"`
 	// Endpoint is the member that answered.
 	Endpoint string `json:"-"`
@@ -50,7 +43,7 @@ func (c *Client) Members(ctx context.Context) (*MembersResponse, error) {
 // start the new member with --join. An id already a member is an error
 // matching ErrMemberExists.
 func (c *Client) AddMember(ctx context.Context, id uint64, address string) error {
-	body, err := json.Marshal(Member{ID: id, Address: address})
+	body, err := json.Marshal(api.AddMemberRequest{ID: id, Address: address})
 	if err != nil {
 		return err
 	}
@@ -86,17 +79,12 @@ func (c *Client) status(ctx context.Context, req *request) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	var w struct {
-		Status
-		Members map[string]string `json:"members"`
-	}
-	if err := json.Unmarshal(ans.body, &w); err != nil {
+	st := Status{Endpoint: ans.endpoint}
+	if err := json.Unmarshal(ans.body, &st.StatusReply); err != nil {
 		return nil, fmt.Errorf("raftkv client: %s: malformed status: %w", ans.endpoint, err)
 	}
-	st := w.Status
-	st.Endpoint = ans.endpoint
-	st.Members = make(map[uint64]string, len(w.Members))
-	for id, addr := range w.Members {
+	st.Members = make(map[uint64]string, len(st.StatusReply.Members))
+	for id, addr := range st.StatusReply.Members {
 		n, err := strconv.ParseUint(id, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("raftkv client: %s: member id %q: %w", ans.endpoint, id, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+
+	"github.com/raftkv/raftkv/api"
 )
 
 // CompareTarget is the attribute of a key a Compare tests.
@@ -71,17 +73,7 @@ func CompareExists(key string, exists bool) Compare {
 
 // MarshalJSON writes the compare as POST /v1/txn takes it.
 func (c Compare) MarshalJSON() ([]byte, error) {
-	type wire struct {
-		Key            string `json:"key"`
-		Target         string `json:"target"`
-		Result         string `json:"result"`
-		Value          []byte `json:"value,omitempty"`
-		ModRevision    int64  `json:"mod_revision,omitempty"`
-		CreateRevision int64  `json:"create_revision,omitempty"`
-		Version        int64  `json:"version,omitempty"`
-		Exists         bool   `json:"exists,omitempty"`
-	}
-	w := wire{Key: c.Key, Target: string(c.Target), Result: string(c.Result)}
+	w := api.TxnCompare{Key: c.Key, Target: string(c.Target), Result: string(c.Result)}
 	switch c.Target {
 	case TargetValue:
 		w.Value = c.Value
@@ -136,29 +128,17 @@ func OpDelete(key string, opts ...OpOption) Op {
 
 // MarshalJSON writes the op as POST /v1/txn takes it.
 func (o Op) MarshalJSON() ([]byte, error) {
-	type put struct {
-		Key    string `json:"key"`
-		Value  []byte `json:"value"`
-		PrevKV bool   `json:"prev_kv,omitempty"`
-	}
-	type rng struct {
-		Key      string `json:"key"`
-		RangeEnd string `json:"range_end,omitempty"`
-		Prefix   bool   `json:"prefix,omitempty"`
-		Limit    int64  `json:"limit,omitempty"`
-		PrevKV   bool   `json:"prev_kv,omitempty"`
-	}
 	switch o.Type {
 	case OpTypePut:
 		v := o.Value
 		if v == nil {
 			v = []byte{}
 		}
-		return json.Marshal(map[string]put{"put": {Key: o.Key, Value: v, PrevKV: o.cfg.prevKV}})
+		return json.Marshal(api.TxnOp{Put: &api.TxnPut{Key: o.Key, Value: v, PrevKV: o.cfg.prevKV}})
 	case OpTypeDelete:
-		return json.Marshal(map[string]rng{"delete": {Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, PrevKV: o.cfg.prevKV}})
+		return json.Marshal(api.TxnOp{Delete: &api.TxnRange{Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, PrevKV: o.cfg.prevKV}})
 	default:
-		return json.Marshal(map[string]rng{"get": {Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, Limit: o.cfg.limit}})
+		return json.Marshal(api.TxnOp{Get: &api.TxnRange{Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, Limit: o.cfg.limit}})
 	}
 }
 
@@ -195,19 +175,7 @@ type OpResponse struct {
 
 // UnmarshalJSON reads an op response of POST /v1/txn.
 func (r *OpResponse) UnmarshalJSON(data []byte) error {
-	var w struct {
-		Put *struct {
-			PrevKV *KeyValue `json:"prev_kv"`
-		} `json:"put"`
-		Get *struct {
-			KVs  []KeyValue `json:"kvs"`
-			More bool       `json:"more"`
-		} `json:"get"`
-		Delete *struct {
-			Deleted int64      `json:"deleted"`
-			PrevKVs []KeyValue `json:"prev_kvs"`
-		} `json:"delete"`
-	}
+	var w api.TxnOpResponse
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}

@@ -12,7 +12,8 @@
 //   - the JSON API under /v1/: /v1/kv/<key> and /v1/kv (ranges), /v1/txn,
 //     /v1/members, /v1/status. Answers carry the store revision in the
 //     X-Raftkv-Revision header; ?timeout= bounds the wait and
-//     ?consistency=serializable skips the read index round.
+//     ?consistency=serializable skips the read index round. The JSON
+//     shapes are those of package api, which the Go client shares.
 //
 // Every error is a JSON body {"error": ..., "code": ...} with a status that
 // fits it: 400 for invalid input, 404/409 for membership changes that change

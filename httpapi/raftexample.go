@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -49,7 +46,7 @@ func (s *Server) putKey(w http.ResponseWriter, r *http.Request, key string) {
 	if !s.checkKey(w, key) {
 		return
 	}
-	value, ok := s.readBody(w, r, store.MaxValueSize)
+	value, ok := readBody(w, r, store.MaxValueSize)
 	if !ok {
 		return
 	}
@@ -79,11 +76,12 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, key string) {
 }
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, idText string) {
-	id, ok := memberID(w, idText)
-	if !ok {
+	id, err := parseMemberID(idText)
+	if err != nil {
+		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
-	body, ok := s.readBody(w, r, 1024)
+	body, ok := readBody(w, r, 1024)
 	if !ok {
 		return
 	}
@@ -92,28 +90,21 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, idText string
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("member address: %v", err))
 		return
 	}
-	s.confChange(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeAddNode, NodeID: id, Address: addrs[0]})
+	s.changeMembers(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeAddNode, NodeID: id, Address: addrs[0]})
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, idText string) {
-	id, ok := memberID(w, idText)
-	if !ok {
+	id, err := parseMemberID(idText)
+	if err != nil {
+		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
-	s.confChange(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: id})
+	s.changeMembers(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: id})
 }
 
-func (s *Server) confChange(w http.ResponseWriter, r *http.Request, cc *messages.ClientConfChange) {
-	v, err := s.ask(r.Context(), cc, s.timeout)
-	if err == nil {
-		reply, ok := v.(*messages.ConfChangeReply)
-		if !ok {
-			err = fmt.Errorf("unexpected answer %T", v)
-		} else {
-			err = reply.Err
-		}
-	}
-	if err != nil {
+// changeMembers applies cc and answers 204 once it is committed and applied.
+func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, cc *messages.ClientConfChange) {
+	if err := s.confChange(r.Context(), cc, s.timeout); err != nil {
 		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
@@ -131,30 +122,4 @@ func (s *Server) checkKey(w http.ResponseWriter, key string) bool {
 		return false
 	}
 	return true
-}
-
-// readBody reads at most limit bytes of the body; a larger body gets 413.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("body is over the limit of %d bytes", limit))
-		return nil, false
-	case err != nil:
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("read body: %v", err))
-		return nil, false
-	}
-	return body, true
-}
-
-func memberID(w http.ResponseWriter, text string) (uint64, bool) {
-	id, err := strconv.ParseUint(text, 10, 64)
-	if err != nil || id == 0 {
-		writeError(w, http.StatusBadRequest, "invalid",
-			fmt.Sprintf("member id %q: must be a positive integer", text))
-		return 0, false
-	}
-	return id, true
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/store"
 )
@@ -19,7 +21,7 @@ import (
 const DefaultTimeout = 5 * time.Second
 
 // MaxTimeout bounds ?timeout=.
-const MaxTimeout = time.Minute
+const MaxTimeout = api.MaxTimeout
 
 // errDeadline is what a request gets when its deadline passes first.
 var errDeadline = errors.New("raftkv: deadline exceeded")
@@ -82,16 +84,15 @@ func (s *Server) ask(ctx context.Context, msg any, timeout time.Duration) (any, 
 	}
 }
 
-// apiError is the one JSON shape of every error answer.
-type apiError struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-}
-
-// fail writes err as JSON with the status and code that fit it.
-// deadlineStatus is the status of a deadline that passed: 503 on the
-// raftexample routes, 504 on /v1/.
+// fail writes err as JSON with the status and code that fit it: 400
+// "invalid" for a request refused before it reached the node (badRequest),
+// else as classify maps it. deadlineStatus is the status of a deadline
+// that passed: 503 on the raftexample routes, 504 on /v1/.
 func (s *Server) fail(w http.ResponseWriter, err error, deadlineStatus int) {
+	if errors.Is(err, errBadRequest) {
+		writeError(w, http.StatusBadRequest, "invalid", strings.TrimPrefix(err.Error(), errBadRequest.Error()+": "))
+		return
+	}
 	status, code := classify(err, deadlineStatus)
 	msg := err.Error()
 	if errors.Is(err, errDeadline) {
@@ -101,7 +102,7 @@ func (s *Server) fail(w http.ResponseWriter, err error, deadlineStatus int) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, apiError{Error: msg, Code: code})
+	writeJSON(w, status, api.ErrorReply{Error: msg, Code: code})
 }
 
 func classify(err error, deadlineStatus int) (int, string) {
@@ -126,31 +127,51 @@ func classify(err error, deadlineStatus int) (int, string) {
 	return http.StatusInternalServerError, "internal"
 }
 
+// askFor is ask for an answer of type T: any other answer is an error.
+func askFor[T any](ctx context.Context, s *Server, msg any, timeout time.Duration) (T, error) {
+	v, err := s.ask(ctx, msg, timeout)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	reply, ok := v.(T)
+	if !ok {
+		return reply, fmt.Errorf("unexpected answer %T", v)
+	}
+	return reply, nil
+}
+
 // txn applies txn through the raft log.
 func (s *Server) txn(ctx context.Context, txn messages.Txn, timeout time.Duration) (messages.TxnResult, error) {
 	if err := store.Validate(txn); err != nil {
 		return messages.TxnResult{}, err
 	}
-	v, err := s.ask(ctx, &messages.ClientTxn{Txn: txn}, timeout)
+	reply, err := askFor[*messages.TxnReply](ctx, s, &messages.ClientTxn{Txn: txn}, timeout)
 	if err != nil {
 		return messages.TxnResult{}, err
-	}
-	reply, ok := v.(*messages.TxnReply)
-	if !ok {
-		return messages.TxnResult{}, fmt.Errorf("unexpected answer %T", v)
 	}
 	return reply.Result, reply.Err
 }
 
 // read reads through a ReadIndex round, or locally when serializable.
 func (s *Server) read(ctx context.Context, op messages.Op, serializable bool, timeout time.Duration) (*messages.ReadReply, error) {
-	v, err := s.ask(ctx, &messages.ClientRead{Op: op, Serializable: serializable}, timeout)
+	reply, err := askFor[*messages.ReadReply](ctx, s, &messages.ClientRead{Op: op, Serializable: serializable}, timeout)
 	if err != nil {
 		return nil, err
 	}
-	reply, ok := v.(*messages.ReadReply)
-	if !ok {
-		return nil, fmt.Errorf("unexpected answer %T", v)
-	}
 	return reply, reply.Err
+}
+
+// confChange applies a membership change through the raft log.
+func (s *Server) confChange(ctx context.Context, cc *messages.ClientConfChange, timeout time.Duration) error {
+	reply, err := askFor[*messages.ConfChangeReply](ctx, s, cc, timeout)
+	if err != nil {
+		return err
+	}
+	return reply.Err
+}
+
+// askStatus asks the node for its status, which it answers locally.
+func (s *Server) askStatus(ctx context.Context, timeout time.Duration) (*messages.Status, error) {
+	return askFor[*messages.Status](ctx, s, &messages.ClientStatus{}, timeout)
 }

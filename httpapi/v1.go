@@ -13,18 +13,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/store"
 )
 
 // HeaderRevision is the header of every /v1 answer that knows the store
 // revision: the revision the request was served at.
-const HeaderRevision = "X-Raftkv-Revision"
+const HeaderRevision = api.HeaderRevision
 
 // Headers of GET /v1/kv/<key>?raw, which has no JSON body to carry them.
 const (
-	HeaderCreateRevision = "X-Raftkv-Create-Revision"
-	HeaderModRevision    = "X-Raftkv-Mod-Revision"
-	HeaderVersion        = "X-Raftkv-Version"
+	HeaderCreateRevision = api.HeaderCreateRevision
+	HeaderModRevision    = api.HeaderModRevision
+	HeaderVersion        = api.HeaderVersion
 )
 
 // MaxTxnBodySize bounds the JSON body of POST /v1/txn.
@@ -129,13 +130,9 @@ func writeV1(w http.ResponseWriter, status int, rev int64, v any) {
 	writeJSON(w, status, v)
 }
 
-// failV1 writes err as a /v1 error answer: 400 for a bad request, else as
-// classify maps it, with 504 for a deadline that passed.
+// failV1 writes err as a /v1 error answer: as fail does, with 504 for a
+// deadline that passed.
 func (s *Server) failV1(w http.ResponseWriter, err error) {
-	if errors.Is(err, errBadRequest) {
-		writeError(w, http.StatusBadRequest, "invalid", strings.TrimPrefix(err.Error(), errBadRequest.Error()+": "))
-		return
-	}
 	s.fail(w, err, http.StatusGatewayTimeout)
 }
 
@@ -147,18 +144,29 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
 		fmt.Sprintf("method %s not allowed on %s: use %s", r.Method, r.URL.Path, list))
 }
 
-// decodeJSON reads a JSON body of at most limit bytes into v, refusing
-// unknown fields and trailing data. A body over the limit is a 413.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+// readBody reads at most limit bytes of the body; a larger body gets 413.
+// It answers the request itself when it returns false.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("body is over the limit of %d bytes", limit))
-		return false
+		return nil, false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("read body: %v", err))
+		return nil, false
+	}
+	return body, true
+}
+
+// decodeJSON reads a JSON body of at most limit bytes into v, refusing
+// unknown fields and trailing data. A body over the limit is a 413. It
+// answers the request itself when it returns false.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	body, ok := readBody(w, r, limit)
+	if !ok {
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -172,6 +180,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 		return false
 	}
 	return true
+}
+
+// parseMemberID reads the member id of a path: a positive integer.
+func parseMemberID(text string) (uint64, error) {
+	id, err := strconv.ParseUint(text, 10, 64)
+	if err != nil || id == 0 {
+		return 0, badRequest("member id %q: must be a positive integer", text)
+	}
+	return id, nil
 }
 
 // valueTooLarge answers 413 when value is over store.MaxValueSize.

@@ -7,19 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/httpapi"
-	"github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -27,82 +22,12 @@ import (
 // share; each test writes keys under a prefix of its own.
 var base string
 
-// nextPort hands out peer ports below the ephemeral range, in a band of
-// their own so that packages tested in parallel do not collide.
-var nextPort atomic.Int32
-
-func init() { nextPort.Store(int32(12000 + (os.Getpid()%50)*40)) }
-
-func freePort() (int, error) {
-	for range 1000 {
-		p := int(nextPort.Add(1))
-		if p >= 16000 {
-			nextPort.Store(12000)
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free port in 12000..16000")
-}
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// startNode starts a single-member node and its HTTP API, and waits until
-// it serves. stop shuts both down.
-func startNode(dir string) (url string, stop func(), err error) {
-	port, err := freePort()
-	if err != nil {
-		return "", nil, err
-	}
-	n, err := node.Start(node.Config{ID: 1, Cluster: []string{fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
-	if err != nil {
-		return "", nil, err
-	}
-	srv := httptest.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet))
-	stop = func() {
-		srv.Close()
-		n.Stop()
-	}
-	deadline := time.Now().Add(testkit.Dilated(20 * time.Second))
-	for {
-		var st httpapi.StatusReply
-		code, body := request(srv.URL, http.MethodGet, "/v1/status", nil, nil)
-		if code == http.StatusOK && json.Unmarshal(body, &st) == nil && st.Serving && st.Leader == 1 {
-			// The first write also proves the node takes proposals.
-			if c, _ := request(srv.URL, http.MethodPut, "/v1/kv/__ready", nil, []byte(`{"value":""}`)); c == http.StatusOK {
-				return srv.URL, stop, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", nil, fmt.Errorf("node did not become leader and serve")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// ports hands out the peer ports of the package's nodes, in the band of
+// package httpapi (see testkit.Ports).
+var ports = testkit.NewPorts(12000, 16000)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "raftkv-httpapi-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	url, stop, err := startNode(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start node:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	base = url
-	code := m.Run()
-	stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testkit.RunWithHTTPNode(m, ports, func(n *testkit.HTTPNode) { base = n.URL }))
 }
 
 // request sends one request to the server at url and returns status and
@@ -186,25 +111,25 @@ func clean(t *testing.T, prefix string) {
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func putJSON(t *testing.T, key, value string) httpapi.PutReply {
+func putJSON(t *testing.T, key, value string) api.PutReply {
 	t.Helper()
-	var reply httpapi.PutReply
+	var reply api.PutReply
 	mustDo(t, http.StatusOK, call{method: http.MethodPut, path: "/v1/kv/" + key, body: `{"value":"` + b64(value) + `"}`}).json(t, &reply)
 	return reply
 }
 
-func getJSON(t *testing.T, key string) (httpapi.GetReply, result) {
+func getJSON(t *testing.T, key string) (api.GetReply, result) {
 	t.Helper()
-	var reply httpapi.GetReply
+	var reply api.GetReply
 	r := mustDo(t, http.StatusOK, call{method: http.MethodGet, path: "/v1/kv/" + key})
 	r.json(t, &reply)
 	return reply, r
 }
 
 // errorOf checks the one error shape and returns it.
-func errorOf(t *testing.T, r result) httpapi.ErrorReply {
+func errorOf(t *testing.T, r result) api.ErrorReply {
 	t.Helper()
-	var e httpapi.ErrorReply
+	var e api.ErrorReply
 	r.json(t, &e)
 	if e.Error == "" || e.Code == "" {
 		t.Fatalf("error answer %d %s: want {\"error\", \"code\"}", r.code, r.body)
@@ -346,7 +271,7 @@ func TestV1PutGet(t *testing.T) {
 	clean(t, "pg/")
 	first := putJSON(t, "pg/k", "one")
 	got, r := getJSON(t, "pg/k")
-	want := httpapi.KeyValue{Key: "pg/k", Value: []byte("one"), CreateRevision: first.Revision, ModRevision: first.Revision, Version: 1}
+	want := api.KeyValue{Key: "pg/k", Value: []byte("one"), CreateRevision: first.Revision, ModRevision: first.Revision, Version: 1}
 	if !kvEqual(got.KV, want) || got.Revision < first.Revision {
 		t.Fatalf("GET after PUT: %+v, want %+v at revision >= %d", got, want, first.Revision)
 	}
@@ -355,7 +280,7 @@ func TestV1PutGet(t *testing.T) {
 	}
 
 	// prev_kv returns the value replaced; the revision grows by one.
-	var second httpapi.PutReply
+	var second api.PutReply
 	mustDo(t, http.StatusOK, call{method: "PUT", path: "/v1/kv/pg/k?prev_kv", body: `{"value":"` + b64("two") + `"}`}).json(t, &second)
 	if second.Revision <= first.Revision || second.PrevKV == nil || !kvEqual(*second.PrevKV, want) {
 		t.Fatalf("PUT ?prev_kv: %+v, want revision > %d and prev %+v", second, first.Revision, want)
@@ -391,14 +316,14 @@ func TestV1PutGet(t *testing.T) {
 	}
 
 	// A serializable read on the only member sees the write too.
-	var ser httpapi.GetReply
+	var ser api.GetReply
 	mustDo(t, http.StatusOK, call{method: "GET", path: "/v1/kv/pg/k?consistency=serializable"}).json(t, &ser)
 	if string(ser.KV.Value) != "three" {
 		t.Errorf("serializable read: %q", ser.KV.Value)
 	}
 }
 
-func kvEqual(a, b httpapi.KeyValue) bool {
+func kvEqual(a, b api.KeyValue) bool {
 	return a.Key == b.Key && bytes.Equal(a.Value, b.Value) && a.CreateRevision == b.CreateRevision &&
 		a.ModRevision == b.ModRevision && a.Version == b.Version
 }
@@ -416,7 +341,7 @@ func TestV1KeysAreTakenVerbatimFromThePath(t *testing.T) {
 	}
 	for i, tt := range tests {
 		mustDo(t, http.StatusOK, call{method: "PUT", path: tt.path, body: `{"value":"` + b64(strconv.Itoa(i)) + `"}`})
-		var g httpapi.GetReply
+		var g api.GetReply
 		mustDo(t, http.StatusOK, call{method: "GET", path: tt.path}).json(t, &g)
 		if g.KV.Key != tt.key || string(g.KV.Value) != strconv.Itoa(i) {
 			t.Errorf("%d: %s: key %q value %q, want %q %d", i, tt.path, g.KV.Key, g.KV.Value, tt.key, i)
@@ -430,7 +355,7 @@ func TestV1ConditionalPutAndDelete(t *testing.T) {
 	etagOf := func(rev int64) map[string]string { return map[string]string{"If-Match": fmt.Sprintf(`"%d"`, rev)} }
 
 	// If-Match with the current revision applies.
-	var ok httpapi.PutReply
+	var ok api.PutReply
 	r := mustDo(t, http.StatusOK, call{method: "PUT", path: "/v1/kv/cond/k", header: etagOf(first.Revision), body: `{"value":"` + b64("v2") + `"}`})
 	r.json(t, &ok)
 	if r.header.Get("ETag") != fmt.Sprintf(`"%d"`, ok.Revision) {
@@ -472,7 +397,7 @@ func TestV1ConditionalPutAndDelete(t *testing.T) {
 	mustDo(t, http.StatusNotFound, call{method: "GET", path: "/v1/kv/cond/absent"})
 
 	// A conditional delete with the right revision deletes.
-	var del httpapi.DeleteReply
+	var del api.DeleteReply
 	mustDo(t, http.StatusOK, call{method: "DELETE", path: "/v1/kv/cond/k?prev_kv", header: etagOf(after.KV.ModRevision)}).json(t, &del)
 	if del.Deleted != 1 || len(del.PrevKVs) != 1 || !kvEqual(del.PrevKVs[0], after.KV) {
 		t.Errorf("conditional DELETE: %+v", del)
@@ -490,9 +415,9 @@ func TestV1Txn(t *testing.T) {
 	a := putJSON(t, "txn/a", "1")
 	putJSON(t, "txn/b", "2")
 	putJSON(t, "txn/c", "3")
-	txn := func(body string) httpapi.TxnReply {
+	txn := func(body string) api.TxnReply {
 		t.Helper()
-		var reply httpapi.TxnReply
+		var reply api.TxnReply
 		r := mustDo(t, http.StatusOK, call{method: "POST", path: "/v1/txn", body: body})
 		r.json(t, &reply)
 		if r.revision(t) != reply.Revision {
@@ -554,7 +479,7 @@ func TestV1Txn(t *testing.T) {
 	if d := failed.Responses[1].Delete.Deleted; d != 2 {
 		t.Errorf("failure delete prefix deleted %d, want 2 (txn/a, txn/b)", d)
 	}
-	var rng httpapi.RangeReply
+	var rng api.RangeReply
 	mustDo(t, http.StatusOK, call{method: "GET", path: "/v1/kv?prefix=txn/"}).json(t, &rng)
 	if len(rng.KVs) != 0 {
 		t.Errorf("after the failure branch deleted txn/: %+v", rng.KVs)
@@ -587,7 +512,7 @@ func TestV1RangePagination(t *testing.T) {
 			if next != "" {
 				path += "&next=" + next
 			}
-			var page httpapi.RangeReply
+			var page api.RangeReply
 			mustDo(t, http.StatusOK, call{method: "GET", path: path}).json(t, &page)
 			pages++
 			if len(page.KVs) > limit {
@@ -613,7 +538,7 @@ func TestV1RangePagination(t *testing.T) {
 	}
 
 	// start/end: [page/05, page/08); start alone runs to the last key.
-	var rng httpapi.RangeReply
+	var rng api.RangeReply
 	mustDo(t, http.StatusOK, call{method: "GET", path: "/v1/kv?start=page/05&end=page/08"}).json(t, &rng)
 	if len(rng.KVs) != 3 || rng.KVs[0].Key != "page/05" || rng.KVs[2].Key != "page/07" || rng.More {
 		t.Errorf("start/end: %+v", rng)
@@ -641,13 +566,13 @@ func TestV1DeletePrefix(t *testing.T) {
 	for _, k := range []string{"dp/a", "dp/b", "dp/c/d", "dpx", "dp"} {
 		putJSON(t, k, k)
 	}
-	var del httpapi.DeleteReply
+	var del api.DeleteReply
 	r := mustDo(t, http.StatusOK, call{method: "DELETE", path: "/v1/kv/dp/?prefix&prev_kv"})
 	r.json(t, &del)
 	if del.Deleted != 3 || len(del.PrevKVs) != 3 || del.PrevKVs[2].Key != "dp/c/d" || r.revision(t) != del.Revision {
 		t.Fatalf("DELETE dp/?prefix: %+v", del)
 	}
-	var rng httpapi.RangeReply
+	var rng api.RangeReply
 	mustDo(t, http.StatusOK, call{method: "GET", path: "/v1/kv?prefix=dp"}).json(t, &rng)
 	if len(rng.KVs) != 2 || rng.KVs[0].Key != "dp" || rng.KVs[1].Key != "dpx" {
 		t.Errorf("keys left after the prefix delete: %+v", rng.KVs)
@@ -660,7 +585,7 @@ func TestV1DeletePrefix(t *testing.T) {
 }
 
 func TestV1Members(t *testing.T) {
-	var m httpapi.MembersReply
+	var m api.MembersReply
 	mustDo(t, http.StatusOK, call{method: "GET", path: "/v1/members"}).json(t, &m)
 	if len(m.Members) != 1 || m.Members[0].ID != 1 || m.Leader != 1 {
 		t.Fatalf("members: %+v", m)
@@ -668,13 +593,14 @@ func TestV1Members(t *testing.T) {
 
 	// Adding a member to a node of its own: a single member cannot commit
 	// anything after that, so it is not the shared node.
-	url, stop, err := startNode(t.TempDir())
+	n, err := testkit.StartHTTPNode(t.TempDir(), ports)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	defer n.Stop()
+	url := n.URL
 	code, body := request(url, http.MethodPost, "/v1/members", nil, []byte(`{"id":2,"address":"http://127.0.0.1:1"}`))
-	var added httpapi.MemberReply
+	var added api.MemberReply
 	if err := json.Unmarshal(body, &added); code != http.StatusCreated || err != nil || added.Member == nil || added.Member.Address != "127.0.0.1:1" {
 		t.Fatalf("POST /v1/members: %d %s", code, body)
 	}

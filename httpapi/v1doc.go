@@ -10,10 +10,10 @@ package httpapi
 //	GET    /v1/members        membership         200 {"revision":R,"leader":ID,"members":[{"id":ID,"address":"host:port"}...]}
 //	POST   /v1/members        add a member       201 {"revision":R,"member":{"id":ID,"address":"host:port"}}
 //	DELETE /v1/members/<id>   remove a member    200 {"revision":R}
-//	GET    /v1/status         this node's view   200 StatusReply
+//	GET    /v1/status         this node's view   200 api.StatusReply
 //
 // where KV is {"key":"k","value":"<base64>","create_revision":C,"mod_revision":M,"version":V}
-// (KeyValue). Every answer that knows the store revision carries it in the
+// (api.KeyValue). Every answer that knows the store revision carries it in the
 // X-Raftkv-Revision header and in the JSON field "revision": every 2xx
 // answer, 404 key_not_found and 412 precondition_failed.
 //
@@ -54,7 +54,7 @@ package httpapi
 // precondition_failed with the revision and the key's current state in
 // "kv" (no "kv" if it does not exist), and changes nothing.
 //
-// POST /v1/txn takes TxnRequest, like etcd's Txn:
+// POST /v1/txn takes api.TxnRequest, like etcd's Txn:
 //
 //	{"compare": [{"key":"k","target":"mod_revision","result":"equal","mod_revision":5},
 //	             {"key":"k","target":"value","result":"not_equal","value":"<base64>"},
@@ -73,7 +73,7 @@ package httpapi
 // {"get":{"kvs":[KV...],"more":B}}, {"delete":{"deleted":N,"prev_kvs":[KV...]}}.
 // A txn whose compares fail is still a 200, with "succeeded": false.
 //
-// Errors are ErrorReply, {"error":"...","code":"..."}:
+// Errors are api.ErrorReply, {"error":"...","code":"..."}:
 //
 //	400 invalid              malformed JSON, base64, timeout, query or header; empty or too long key; bad txn
 //	404 key_not_found        GET of a missing key (a DELETE of one answers 200 with "deleted": 0)

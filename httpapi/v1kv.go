@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/store"
 )
@@ -83,7 +85,7 @@ func (s *Server) getV1(w http.ResponseWriter, r *http.Request, key string) {
 	if len(reply.Result.KVs) == 0 {
 		rev := reply.Revision
 		setRevision(w, rev)
-		writeJSON(w, http.StatusNotFound, ErrorReply{
+		writeJSON(w, http.StatusNotFound, api.ErrorReply{
 			Error: fmt.Sprintf("key %q not found", key), Code: "key_not_found", Revision: &rev,
 		})
 		return
@@ -102,7 +104,7 @@ func (s *Server) getV1(w http.ResponseWriter, r *http.Request, key string) {
 		_, _ = w.Write(kv.Value)
 		return
 	}
-	writeV1(w, http.StatusOK, reply.Revision, GetReply{Revision: reply.Revision, KV: toKeyValue(kv)})
+	writeV1(w, http.StatusOK, reply.Revision, api.GetReply{Revision: reply.Revision, KV: toKeyValue(kv)})
 }
 
 // conditions turns If-Match and If-None-Match into compares on key, checked
@@ -159,20 +161,32 @@ func oneHeader(r *http.Request, name string) (string, bool, error) {
 	}
 }
 
-// conditional wraps the write op into a txn: with compares, the failure
-// branch reads the key, so that a 412 can show its current state.
-func conditional(key string, cmps []messages.Compare, op messages.Op) messages.Txn {
+// conditionalWrite applies the write op on key through the raft log, if
+// the compares cmps (none: always) hold when it applies. It answers the
+// request itself and returns false when the write failed or a compare did
+// not hold (412): the failure branch reads the key, so that a 412 can show
+// its current state.
+func (s *Server) conditionalWrite(w http.ResponseWriter, r *http.Request, key string, cmps []messages.Compare, op messages.Op, timeout time.Duration) (messages.TxnResult, bool) {
 	txn := messages.Txn{Compares: cmps, Success: []messages.Op{op}}
 	if len(cmps) > 0 {
 		txn.Failure = []messages.Op{{Type: messages.OpGet, Key: []byte(key)}}
 	}
-	return txn
+	res, err := s.txn(r.Context(), txn, timeout)
+	if err != nil {
+		s.failV1(w, err)
+		return res, false
+	}
+	if !res.Succeeded {
+		preconditionFailed(w, key, res)
+		return res, false
+	}
+	return res, true
 }
 
 // preconditionFailed answers 412 with the key's current state, read in the
 // same txn that found the condition false.
 func preconditionFailed(w http.ResponseWriter, key string, res messages.TxnResult) {
-	var cur *KeyValue
+	var cur *api.KeyValue
 	if n := len(res.Responses); n > 0 && len(res.Responses[n-1].KVs) > 0 {
 		kv := toKeyValue(res.Responses[n-1].KVs[0])
 		cur = &kv
@@ -184,7 +198,7 @@ func preconditionFailed(w http.ResponseWriter, key string, res messages.TxnResul
 	if cur != nil {
 		state = fmt.Sprintf("is at mod_revision %d", cur.ModRevision)
 	}
-	writeJSON(w, http.StatusPreconditionFailed, ErrorReply{
+	writeJSON(w, http.StatusPreconditionFailed, api.ErrorReply{
 		Error: fmt.Sprintf("precondition failed: key %q %s; nothing changed", key, state),
 		Code:  "precondition_failed", Revision: &rev, KV: cur,
 	})
@@ -213,11 +227,11 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 	var value []byte
 	if isOctetStream(r) {
 		var ok bool
-		if value, ok = s.readBody(w, r, store.MaxValueSize); !ok {
+		if value, ok = readBody(w, r, store.MaxValueSize); !ok {
 			return
 		}
 	} else {
-		var body PutRequest
+		var body api.PutRequest
 		if !decodeJSON(w, r, maxPutBodySize, &body) {
 			return
 		}
@@ -227,16 +241,11 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 		return
 	}
 	op := messages.Op{Type: messages.OpPut, Key: []byte(key), Value: value, PrevKV: prevKV}
-	res, err := s.txn(r.Context(), conditional(key, cmps, op), p.timeout)
-	if err != nil {
-		s.failV1(w, err)
+	res, ok := s.conditionalWrite(w, r, key, cmps, op, p.timeout)
+	if !ok {
 		return
 	}
-	if !res.Succeeded {
-		preconditionFailed(w, key, res)
-		return
-	}
-	reply := PutReply{Revision: res.Revision}
+	reply := api.PutReply{Revision: res.Revision}
 	if len(res.Responses) > 0 && len(res.Responses[0].KVs) > 0 {
 		kv := toKeyValue(res.Responses[0].KVs[0])
 		reply.PrevKV = &kv
@@ -279,16 +288,11 @@ func (s *Server) deleteV1(w http.ResponseWriter, r *http.Request, key string) {
 	if prefix {
 		op.End = prefixEnd(op.Key)
 	}
-	res, err := s.txn(r.Context(), conditional(key, cmps, op), p.timeout)
-	if err != nil {
-		s.failV1(w, err)
+	res, ok := s.conditionalWrite(w, r, key, cmps, op, p.timeout)
+	if !ok {
 		return
 	}
-	if !res.Succeeded {
-		preconditionFailed(w, key, res)
-		return
-	}
-	reply := DeleteReply{Revision: res.Revision}
+	reply := api.DeleteReply{Revision: res.Revision}
 	if len(res.Responses) > 0 {
 		reply.Deleted = res.Responses[0].Deleted
 		if len(res.Responses[0].KVs) > 0 {
@@ -318,7 +322,7 @@ func (s *Server) rangeV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := reply.Result
-	out := RangeReply{Revision: reply.Revision, KVs: toKeyValues(res.KVs), More: res.More}
+	out := api.RangeReply{Revision: reply.Revision, KVs: toKeyValues(res.KVs), More: res.More}
 	if res.More && len(res.KVs) > 0 {
 		last := res.KVs[len(res.KVs)-1].Key
 		out.Next = encodeNext(append(bytes.Clone(last), 0))

@@ -1,16 +1,14 @@
 package httpapi
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/node"
 )
@@ -35,19 +33,6 @@ func (s *Server) membersV1(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// askStatus asks the node for its status.
-func (s *Server) askStatus(ctx context.Context, timeout time.Duration) (*messages.Status, error) {
-	v, err := s.ask(ctx, &messages.ClientStatus{}, timeout)
-	if err != nil {
-		return nil, err
-	}
-	st, ok := v.(*messages.Status)
-	if !ok {
-		return nil, fmt.Errorf("unexpected answer %T", v)
-	}
-	return st, nil
-}
-
 // listMembersV1 serves GET /v1/members: the membership as this node knows
 // it, answered locally like /v1/status.
 func (s *Server) listMembersV1(w http.ResponseWriter, r *http.Request) {
@@ -61,11 +46,11 @@ func (s *Server) listMembersV1(w http.ResponseWriter, r *http.Request) {
 		s.failV1(w, err)
 		return
 	}
-	reply := MembersReply{Revision: st.Revision, Leader: st.Leader, Members: []Member{}}
+	reply := api.MembersReply{Revision: st.Revision, Leader: st.Leader, Members: []api.Member{}}
 	for id, addr := range st.Members {
-		reply.Members = append(reply.Members, Member{ID: id, Address: addr})
+		reply.Members = append(reply.Members, api.Member{ID: id, Address: addr})
 	}
-	slices.SortFunc(reply.Members, func(a, b Member) int {
+	slices.SortFunc(reply.Members, func(a, b api.Member) int {
 		switch {
 		case a.ID < b.ID:
 			return -1
@@ -85,7 +70,7 @@ func (s *Server) addMemberV1(w http.ResponseWriter, r *http.Request) {
 		s.failV1(w, err)
 		return
 	}
-	var req AddMemberRequest
+	var req api.AddMemberRequest
 	if !decodeJSON(w, r, 4096, &req) {
 		return
 	}
@@ -99,10 +84,11 @@ func (s *Server) addMemberV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cc := &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeAddNode, NodeID: req.ID, Address: addrs[0]}
-	if !s.confChangeV1(w, r, cc, p.timeout) {
+	if err := s.confChange(r.Context(), cc, p.timeout); err != nil {
+		s.failV1(w, err)
 		return
 	}
-	s.memberDone(w, r, http.StatusCreated, &Member{ID: req.ID, Address: addrs[0]}, p.timeout)
+	s.memberDone(w, r, http.StatusCreated, &api.Member{ID: req.ID, Address: addrs[0]}, p.timeout)
 }
 
 // removeMemberV1 serves DELETE /v1/members/<id>: 200 once the change is
@@ -113,39 +99,23 @@ func (s *Server) removeMemberV1(w http.ResponseWriter, r *http.Request, idText s
 		s.failV1(w, err)
 		return
 	}
-	id, err := strconv.ParseUint(idText, 10, 64)
-	if err != nil || id == 0 {
-		s.failV1(w, badRequest("member id %q: must be a positive integer", idText))
+	id, err := parseMemberID(idText)
+	if err != nil {
+		s.failV1(w, err)
 		return
 	}
 	cc := &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: id}
-	if !s.confChangeV1(w, r, cc, p.timeout) {
+	if err := s.confChange(r.Context(), cc, p.timeout); err != nil {
+		s.failV1(w, err)
 		return
 	}
 	s.memberDone(w, r, http.StatusOK, nil, p.timeout)
 }
 
-func (s *Server) confChangeV1(w http.ResponseWriter, r *http.Request, cc *messages.ClientConfChange, timeout time.Duration) bool {
-	v, err := s.ask(r.Context(), cc, timeout)
-	if err == nil {
-		reply, ok := v.(*messages.ConfChangeReply)
-		if !ok {
-			err = fmt.Errorf("unexpected answer %T", v)
-		} else {
-			err = reply.Err
-		}
-	}
-	if err != nil {
-		s.failV1(w, err)
-		return false
-	}
-	return true
-}
-
 // memberDone answers a membership change that applied, with the store
 // revision (a membership change does not change it).
-func (s *Server) memberDone(w http.ResponseWriter, r *http.Request, status int, m *Member, timeout time.Duration) {
-	reply := MemberReply{Member: m}
+func (s *Server) memberDone(w http.ResponseWriter, r *http.Request, status int, m *api.Member, timeout time.Duration) {
+	reply := api.MemberReply{Member: m}
 	if st, err := s.askStatus(r.Context(), timeout); err == nil {
 		reply.Revision = st.Revision
 		setRevision(w, st.Revision)

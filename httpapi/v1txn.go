@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) txnV1(w http.ResponseWriter, r *http.Request) {
 		s.failV1(w, err)
 		return
 	}
-	var req TxnRequest
+	var req api.TxnRequest
 	if !decodeJSON(w, r, MaxTxnBodySize, &req) {
 		return
 	}
@@ -58,7 +59,7 @@ func (s *Server) txnV1(w http.ResponseWriter, r *http.Request) {
 	if !res.Succeeded {
 		ops = txn.Failure
 	}
-	reply := TxnReply{Revision: res.Revision, Succeeded: res.Succeeded, Responses: make([]TxnOpResponse, len(ops))}
+	reply := api.TxnReply{Revision: res.Revision, Succeeded: res.Succeeded, Responses: make([]api.TxnOpResponse, len(ops))}
 	for i, op := range ops {
 		var or messages.OpResult
 		if i < len(res.Responses) {
@@ -69,29 +70,29 @@ func (s *Server) txnV1(w http.ResponseWriter, r *http.Request) {
 	writeV1(w, http.StatusOK, res.Revision, reply)
 }
 
-func toOpResponse(t messages.OpType, or messages.OpResult) TxnOpResponse {
+func toOpResponse(t messages.OpType, or messages.OpResult) api.TxnOpResponse {
 	switch t {
 	case messages.OpPut:
-		pr := &TxnPutResponse{}
+		pr := &api.TxnPutResponse{}
 		if len(or.KVs) > 0 {
 			kv := toKeyValue(or.KVs[0])
 			pr.PrevKV = &kv
 		}
-		return TxnOpResponse{Put: pr}
+		return api.TxnOpResponse{Put: pr}
 	case messages.OpGet:
-		return TxnOpResponse{Get: &TxnGetResponse{KVs: toKeyValues(or.KVs), More: or.More}}
+		return api.TxnOpResponse{Get: &api.TxnGetResponse{KVs: toKeyValues(or.KVs), More: or.More}}
 	default:
-		dr := &TxnDeleteResponse{Deleted: or.Deleted}
+		dr := &api.TxnDeleteResponse{Deleted: or.Deleted}
 		if len(or.KVs) > 0 {
 			dr.PrevKVs = toKeyValues(or.KVs)
 		}
-		return TxnOpResponse{Delete: dr}
+		return api.TxnOpResponse{Delete: dr}
 	}
 }
 
 // toTxn turns the JSON of a txn into the state machine's Txn; store.Validate
 // checks the rest (sizes, counts, empty keys) before it is proposed.
-func toTxn(req TxnRequest) (messages.Txn, error) {
+func toTxn(req api.TxnRequest) (messages.Txn, error) {
 	var txn messages.Txn
 	for i, c := range req.Compare {
 		cmp, err := toCompare(c)
@@ -102,7 +103,7 @@ func toTxn(req TxnRequest) (messages.Txn, error) {
 	}
 	for _, b := range []struct {
 		name string
-		in   []TxnOp
+		in   []api.TxnOp
 		out  *[]messages.Op
 	}{{"success", req.Success, &txn.Success}, {"failure", req.Failure, &txn.Failure}} {
 		for i, o := range b.in {
@@ -116,7 +117,7 @@ func toTxn(req TxnRequest) (messages.Txn, error) {
 	return txn, nil
 }
 
-func toCompare(c TxnCompare) (messages.Compare, error) {
+func toCompare(c api.TxnCompare) (messages.Compare, error) {
 	target, ok := compareTargets[strings.ToLower(c.Target)]
 	if !ok {
 		return messages.Compare{}, badRequest("target %q: want value, mod_revision, create_revision, version or exists", c.Target)
@@ -159,7 +160,7 @@ func toCompare(c TxnCompare) (messages.Compare, error) {
 	return cmp, nil
 }
 
-func toOp(o TxnOp) (messages.Op, error) {
+func toOp(o api.TxnOp) (messages.Op, error) {
 	n := 0
 	for _, set := range []bool{o.Put != nil, o.Get != nil, o.Delete != nil} {
 		if set {

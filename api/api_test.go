@@ -1,0 +1,57 @@
+package api_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/raftkv/raftkv/api"
+)
+
+// TestJSONShapes pins the JSON of the shapes: a change here is a change
+// of the wire format that every client sees.
+func TestJSONShapes(t *testing.T) {
+	rev := int64(7)
+	kv := api.KeyValue{Key: "k", Value: []byte("v"), CreateRevision: 2, ModRevision: 5, Version: 3}
+	kvJSON := `{"key":"k","value":"dg==","create_revision":2,"mod_revision":5,"version":3}`
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{kv, kvJSON},
+		{api.GetReply{Revision: 7, KV: kv}, `{"revision":7,"kv":` + kvJSON + `}`},
+		{api.PutRequest{Value: []byte{}}, `{"value":""}`},
+		{api.PutReply{Revision: 7}, `{"revision":7}`},
+		{api.PutReply{Revision: 7, PrevKV: &kv}, `{"revision":7,"prev_kv":` + kvJSON + `}`},
+		{api.DeleteReply{Revision: 7}, `{"revision":7,"deleted":0}`},
+		{api.DeleteReply{Revision: 7, Deleted: 1, PrevKVs: []api.KeyValue{kv}}, `{"revision":7,"deleted":1,"prev_kvs":[` + kvJSON + `]}`},
+		{api.RangeReply{Revision: 7, KVs: []api.KeyValue{}}, `{"revision":7,"kvs":[],"more":false}`},
+		{api.RangeReply{Revision: 7, KVs: []api.KeyValue{kv}, More: true, Next: "aw"}, `{"revision":7,"kvs":[` + kvJSON + `],"more":true,"next":"aw"}`},
+		{api.ErrorReply{Error: "no", Code: "invalid"}, `{"error":"no","code":"invalid"}`},
+		{api.ErrorReply{Error: "no", Code: "precondition_failed", Revision: &rev, KV: &kv}, `{"error":"no","code":"precondition_failed","revision":7,"kv":` + kvJSON + `}`},
+		{api.TxnRequest{}, `{}`},
+		{api.TxnRequest{
+			Compare: []api.TxnCompare{{Key: "k", Target: "mod_revision", Result: "equal", ModRevision: 5}},
+			Success: []api.TxnOp{{Put: &api.TxnPut{Key: "k", Value: []byte{}, PrevKV: true}}},
+			Failure: []api.TxnOp{{Get: &api.TxnRange{Key: "p/", Prefix: true, Limit: 2}}, {Delete: &api.TxnRange{Key: "a", RangeEnd: "c"}}},
+		}, `{"compare":[{"key":"k","target":"mod_revision","result":"equal","mod_revision":5}],` +
+			`"success":[{"put":{"key":"k","value":"","prev_kv":true}}],` +
+			`"failure":[{"get":{"key":"p/","prefix":true,"limit":2}},{"delete":{"key":"a","range_end":"c"}}]}`},
+		{api.TxnReply{Revision: 7, Succeeded: true, Responses: []api.TxnOpResponse{
+			{Put: &api.TxnPutResponse{}},
+			{Get: &api.TxnGetResponse{KVs: []api.KeyValue{}}},
+			{Delete: &api.TxnDeleteResponse{Deleted: 1}},
+		}}, `{"revision":7,"succeeded":true,"responses":[{"put":{}},{"get":{"kvs":[],"more":false}},{"delete":{"deleted":1}}]}`},
+		{api.MembersReply{Revision: 7, Leader: 1, Members: []api.Member{{ID: 1, Address: "127.0.0.1:12379"}}},
+			`{"revision":7,"leader":1,"members":[{"id":1,"address":"127.0.0.1:12379"}]}`},
+		{api.AddMemberRequest{ID: 4, Address: "127.0.0.1:42379"}, `{"id":4,"address":"127.0.0.1:42379"}`},
+		{api.MemberReply{Revision: 7}, `{"revision":7}`},
+		{api.StatusReply{ID: 1, Leader: 1, Term: 2, Commit: 9, Applied: 9, Serving: true, Revision: 7, Members: map[string]string{"1": "127.0.0.1:12379"}},
+			`{"id":1,"leader":1,"term":2,"commit":9,"applied":9,"serving":true,"revision":7,"members":{"1":"127.0.0.1:12379"}}`},
+	}
+	for i, tt := range tests {
+		got, err := json.Marshal(tt.v)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%d: %T: %s, %v\nwant %s", i, tt.v, got, err, tt.want)
+		}
+	}
+}

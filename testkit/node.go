@@ -1,0 +1,122 @@
+package testkit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftkv/raftkv/httpapi"
+	"github.com/raftkv/raftkv/node"
+)
+
+// HTTPNode is a one-member raftkv cluster running in the test process,
+// with its HTTP API (package httpapi) served by an httptest server: what
+// the tests of the API and of the Go client talk to. Its logs are
+// discarded.
+//
+// Package httpapi's own tests may use it from their external test package
+// (httpapi_test) only: testkit imports httpapi, so a test file of package
+// httpapi that imported testkit would be an import cycle.
+type HTTPNode struct {
+	// URL is the base URL of the HTTP API, such as "http://127.0.0.1:41234".
+	URL string
+	// Node is the member (id 1).
+	Node *node.Node
+
+	srv *httptest.Server
+}
+
+// StartHTTPNode starts member 1 of a one-member cluster, with its peer
+// address on a port of ports and its data in dir, serves its HTTP API, and
+// returns once the member takes writes: a PUT of the key "__ready" was
+// committed and applied. It gives up after 20 s (dilated by TimeFactor).
+// It takes no testing.TB, so that TestMain can share one node among the
+// tests of a package; Stop shuts it down.
+func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
+	port, err := ports.Next()
+	if err != nil {
+		return nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.Start(node.Config{ID: 1, Cluster: []string{fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet))
+	h := &HTTPNode{URL: srv.URL, Node: n, srv: srv}
+	deadline := time.Now().Add(Dilated(20 * time.Second))
+	for {
+		err := h.putReady()
+		if err == nil {
+			return h, nil
+		}
+		if time.Now().After(deadline) {
+			h.Stop()
+			return nil, fmt.Errorf("testkit: node does not take writes: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// putReady writes the key "__ready" once.
+func (h *HTTPNode) putReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), Dilated(time.Second))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, h.URL+"/v1/kv/__ready", strings.NewReader(`{"value":""}`))
+	if err != nil {
+		return err
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PUT /v1/kv/__ready: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+// RunWithHTTPNode runs the tests of a package against one HTTPNode that
+// they share; it is the body of a TestMain:
+//
+//	var endpoint string
+//
+//	func TestMain(m *testing.M) {
+//		os.Exit(testkit.RunWithHTTPNode(m, ports, func(n *testkit.HTTPNode) { endpoint = n.URL }))
+//	}
+//
+// It starts the node in a temporary directory with its peer port from
+// ports, calls started with it, runs the tests, stops the node and removes
+// the directory. It returns the exit code: m.Run's, or 1 (after printing
+// why to stderr) when the node did not start.
+func RunWithHTTPNode(m *testing.M, ports *Ports, started func(*HTTPNode)) int {
+	dir, err := os.MkdirTemp("", "raftkv-httpnode-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	n, err := StartHTTPNode(dir, ports)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start node:", err)
+		return 1
+	}
+	defer n.Stop()
+	started(n)
+	return m.Run()
+}
+
+// Stop shuts down the HTTP server, then the member.
+func (h *HTTPNode) Stop() {
+	h.srv.Close()
+	h.Node.Stop()
+}
