@@ -6,19 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/raftkv/raftkv/httpapi"
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -44,30 +42,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// nextPort hands out ports below the kernel's ephemeral range (32768+), so
-// that no outgoing connection can take one between check and use.
-var nextPort atomic.Int32
-
-func init() { nextPort.Store(int32(20000 + (os.Getpid()%40)*300)) }
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 2000 {
-		p := int(nextPort.Add(1))
-		if p >= 32000 {
-			nextPort.Store(20000)
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p
-	}
-	t.Fatal("no free port below 32000")
-	return 0
-}
+// ports is e2e's band of ports: below the kernel's ephemeral range, apart
+// from the bands of the packages tested in parallel.
+var ports = testkit.NewPorts(20000, 32000)
 
 // cluster is a set of raftkv processes on loopback.
 type cluster struct {
@@ -108,8 +85,8 @@ func newCluster(t *testing.T, n int, args ...string) *cluster {
 
 // addSlot reserves ports for one more member and returns its id.
 func (c *cluster) addSlot() uint64 {
-	c.peers = append(c.peers, fmt.Sprintf("127.0.0.1:%d", freePort(c.t)))
-	c.http = append(c.http, freePort(c.t))
+	c.peers = append(c.peers, fmt.Sprintf("127.0.0.1:%d", ports.MustNext(c.t)))
+	c.http = append(c.http, ports.MustNext(c.t))
 	return uint64(len(c.peers))
 }
 
@@ -283,8 +260,8 @@ func (c *cluster) get(id uint64, key string) (int, string, error) {
 	return code, string(body), err
 }
 
-func (c *cluster) status(id uint64) (httpapi.StatusReply, error) {
-	var st httpapi.StatusReply
+func (c *cluster) status(id uint64) (api.StatusReply, error) {
+	var st api.StatusReply
 	code, body, err := c.do(http.MethodGet, c.url(id, "/v1/status"), nil)
 	if err != nil {
 		return st, err

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/client"
-	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -123,7 +123,7 @@ func TestV1ReadsWritesAndCASAcrossMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get(httpapi.HeaderRevision) == "" ||
+	if resp.StatusCode != http.StatusOK || resp.Header.Get(api.HeaderRevision) == "" ||
 		resp.Header.Get("ETag") != fmt.Sprintf(`"%d"`, res.Revision) {
 		t.Errorf("raw GET: %d, headers %v", resp.StatusCode, resp.Header)
 	}

@@ -8,10 +8,6 @@ import (
 	"github.com/raftkv/raftkv/api"
 )
 
-// StatusReply is the JSON answer of GET /v1/status, api.StatusReply under
-// the name it had in this package.
-type StatusReply = api.StatusReply
-
 // status serves GET /v1/status: this node's view of the cluster, answered
 // locally (no raft round trip), so it works without a quorum.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -97,7 +97,7 @@ type proposer struct {
 	readCtx     uint64
 	round       *readRound  // in flight, nil when none
 	queued      []timedRead // reads for the next round
-	cancelSweep scheduler.CancelFunc
+	cancelSweep func()
 }
 
 // Receive handles one message; see the package doc.
@@ -105,8 +105,7 @@ func (p *proposer) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		if p.cfg.SweepInterval > 0 {
-			p.cancelSweep = scheduler.NewTimerScheduler(ctx).
-				SendRepeatedly(p.cfg.SweepInterval, p.cfg.SweepInterval, ctx.Self(), &Sweep{})
+			p.cancelSweep = every.Send(ctx.ActorSystem(), ctx.Self(), p.cfg.SweepInterval, &Sweep{})
 		}
 	case *actor.Stopping:
 		if p.cancelSweep != nil {

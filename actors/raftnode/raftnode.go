@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -102,7 +102,7 @@ type raftNode struct {
 	// address and the tick at which they were last told so.
 	removed     map[uint64]*removedMember
 	received    uint64 // messages from peers stepped
-	cancelTicks scheduler.CancelFunc
+	cancelTicks func()
 }
 
 func newRaftNode(cfg Config) (*raftNode, error) {
@@ -192,8 +192,7 @@ func (n *raftNode) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		if n.cfg.TickInterval > 0 {
-			n.cancelTicks = scheduler.NewTimerScheduler(ctx).
-				SendRepeatedly(n.cfg.TickInterval, n.cfg.TickInterval, ctx.Self(), &messages.Tick{})
+			n.cancelTicks = every.Send(ctx.ActorSystem(), ctx.Self(), n.cfg.TickInterval, &messages.Tick{})
 		}
 		n.reportState(ctx)
 	case *actor.Stopping:
