@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePeerNotice$$' -fuzztime $(FUZZTIME) ./messages
 	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./store
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) ./store
+	$(GO) test -run '^$$' -fuzz '^FuzzTxnRequest$$' -fuzztime $(FUZZTIME) ./httpapi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -17,6 +17,26 @@
 // decisions (restarts, stops) into assertions, and MailboxStats tells when an
 // actor under test has handled a message.
 //
+// # In-process clusters
+//
+// NewCluster starts whole raftkv members (the very node package that the
+// raftkv command runs, real WALs in a temporary directory) in one process,
+// joined by a simulated network that the test controls: Partition, Isolate
+// and Heal; SetDropRate, SetDuplicateRate and SetDelay; Stop, Start and
+// Restart of a member (a stop drops whatever is in flight). Put, Get, Txn
+// and Request talk to a member's proposer; WaitLeader, WaitApplied and
+// Await wait for a state of the cluster.
+//
+// With WithSeed and Deterministic no timer runs and nothing is delivered by
+// itself: Step takes one action chosen by the seed (a tick of one member or
+// the delivery of one queued message) and then waits until every member is
+// quiet, and requests step until they are answered. etcd raft's election
+// jitter is drawn from the seed as well, so a seed gives one schedule:
+// Trace lists it, and a failure message names the seed to replay.
+//
+// StartHTTPNode runs a single member with its HTTP API for tests of the API
+// and its clients; NewPorts hands out ports from a band of their own.
+//
 // # Deadlines
 //
 // Every duration given to the kit, and DefaultTimeout where none is given, is
