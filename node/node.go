@@ -95,16 +95,40 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("member id %d: must be between 1 and the %d members of --cluster", cfg.ID, len(cluster))
 	}
 	log := cfg.Logger.With("member", cfg.ID)
+	// Peers first: a node that cannot listen must fail before it creates a
+	// WAL, or its next start would take the empty WAL for a restart and
+	// never bootstrap.
+	n := &Node{cfg: cfg, log: log, done: make(chan struct{})}
+	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(warnOnly{log.Handler()}).With("lib", "protoactor")
+	}))
+	self := cluster[cfg.ID-1]
+	var network *actor.PID
+	if cfg.Network == nil {
+		err = n.startRemote(self)
+	} else if network, err = n.system.Root.SpawnNamed(cfg.Network, "network"); err != nil {
+		err = fmt.Errorf("spawn network: %w", err)
+	}
+	if err != nil {
+		n.shutdownSystem()
+		return nil, err
+	}
 	disk, rec, err := persister.Open(cfg.DataDir, log)
 	if err != nil {
+		n.shutdownSystem()
 		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)
+	}
+	// fail undoes what Start did so far, until the actors own the disk.
+	fail := func(err error) (*Node, error) {
+		disk.Close()
+		n.shutdownSystem()
+		return nil, err
 	}
 	st := store.New()
 	var snapIndex uint64
 	if rec.Snapshot != nil {
 		if err := st.Restore(rec.Snapshot.GetData()); err != nil {
-			disk.Close()
-			return nil, fmt.Errorf("restore snapshot %d: %w", rec.Snapshot.GetMetadata().GetIndex(), err)
+			return fail(fmt.Errorf("restore snapshot %d: %w", rec.Snapshot.GetMetadata().GetIndex(), err))
 		}
 		snapIndex = rec.Snapshot.GetMetadata().GetIndex()
 	}
@@ -115,37 +139,20 @@ func Start(cfg Config) (*Node, error) {
 	for id, addr := range st.Members() {
 		addresses[id] = addr
 	}
+	// A WAL with nothing in it (a crash right after it was created) is a
+	// new node too: it never voted nor acknowledged anything.
+	restart := rec.Exists && (rec.Snapshot != nil || len(rec.Entries) > 0 || !raft.IsEmptyHardState(rec.HardState))
 	var bootstrap []raft.Peer
-	if !rec.Exists && !cfg.Join {
+	if !restart && !cfg.Join {
 		for i, addr := range cluster {
 			c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{Address: addr})
 			if err != nil {
-				disk.Close()
-				return nil, err
+				return fail(err)
 			}
 			bootstrap = append(bootstrap, raft.Peer{ID: uint64(i + 1), Context: c})
 		}
 	}
 
-	n := &Node{cfg: cfg, log: log, done: make(chan struct{})}
-	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(warnOnly{log.Handler()}).With("lib", "protoactor")
-	}))
-	self := cluster[cfg.ID-1]
-	if cfg.Network == nil {
-		if err := n.startRemote(self); err != nil {
-			disk.Close()
-			return nil, err
-		}
-	}
-	var network *actor.PID
-	if cfg.Network != nil {
-		if network, err = n.system.Root.SpawnNamed(cfg.Network, "network"); err != nil {
-			disk.Close()
-			n.shutdownSystem()
-			return nil, fmt.Errorf("spawn network: %w", err)
-		}
-	}
 	pid := func(name string) *actor.PID { return n.system.NewLocalPID("node/" + name) }
 	n.proposer, n.raftnode = pid("proposer"), pid("raftnode")
 	persisterPID, applierPID := pid("persister"), pid("applier")
@@ -158,7 +165,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	raftProps, err := raftnode.Props(raftnode.Config{
 		ID: cfg.ID, Addresses: addresses, Bootstrap: bootstrap,
-		Restart: rec.Exists, Snapshot: rec.Snapshot, HardState: rec.HardState, Entries: rec.Entries,
+		Restart: restart, Snapshot: rec.Snapshot, HardState: rec.HardState, Entries: rec.Entries,
 		Persister: persisterPID, Applier: applierPID, Proposer: n.proposer,
 		Link: func(id uint64, address string) *actor.Props {
 			return peer.Props(peer.Config{ID: id, Address: address, Target: network, Logger: log})
@@ -168,9 +175,7 @@ func Start(cfg Config) (*Node, error) {
 		Logger:         log,
 	})
 	if err != nil {
-		disk.Close()
-		n.shutdownSystem()
-		return nil, fmt.Errorf("start raft: %w", err)
+		return fail(fmt.Errorf("start raft: %w", err))
 	}
 	children := []child{
 		{"persister", persister.Props(disk, persisterOptions(cfg, log)...)},
@@ -188,9 +193,7 @@ func Start(cfg Config) (*Node, error) {
 		return &supervisor{node: n, children: children}
 	}, actor.WithSupervisor(fatal{n})), "node")
 	if err != nil {
-		disk.Close()
-		n.shutdownSystem()
-		return nil, fmt.Errorf("spawn node actors: %w", err)
+		return fail(fmt.Errorf("spawn node actors: %w", err))
 	}
 	n.top = top
 	// Children are spawned when the supervisor handles Started; nothing may
@@ -204,7 +207,7 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, fmt.Errorf("spawn inbox: %w", err)
 	}
-	log.Info("node started", "peer_address", self, "restart", rec.Exists, "join", cfg.Join,
+	log.Info("node started", "peer_address", self, "restart", restart, "join", cfg.Join,
 		"snapshot_index", snapIndex, "wal_entries", len(rec.Entries))
 	return n, nil
 }
@@ -234,6 +237,7 @@ func (n *Node) startRemote(self string) (err error) {
 	n.remote = remote.NewRemote(n.system, conf)
 	defer func() {
 		if r := recover(); r != nil {
+			n.remote = nil // never started: nothing to shut down
 			err = fmt.Errorf("listen for peers on %s: %v", self, r)
 		}
 	}()
