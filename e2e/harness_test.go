@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,17 +22,23 @@ import (
 )
 
 // binPath is the raftkv binary under test, built once by TestMain with the
-// race detector so that data races in real processes fail the run too.
+// race detector so that data races in real processes fail the run too;
+// benchmarks (-bench) get a build without it, the one users run.
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "raftkv-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "raftkv")
-	build := exec.Command("go", "build", "-race", "-o", binPath, "../cmd/raftkv")
+	args := []string{"build", "-race", "-o", binPath, "../cmd/raftkv"}
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		args = []string{"build", "-o", binPath, "../cmd/raftkv"}
+	}
+	build := exec.Command("go", args...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build raftkv:", err)
@@ -48,7 +55,7 @@ var ports = testkit.NewPorts(20000, 32000)
 
 // cluster is a set of raftkv processes on loopback.
 type cluster struct {
-	t           *testing.T
+	t           testing.TB
 	dir         string
 	peers       []string // peer address of member i+1
 	http        []int    // HTTP port of member i+1
@@ -68,7 +75,7 @@ type proc struct {
 }
 
 // newCluster starts n members and waits until they agree on a leader.
-func newCluster(t *testing.T, n int, args ...string) *cluster {
+func newCluster(t testing.TB, n int, args ...string) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dir: t.TempDir(), procs: map[uint64]*proc{}, args: args,
 		client: &http.Client{Timeout: 15 * time.Second}}
