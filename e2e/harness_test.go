@@ -55,15 +55,14 @@ var ports = testkit.NewPorts(20000, 32000)
 
 // cluster is a set of raftkv processes on loopback.
 type cluster struct {
-	t           testing.TB
-	dir         string
-	peers       []string // peer address of member i+1
-	http        []int    // HTTP port of member i+1
-	procs       map[uint64]*proc
-	args        []string // extra flags for every member
-	mu          sync.Mutex
-	client      *http.Client
-	clusterFlag string
+	t      testing.TB
+	dir    string
+	peers  []string // peer address of member i+1
+	http   []int    // HTTP port of member i+1
+	procs  map[uint64]*proc
+	args   []string // extra flags for every member
+	mu     sync.Mutex
+	client *http.Client
 }
 
 type proc struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 	"go.etcd.io/raft/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/raftkv/raftkv/actors/applier"
 	"github.com/raftkv/raftkv/actors/peer"
@@ -229,7 +230,7 @@ func (n *Node) startRemote(self string) (err error) {
 	conf := remote.Configure(host, port,
 		remote.WithAdvertisedHost(self),
 		remote.WithServerOptions(grpc.MaxRecvMsgSize(MaxPeerMessageSize)),
-		remote.WithDialOptions(grpc.WithInsecure(), grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxPeerMessageSize))))
+		remote.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxPeerMessageSize))))
 	// One quick attempt per connection: a failed link reports Unreachable
 	// and the next message dials again, instead of protoactor's five
 	// attempts with a blocking 2 s sleep each.
