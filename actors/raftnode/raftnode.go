@@ -200,6 +200,8 @@ func (n *raftNode) Receive(ctx actor.Context) {
 			n.cancelTicks()
 		}
 		return
+	case *actor.Stopped:
+		return // hand out nothing more
 	case *messages.Tick:
 		n.ticks++
 		n.rn.Tick()
