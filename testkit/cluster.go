@@ -206,9 +206,14 @@ func (c *Cluster) Start(id uint64) {
 	}
 }
 
-// Stop stops member id: its actors stop (what is in their mailboxes is
-// dropped, as in a crash) and its WAL is closed. Everything the persister
-// acknowledged is on disk, since it acknowledges only after fsync.
+// Stop crashes member id at a message boundary: its actors stop at once,
+// so everything it had not made durable is lost, as in a process crash:
+// Readies waiting in mailboxes, raft's unstable log, requests in flight.
+// What survives is what the persister wrote, and it acknowledges a Ready
+// only once it is written (and, outside the test kit, fsynced) within one
+// message, so no acknowledged state is lost and no unacknowledged state
+// survives half-written. Losing the OS page cache (power failure) is not
+// simulated; torn WAL tails are covered by the persister's own tests.
 func (c *Cluster) Stop(id uint64) {
 	c.t.Helper()
 	n := c.Node(id)
