@@ -1,12 +1,16 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/node"
 )
 
 func TestClusterReplicatesAndSurvivesLeaderStop(t *testing.T) {
@@ -95,5 +99,29 @@ func TestDeterministicClusterReplaysFromSeed(t *testing.T) {
 			}
 		}
 		t.Fatalf("same seed, runs of %d and %d steps", len(first), len(second))
+	}
+}
+
+// A member removed while it was down learns it from the others when it
+// comes back, and stops on its own.
+func TestClusterMemberRemovedWhileDownStopsWhenBack(t *testing.T) {
+	c := NewCluster(t, 3)
+	leader := c.WaitLeader()
+	gone := leader%3 + 1
+	c.Stop(gone)
+	AwaitCondition(t, "the removal of the stopped member is applied", func() bool {
+		v, err := c.Request(leader, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: gone}, Dilated(2*time.Second))
+		r, ok := v.(*messages.ConfChangeReply)
+		return err == nil && ok && r.Err == nil
+	}, 20*time.Second)
+	c.Start(gone)
+	n := c.Node(gone)
+	select {
+	case <-n.Done():
+		if !errors.Is(n.Err(), node.ErrRemoved) {
+			t.Fatalf("member %d stopped with %v, want ErrRemoved", gone, n.Err())
+		}
+	case <-time.After(Dilated(20 * time.Second)):
+		t.Fatalf("member %d, removed while down, did not stop after coming back", gone)
 	}
 }
