@@ -1,4 +1,4 @@
-package persister
+package persister_test
 
 import (
 	"bytes"
@@ -19,10 +19,17 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftkv/raftkv/actors/persister"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/testkit"
 )
 
+// replyTimeout bounds a wait for the persister (an fsync under -race may be
+// slow); the kit dilates it by RAFTKV_TEST_TIMEFACTOR.
 const replyTimeout = 10 * time.Second
+
+// quiet is how long a test watches a probe to see that nothing arrives.
+const quiet = 100 * time.Millisecond
 
 // syncBuffer is a log sink that tests can read while actors write to it.
 type syncBuffer struct {
@@ -54,66 +61,68 @@ func testLogger(t testing.TB) (*slog.Logger, *syncBuffer) {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
-func newSystem(t testing.TB) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
-
-func open(t testing.TB, dir string) (*Disk, *Recovered) {
+func open(t testing.TB, dir string) (*persister.Disk, *persister.Recovered) {
 	t.Helper()
 	log, _ := testLogger(t)
-	d, rec, err := Open(dir, log)
+	d, rec, err := persister.Open(dir, log)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
 	return d, rec
 }
 
-// node is a persister actor on a data directory.
+// node is a persister actor on a data directory, in an actor system of its
+// own, with a probe that talks to it as raftnode does.
 type node struct {
-	t   testing.TB
-	sys *actor.ActorSystem
-	pid *actor.PID
+	t      testing.TB
+	system *actor.ActorSystem
+	probe  *testkit.Probe
+	pid    *actor.PID
 }
 
-func spawn(t testing.TB, d *Disk, opts ...Option) *node {
+// spawn starts a persister on d in a fresh test system.
+func spawn(t testing.TB, d *persister.Disk, opts ...persister.Option) *node {
 	t.Helper()
-	sys := newSystem(t)
-	return &node{t: t, sys: sys, pid: sys.Root.Spawn(Props(d, opts...))}
+	return spawnIn(t, testkit.NewSystem(t), d, opts...)
 }
 
+func spawnIn(t testing.TB, system *actor.ActorSystem, d *persister.Disk, opts ...persister.Option) *node {
+	t.Helper()
+	return &node{
+		t:      t,
+		system: system,
+		probe:  testkit.NewProbe(t, system),
+		pid:    testkit.Spawn(t, system, persister.Props(d, opts...)),
+	}
+}
+
+// persist sends msg and expects the Persisted of its Seq.
 func (n *node) persist(msg *messages.Persist) {
 	n.t.Helper()
-	res, err := n.sys.Root.RequestFuture(n.pid, msg, replyTimeout).Result()
-	if err != nil {
-		n.t.Fatalf("Persist %d: %v", msg.Seq, err)
-	}
-	if got, ok := res.(*messages.Persisted); !ok || got.Seq != msg.Seq {
-		n.t.Fatalf("Persist %d: reply %#v, want Persisted{%d}", msg.Seq, res, msg.Seq)
+	got := testkit.Request[*messages.Persisted](n.probe, n.pid, msg, replyTimeout)
+	if got.Seq != msg.Seq {
+		n.t.Fatalf("Persist %d: reply %#v, want Persisted{%d}", msg.Seq, got, msg.Seq)
 	}
 }
 
+// saveSnapshot sends a SaveSnapshot of s and expects the SnapshotSaved of
+// its index.
 func (n *node) saveSnapshot(s *raftpb.Snapshot) {
 	n.t.Helper()
-	res, err := n.sys.Root.RequestFuture(n.pid, &messages.SaveSnapshot{Snapshot: s}, replyTimeout).Result()
-	if err != nil {
-		n.t.Fatalf("SaveSnapshot %d: %v", s.GetMetadata().GetIndex(), err)
-	}
-	if got, ok := res.(*messages.SnapshotSaved); !ok || got.Index != s.GetMetadata().GetIndex() {
-		n.t.Fatalf("SaveSnapshot %d: reply %#v", s.GetMetadata().GetIndex(), res)
+	got := testkit.Request[*messages.SnapshotSaved](n.probe, n.pid, &messages.SaveSnapshot{Snapshot: s}, replyTimeout)
+	if got.Index != s.GetMetadata().GetIndex() {
+		n.t.Fatalf("SaveSnapshot %d: reply %#v", s.GetMetadata().GetIndex(), got)
 	}
 }
 
-// stop stops the actor and waits until it has closed its disk.
+// stop stops the actor and waits until it has closed its disk: an actor's
+// Terminated is sent after its Stopped handler, which closes the disk, has
+// run. No other message may be pending on the probe.
 func (n *node) stop() {
 	n.t.Helper()
-	if err := n.sys.Root.StopFuture(n.pid).Wait(); err != nil {
-		n.t.Fatalf("stop: %v", err)
-	}
+	n.probe.Watch(n.pid)
+	n.system.Root.Stop(n.pid)
+	n.probe.ExpectTerminated(n.pid, replyTimeout)
 }
 
 func hs(term, vote, commit uint64) *raftpb.HardState {
@@ -275,7 +284,7 @@ func TestPersistWithSnapshot(t *testing.T) {
 func TestSaveSnapshotPurgesSnapshotFiles(t *testing.T) {
 	dir := t.TempDir()
 	d, _ := open(t, dir)
-	n := spawn(t, d, WithMaxSnapshots(2))
+	n := spawn(t, d, persister.WithMaxSnapshots(2))
 	for i := uint64(1); i <= 6; i++ {
 		n.persist(&messages.Persist{Seq: i, HardState: hs(1, 1, 2*i), Entries: ents(2*i-1, 2*i, 1)})
 		n.saveSnapshot(snapshot(2*i, 1))
@@ -309,7 +318,7 @@ func TestPurgeWALSegments(t *testing.T) {
 	dir := t.TempDir()
 	walDir := filepath.Join(dir, "wal")
 	d, _ := open(t, dir)
-	n := spawn(t, d, WithMaxWALFiles(1))
+	n := spawn(t, d, persister.WithMaxWALFiles(1))
 	big := func(from, to uint64) []*raftpb.Entry {
 		es := ents(from, to, 1)
 		for _, e := range es {
@@ -448,7 +457,7 @@ func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
 	}
 
 	log, buf := testLogger(t)
-	d, rec, err := Open(dir, log)
+	d, rec, err := persister.Open(dir, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -522,7 +531,7 @@ func TestOpenErrors(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "node")
 			tt.setup(t, dir)
 			log, _ := testLogger(t)
-			d, rec, err := Open(dir, log)
+			d, rec, err := persister.Open(dir, log)
 			if err == nil {
 				d.Close()
 				t.Fatalf("%d: Open succeeded: %+v", i, rec)
@@ -530,7 +539,7 @@ func TestOpenErrors(t *testing.T) {
 			if d != nil || rec != nil {
 				t.Fatalf("%d: Open returned values with error %v", i, err)
 			}
-			if got := errors.Is(err, ErrCorrupt); got != tt.corrupt {
+			if got := errors.Is(err, persister.ErrCorrupt); got != tt.corrupt {
 				t.Fatalf("%d: errors.Is(%v, ErrCorrupt) = %v, want %v", i, err, got, tt.corrupt)
 			}
 			t.Logf("%s: %v", tt.name, err)
@@ -543,38 +552,9 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// failureProbe is the parent of a persister under test: it records the
-// failures of its child and the replies the child sends it.
-type failureProbe struct {
-	failures chan any
-	replies  chan any
-	child    *actor.PID
-}
-
-type (
-	spawnChild struct{ props *actor.Props }
-	forward    struct{ msg any }
-	flush      struct{}
-)
-
-func (p *failureProbe) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ any) {
-	p.failures <- reason
-	sup.StopChildren(child)
-}
-
-func (p *failureProbe) receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case spawnChild:
-		p.child = ctx.Spawn(m.props)
-		ctx.Respond(p.child)
-	case forward:
-		ctx.Request(p.child, m.msg)
-	case flush:
-		ctx.Respond(flush{})
-	case *messages.Persisted, *messages.SnapshotSaved:
-		p.replies <- m
-	}
-}
+// flushed is sent by a probe to itself: any message already in the probe's
+// mailbox is taken before it.
+type flushed struct{}
 
 // TestWriteErrorIsFatal makes the snapshot file write fail and checks that
 // the actor fails (for its supervisor to stop the node) without replying, and
@@ -582,42 +562,38 @@ func (p *failureProbe) receive(ctx actor.Context) {
 func TestWriteErrorIsFatal(t *testing.T) {
 	dir := t.TempDir()
 	d, _ := open(t, dir)
-	sys := newSystem(t)
-	probe := &failureProbe{failures: make(chan any, 4), replies: make(chan any, 4)}
-	parent := sys.Root.Spawn(actor.PropsFromFunc(probe.receive, actor.WithSupervisor(probe)))
-	if _, err := sys.Root.RequestFuture(parent, spawnChild{Props(d)}, replyTimeout).Result(); err != nil {
-		t.Fatal(err)
-	}
+	system := testkit.NewSystem(t)
+	events := testkit.WatchSupervision(t, system)
+	raftnode := testkit.NewProbe(t, system)
+	// As the node's fatal actors are: stopped, never restarted.
+	stop := actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })
+	pid := testkit.Spawn(t, system, persister.Props(d).Configure(actor.WithGuardian(stop)))
+	raftnode.Watch(pid)
 
-	sys.Root.Send(parent, forward{&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 3, 1)}})
-	if r := <-probe.replies; r.(*messages.Persisted).Seq != 1 {
-		t.Fatalf("reply %v", r)
+	persisted := testkit.Request[*messages.Persisted](raftnode, pid,
+		&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 3, 1)}, replyTimeout)
+	if persisted.Seq != 1 {
+		t.Fatalf("reply %v", persisted)
 	}
 
 	if err := os.RemoveAll(filepath.Join(dir, "snap")); err != nil {
 		t.Fatal(err)
 	}
-	sys.Root.Send(parent, forward{&messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)}})
-	var reason any
-	select {
-	case reason = <-probe.failures:
-	case <-time.After(replyTimeout):
-		t.Fatal("the persister did not fail")
+	raftnode.Send(pid, &messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)})
+	ev := events.ExpectFailure(pid, replyTimeout)
+	if ev.Directive != actor.StopDirective {
+		t.Fatalf("directive %v, want a stop", ev.Directive)
 	}
-	err, ok := reason.(error)
+	err, ok := ev.Reason.(error)
 	if !ok || !strings.Contains(err.Error(), "persist ready 2: save snapshot file 10") {
-		t.Fatalf("failure reason %v", reason)
+		t.Fatalf("failure reason %v", ev.Reason)
 	}
-	// A reply sent before the failure would be in the probe's mailbox ahead
-	// of flush.
-	if _, err := sys.Root.RequestFuture(parent, flush{}, replyTimeout).Result(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case r := <-probe.replies:
-		t.Fatalf("the persister replied %v after a failed write", r)
-	default:
-	}
+	raftnode.ExpectTerminated(pid, replyTimeout)
+	// Terminated is a system message and may overtake a reply in the
+	// probe's mailbox; a reply sent before the failure is ahead of flushed.
+	raftnode.Send(raftnode.PID(), flushed{})
+	testkit.ExpectMsg[flushed](raftnode, replyTimeout)
+	raftnode.ExpectNoMsg(quiet)
 
 	// The disk was closed on failure, so the node can reopen it; the failed
 	// Ready left nothing in the WAL.
@@ -637,11 +613,15 @@ func BenchmarkPersist(b *testing.B) {
 	for _, batch := range []int{1, 16, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			d, _, err := Open(b.TempDir(), log)
+			d, _, err := persister.Open(b.TempDir(), log)
 			if err != nil {
 				b.Fatal(err)
 			}
-			n := spawn(b, d)
+			// A benchmark's log is always printed: keep the system quiet.
+			system := testkit.NewSystem(b, actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+				return slog.New(slog.NewTextHandler(io.Discard, nil))
+			}))
+			n := spawnIn(b, system, d)
 			defer n.stop()
 			data := bytes.Repeat([]byte{'v'}, 128)
 			var index uint64
