@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -99,4 +101,25 @@ func DecodePeerNotice(w *wrapperspb.BytesValue) (PeerNotice, error) {
 		return PeerNotice{}, fmt.Errorf("peer notice version %d: %w", n.Version, ErrVersion)
 	}
 	return n, nil
+}
+
+// DecodeConfChange decodes the membership change a raft entry of type
+// EntryConfChange or EntryConfChangeV2 carries. raftnode and the applier
+// both read every such entry, and must read it alike.
+func DecodeConfChange(e *raftpb.Entry) (raftpb.ConfChangeI, error) {
+	switch e.GetType() {
+	case raftpb.EntryConfChange:
+		var c raftpb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
+			return nil, fmt.Errorf("decode conf change at %d: %w", e.GetIndex(), err)
+		}
+		return &c, nil
+	case raftpb.EntryConfChangeV2:
+		var c raftpb.ConfChangeV2
+		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
+			return nil, fmt.Errorf("decode conf change at %d: %w", e.GetIndex(), err)
+		}
+		return &c, nil
+	}
+	return nil, fmt.Errorf("entry %d of type %s is not a conf change", e.GetIndex(), e.GetType())
 }

@@ -2,10 +2,14 @@ package messages_test
 
 import (
 	"errors"
-	"google.golang.org/protobuf/types/known/wrapperspb"
+	"fmt"
 	"reflect"
 	"sort"
 	"testing"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
 )
@@ -375,5 +379,41 @@ func TestPeerNoticeRoundTrip(t *testing.T) {
 	want.Version = messages.FormatVersion
 	if err != nil || got != want {
 		t.Fatalf("round trip: %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestDecodeConfChange(t *testing.T) {
+	v1, _ := proto.Marshal(&raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: proto.Uint64(3)})
+	v2, _ := proto.Marshal(&raftpb.ConfChangeV2{Changes: []*raftpb.ConfChangeSingle{
+		{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: proto.Uint64(4)},
+		{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: proto.Uint64(5)},
+	}})
+	tests := []struct {
+		typ     raftpb.EntryType
+		data    []byte
+		want    []uint64 // node ids of the changes
+		wantErr bool
+	}{
+		{raftpb.EntryConfChange, v1, []uint64{3}, false},
+		{raftpb.EntryConfChangeV2, v2, []uint64{4, 5}, false},
+		{raftpb.EntryConfChange, []byte{0xff, 0xff, 0xff}, nil, true},
+		{raftpb.EntryNormal, v1, nil, true},
+	}
+	for i, tt := range tests {
+		cc, err := messages.DecodeConfChange(&raftpb.Entry{Type: tt.typ.Enum(), Index: proto.Uint64(7), Data: tt.data})
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%d: err %v, want error %v", i, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var got []uint64
+		for _, ch := range cc.AsV2().GetChanges() {
+			got = append(got, ch.GetNodeId())
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%d: changes for members %v, want %v", i, got, tt.want)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/store"
@@ -93,7 +92,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 		switch e.GetType() {
 		case raftpb.EntryNormal:
 			a.applyCommand(ctx, e)
-		case raftpb.EntryConfChange:
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			a.applyConfChange(ctx, e)
 		}
 		a.applied = e.GetIndex()
@@ -128,29 +127,33 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 // applyConfChange records a membership change in the store, so snapshots
 // carry member addresses, and answers the request that proposed it.
 func (a *applier) applyConfChange(ctx actor.Context, e *raftpb.Entry) {
-	var cc raftpb.ConfChange
-	if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
-		a.log.Error("skipping undecodable conf change", "index", e.GetIndex(), "err", err)
+	cc, err := messages.DecodeConfChange(e)
+	if err != nil {
+		a.log.Error("skipping undecodable conf change", "err", err)
 		return
 	}
-	cctx, err := messages.DecodeConfChangeContext(cc.GetContext())
-	if err != nil && len(cc.GetContext()) > 0 {
+	v2 := cc.AsV2()
+	cctx, err := messages.DecodeConfChangeContext(v2.GetContext())
+	if err != nil && len(v2.GetContext()) > 0 {
 		a.log.Error("conf change with undecodable context", "index", e.GetIndex(), "err", err)
 	}
-	_, exists := a.store.Members()[cc.GetNodeId()]
 	var result error
-	switch cc.GetType() {
-	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-		if exists {
-			result = fmt.Errorf("add member %d: %w", cc.GetNodeId(), messages.ErrMemberExists)
-		} else {
-			a.store.SetMember(cc.GetNodeId(), cctx.Address)
-		}
-	case raftpb.ConfChangeRemoveNode:
-		if !exists {
-			result = fmt.Errorf("remove member %d: %w", cc.GetNodeId(), messages.ErrMemberNotFound)
-		} else {
-			a.store.RemoveMember(cc.GetNodeId())
+	for _, ch := range v2.GetChanges() {
+		id := ch.GetNodeId()
+		_, exists := a.store.Members()[id]
+		switch ch.GetType() {
+		case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+			if exists {
+				result = fmt.Errorf("add member %d: %w", id, messages.ErrMemberExists)
+			} else {
+				a.store.SetMember(id, cctx.Address)
+			}
+		case raftpb.ConfChangeRemoveNode:
+			if !exists {
+				result = fmt.Errorf("remove member %d: %w", id, messages.ErrMemberNotFound)
+			} else {
+				a.store.RemoveMember(id)
+			}
 		}
 	}
 	if cctx.ID.Node == a.cfg.ID {

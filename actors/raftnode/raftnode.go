@@ -391,7 +391,7 @@ func (n *raftNode) apply(ctx actor.Context, st *stage) {
 		Seq:       st.seq,
 		Snapshot:  st.rd.Snapshot,
 		Entries:   st.rd.CommittedEntries,
-		ConfState: proto.Clone(n.confState).(*raftpb.ConfState),
+		ConfState: n.confState, // replaced on change, never mutated: safe to share
 	})
 	if removedSelf {
 		n.log.Warn("this node was removed from the cluster")
@@ -402,21 +402,10 @@ func (n *raftNode) apply(ctx actor.Context, st *stage) {
 // applyConfChange applies one committed membership change and reports
 // whether it removed this node.
 func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
-	var cc raftpb.ConfChangeI
-	if e.GetType() == raftpb.EntryConfChange {
-		var c raftpb.ConfChange
-		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
-			n.log.Error("skipping undecodable conf change", "index", e.GetIndex(), "err", err)
-			return false
-		}
-		cc = &c
-	} else {
-		var c raftpb.ConfChangeV2
-		if err := proto.Unmarshal(e.GetData(), &c); err != nil {
-			n.log.Error("skipping undecodable conf change", "index", e.GetIndex(), "err", err)
-			return false
-		}
-		cc = &c
+	cc, err := messages.DecodeConfChange(e)
+	if err != nil {
+		n.log.Error("skipping undecodable conf change", "err", err)
+		return false
 	}
 	wasMember := n.isMember()
 	n.confState = n.rn.ApplyConfChange(cc)
