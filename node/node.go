@@ -280,11 +280,13 @@ func (n *Node) fail(err error) {
 // peer listener, then the actor system. It is safe to call more than once.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
-		if n.inbox != nil {
-			_ = n.system.Root.StopFuture(n.inbox).Wait()
-		}
-		if n.top != nil {
-			_ = n.system.Root.StopFuture(n.top).Wait()
+		for _, pid := range []*actor.PID{n.inbox, n.top} {
+			if pid == nil {
+				continue
+			}
+			if err := n.system.Root.StopFuture(pid).Wait(); err != nil {
+				n.log.Warn("actor did not confirm its stop", "actor", pid.GetId(), "err", err)
+			}
 		}
 		n.shutdownSystem()
 		n.log.Info("node stopped")

@@ -76,7 +76,9 @@ func run(log *slog.Logger, cfg node.Config, port int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("HTTP server did not shut down cleanly", "err", err)
+	}
 	n.Stop()
 	if errors.Is(reason, node.ErrRemoved) {
 		log.Info("this member was removed from the cluster; exiting")
