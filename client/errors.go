@@ -32,8 +32,21 @@ var (
 	ErrUnknownOutcome = errors.New("raftkv client: outcome unknown: the write may or may not have applied")
 	// ErrMemberExists: the member to add is already a member (409).
 	ErrMemberExists = errors.New("raftkv client: member already exists")
-	// ErrMemberNotFound: the member to remove is not a member (404).
+	// ErrMemberNotFound: the member to remove or promote is not a member
+	// (404).
 	ErrMemberNotFound = errors.New("raftkv client: member not found")
+	// ErrMembershipConflict: the membership change was refused and changed
+	// nothing (409): the member exists, its address is another member's, its
+	// id was removed, the change could cost the cluster its quorum, or the
+	// learner to promote is behind or not a learner. Code says which.
+	ErrMembershipConflict = errors.New("raftkv client: membership change refused")
+	// ErrUnsafeChange: the membership change could leave the cluster
+	// without a voter or without a quorum of reachable voters (409
+	// unsafe_change).
+	ErrUnsafeChange = errors.New("raftkv client: membership change could make the cluster unavailable")
+	// ErrLearnerNotReady: the learner to promote has not caught up with the
+	// leader (409 learner_not_ready); try again later.
+	ErrLearnerNotReady = errors.New("raftkv client: learner not caught up")
 )
 
 // Error is an error answer of a member: {"error", "code"} with the HTTP
@@ -67,7 +80,13 @@ func (e *Error) Is(target error) bool {
 	case ErrMemberNotFound:
 		return e.StatusCode == http.StatusNotFound && e.Code == "member_not_found"
 	case ErrMemberExists:
+		return e.StatusCode == http.StatusConflict && e.Code == "member_exists"
+	case ErrMembershipConflict:
 		return e.StatusCode == http.StatusConflict
+	case ErrUnsafeChange:
+		return e.StatusCode == http.StatusConflict && e.Code == "unsafe_change"
+	case ErrLearnerNotReady:
+		return e.StatusCode == http.StatusConflict && e.Code == "learner_not_ready"
 	case ErrPreconditionFailed:
 		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrInvalid:

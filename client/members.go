@@ -10,21 +10,18 @@ import (
 	"github.com/raftkv/raftkv/api"
 )
 
-// Member is one member of the cluster: its raft id and peer address.
+// Member is one member of the cluster: its raft id, peer and client
+// addresses, role, and on the leader its progress.
 type Member = api.Member
 
 // MembersResponse is the membership as the answering member knows it:
 // the members sorted by id, the leader, and the store revision.
 type MembersResponse = api.MembersReply
 
-// Status is what a member tells about itself (GET /v1/status): the fields
-// of the answer (ID, Leader, Term, Commit, Applied, Serving, Revision),
-// with the member ids parsed, and the member that answered.
+// Status is what a member tells about itself (GET /v1/status), and the
+// member that answered.
 type Status struct {
 	api.StatusReply
-	// Members maps member ids to peer addresses. (StatusReply.Members has
-	// them as the JSON does, keyed by decimal strings.)
-	Members map[uint64]string `json:"-"`
 	// Endpoint is the member that answered.
 	Endpoint string `json:"-"`
 }
@@ -38,18 +35,43 @@ func (c *Client) Members(ctx context.Context) (*MembersResponse, error) {
 	return &out, nil
 }
 
+// MemberOption configures AddMember.
+type MemberOption func(*api.AddMemberRequest)
+
+// AsLearner adds the member as a learner: it receives the log but does not
+// vote, so it does not change the quorum; promote it once it caught up.
+func AsLearner() MemberOption { return func(r *api.AddMemberRequest) { r.Learner = true } }
+
+// WithClientAddress records the URL of the new member's HTTP API (it
+// publishes it itself when it starts with --advertise-client).
+func WithClientAddress(url string) MemberOption {
+	return func(r *api.AddMemberRequest) { r.ClientAddress = url }
+}
+
 // AddMember adds member id, reachable by its peers at address
 // (host:port), and returns once the change is committed and applied; then
-// start the new member with --join. An id already a member is an error
-// matching ErrMemberExists.
-func (c *Client) AddMember(ctx context.Context, id uint64, address string) error {
-	body, err := json.Marshal(api.AddMemberRequest{ID: id, Address: address})
+// start the new member with --join. A refused change changed nothing and
+// matches ErrMembershipConflict (and ErrMemberExists, ErrUnsafeChange...
+// by its code).
+func (c *Client) AddMember(ctx context.Context, id uint64, address string, opts ...MemberOption) error {
+	req := api.AddMemberRequest{ID: id, Address: address}
+	for _, o := range opts {
+		o(&req)
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	return c.call(ctx, &request{method: http.MethodPost, path: "/v1/members", header: h, body: body}, nil)
+}
+
+// PromoteMember makes learner id a voter once it has caught up with the
+// leader (ErrLearnerNotReady before).
+func (c *Client) PromoteMember(ctx context.Context, id uint64) error {
+	path := "/v1/members/" + strconv.FormatUint(id, 10) + "/promote"
+	return c.call(ctx, &request{method: http.MethodPost, path: path}, nil)
 }
 
 // RemoveMember removes member id; the removed member shuts down. An id not
@@ -82,14 +104,6 @@ func (c *Client) status(ctx context.Context, req *request) (*Status, error) {
 	st := Status{Endpoint: ans.endpoint}
 	if err := json.Unmarshal(ans.body, &st.StatusReply); err != nil {
 		return nil, fmt.Errorf("raftkv client: %s: malformed status: %w", ans.endpoint, err)
-	}
-	st.Members = make(map[uint64]string, len(st.StatusReply.Members))
-	for id, addr := range st.StatusReply.Members {
-		n, err := strconv.ParseUint(id, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("raftkv client: %s: member id %q: %w", ans.endpoint, id, err)
-		}
-		st.Members[n] = addr
 	}
 	return &st, nil
 }

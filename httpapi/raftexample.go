@@ -5,10 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"go.etcd.io/raft/v3/raftpb"
-
 	"github.com/raftkv/raftkv/messages"
-	"github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -85,12 +82,12 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, idText string
 	if !ok {
 		return
 	}
-	addrs, err := node.ParseCluster([]string{string(body)})
+	m, err := newMember(id, string(body), "")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("member address: %v", err))
+		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
-	s.changeMembers(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeAddNode, NodeID: id, Address: addrs[0]})
+	s.changeMembers(w, r, &messages.ClientConfChange{Change: messages.MemberChange{Type: messages.AddVoter, Member: m}})
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, idText string) {
@@ -99,7 +96,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, idText str
 		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
-	s.changeMembers(w, r, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: id})
+	s.changeMembers(w, r, &messages.ClientConfChange{Change: messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: id}}})
 }
 
 // changeMembers applies cc and answers 204 once it is committed and applied.

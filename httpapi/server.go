@@ -105,24 +105,34 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, api.ErrorReply{Error: msg, Code: code})
 }
 
+// statusOfCode is the HTTP status of each error code of
+// messages.ErrorCode.
+var statusOfCode = map[string]int{
+	"not_ready":         http.StatusServiceUnavailable,
+	"no_leader":         http.StatusServiceUnavailable,
+	"stopping":          http.StatusServiceUnavailable,
+	"member_exists":     http.StatusConflict,
+	"address_in_use":    http.StatusConflict,
+	"member_removed":    http.StatusConflict,
+	"unsafe_change":     http.StatusConflict,
+	"learner_not_ready": http.StatusConflict,
+	"not_learner":       http.StatusConflict,
+	"member_not_found":  http.StatusNotFound,
+	"invalid_member":    http.StatusBadRequest,
+}
+
 func classify(err error, deadlineStatus int) (int, string) {
 	switch {
 	case errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest, "invalid"
-	case errors.Is(err, messages.ErrMemberExists):
-		return http.StatusConflict, "member_exists"
-	case errors.Is(err, messages.ErrMemberNotFound):
-		return http.StatusNotFound, "member_not_found"
-	case errors.Is(err, messages.ErrNotReady):
-		return http.StatusServiceUnavailable, "not_ready"
-	case errors.Is(err, messages.ErrNoLeader):
-		return http.StatusServiceUnavailable, "no_leader"
-	case errors.Is(err, messages.ErrStopped):
-		return http.StatusServiceUnavailable, "stopping"
 	case errors.Is(err, messages.ErrTimeout), errors.Is(err, errDeadline):
 		return deadlineStatus, "deadline_exceeded"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return 499, "client_gone"
+	}
+	code := messages.ErrorCode(err)
+	if status, ok := statusOfCode[code]; ok {
+		return status, code
 	}
 	return http.StatusInternalServerError, "internal"
 }

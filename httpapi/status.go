@@ -2,10 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/messages"
 )
 
 // status serves GET /v1/status: this node's view of the cluster, answered
@@ -20,15 +21,35 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.failV1(w, err)
 		return
 	}
-	members := make(map[string]string, len(st.Members))
-	for id, addr := range st.Members {
-		members[strconv.FormatUint(id, 10)] = addr
+	reply := api.StatusReply{
+		ID: st.ID, Leader: st.Leader, State: st.State, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
+		Serving: st.Serving, Leaderless: st.Leaderless, Revision: st.Revision, Members: apiMembers(st),
 	}
-	setRevision(w, st.Revision)
-	writeJSON(w, http.StatusOK, api.StatusReply{
-		ID: st.ID, Leader: st.Leader, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
-		Serving: st.Serving, Revision: st.Revision, Members: members,
-	})
+	if st.ClusterID != 0 {
+		reply.ClusterID = fmt.Sprintf("%016x", st.ClusterID)
+	}
+	writeV1(w, http.StatusOK, st.Revision, reply)
+}
+
+// apiMembers are the members of a status in the API's shape.
+func apiMembers(st *messages.Status) []api.Member {
+	out := make([]api.Member, 0, len(st.Members))
+	for _, m := range st.Members {
+		out = append(out, apiMember(m, st.Leader))
+	}
+	return out
+}
+
+func apiMember(m messages.MemberStatus, leader uint64) api.Member {
+	a := api.Member{ID: m.ID, Address: m.PeerAddress, ClientAddress: m.ClientAddress,
+		Role: api.RoleVoter, IsLeader: m.ID == leader}
+	if m.Learner {
+		a.Role = api.RoleLearner
+	}
+	if p := m.Progress; p != nil {
+		a.MatchIndex, a.Reachable = &p.Match, &p.Reachable
+	}
+	return a
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

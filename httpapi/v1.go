@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -182,11 +183,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 	return true
 }
 
-// parseMemberID reads the member id of a path: a positive integer.
+// parseMemberID reads the member id of a path: an integer from 1 to
+// membership.MaxID.
 func parseMemberID(text string) (uint64, error) {
 	id, err := strconv.ParseUint(text, 10, 64)
-	if err != nil || id == 0 {
-		return 0, badRequest("member id %q: must be a positive integer", text)
+	if err != nil || membership.CheckID(id) != nil {
+		return 0, badRequest("member id %q: must be an integer from 1 to %d", text, uint64(membership.MaxID))
 	}
 	return id, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // ErrVersion is returned when data was written in a format version this
@@ -79,28 +78,6 @@ func DecodeConfChangeContext(data []byte) (ConfChangeContext, error) {
 		return ConfChangeContext{}, fmt.Errorf("conf change context version %d: %w", c.Version, ErrVersion)
 	}
 	return c, nil
-}
-
-// EncodePeerNotice stamps n with FormatVersion and wraps it for the wire.
-func EncodePeerNotice(n PeerNotice) (*wrapperspb.BytesValue, error) {
-	n.Version = FormatVersion
-	b, err := Encode(&n)
-	if err != nil {
-		return nil, err
-	}
-	return wrapperspb.Bytes(b), nil
-}
-
-// DecodePeerNotice unwraps a notice written by EncodePeerNotice.
-func DecodePeerNotice(w *wrapperspb.BytesValue) (PeerNotice, error) {
-	var n PeerNotice
-	if err := Decode(w.GetValue(), &n); err != nil {
-		return PeerNotice{}, err
-	}
-	if n.Version != FormatVersion {
-		return PeerNotice{}, fmt.Errorf("peer notice version %d: %w", n.Version, ErrVersion)
-	}
-	return n, nil
 }
 
 // DecodeConfChange decodes the membership change a raft entry of type

@@ -1,5 +1,7 @@
 package messages
 
+import "fmt"
+
 // FormatVersion is the version of the wire types written into raft entries
 // and snapshots. A decoder refuses data of a version it does not know.
 const FormatVersion = 1
@@ -112,28 +114,67 @@ type TxnResult struct {
 	Responses []OpResult `msgpack:"responses,omitempty"`
 }
 
-// ConfChangeContext is what a membership change carries in its Context: the
-// request to answer and the address of the member it adds.
+// ConfChangeContext is what a membership change carries in its Context:
+// the request to answer and the change as the client asked for it (raft's
+// ConfChangeV2 says only which ids change role). The entries that bootstrap
+// a new cluster carry its ClusterID.
 type ConfChangeContext struct {
-	Version uint8     `msgpack:"version"`
-	ID      RequestID `msgpack:"id"`
-	Address string    `msgpack:"address,omitempty"`
+	Version   uint8        `msgpack:"version"`
+	ID        RequestID    `msgpack:"id"`
+	Change    MemberChange `msgpack:"change"`
+	ClusterID uint64       `msgpack:"cluster_id,omitempty"`
 }
 
-// NoticeKind says what a PeerNotice tells.
-type NoticeKind uint8
+// Member is one member of the cluster as the membership records it: its
+// raft id, the address its peers reach it at (host:port), the HTTP address
+// clients reach it at (a URL, empty while unknown), and whether it is a
+// learner (it receives the log but does not vote).
+type Member struct {
+	ID            uint64 `msgpack:"id"`
+	PeerAddress   string `msgpack:"peer_address"`
+	ClientAddress string `msgpack:"client_address,omitempty"`
+	Learner       bool   `msgpack:"learner,omitempty"`
+}
 
-// NoticeRemoved tells the receiver that the cluster removed it: it must
-// shut down. A removed member may never learn of its removal through raft,
-// since the leader stops replicating to it once the change is applied.
-const NoticeRemoved NoticeKind = 1
+// MemberChangeType says what a MemberChange does.
+type MemberChangeType uint8
 
-// PeerNotice is a message of raftkv's own between members, outside raft. It
-// travels msgpack-encoded inside a protobuf BytesValue (protoactor remote
-// carries only protobuf messages).
-type PeerNotice struct {
-	Version uint8      `msgpack:"version"`
-	Kind    NoticeKind `msgpack:"kind"`
-	From    uint64     `msgpack:"from"`
-	To      uint64     `msgpack:"to"`
+// The membership changes.
+const (
+	// AddVoter adds a new voting member.
+	AddVoter MemberChangeType = 1
+	// AddLearner adds a new member that receives the log but does not vote.
+	AddLearner MemberChangeType = 2
+	// Promote makes a learner a voter.
+	Promote MemberChangeType = 3
+	// Remove removes a member; its id may never be used again.
+	Remove MemberChangeType = 4
+	// Update replaces a member's client address (a member publishes its own
+	// when it starts).
+	Update MemberChangeType = 5
+)
+
+// String names t as the API does.
+func (t MemberChangeType) String() string {
+	switch t {
+	case AddVoter:
+		return "add"
+	case AddLearner:
+		return "add learner"
+	case Promote:
+		return "promote"
+	case Remove:
+		return "remove"
+	case Update:
+		return "update"
+	}
+	return fmt.Sprintf("change type %d", uint8(t))
+}
+
+// MemberChange is one membership change: Member.ID names the member;
+// AddVoter and AddLearner also take its PeerAddress (and ClientAddress if
+// known), Update its new ClientAddress.
+type MemberChange struct {
+	Type   MemberChangeType `msgpack:"type"`
+	Member Member           `msgpack:"member"`
 }

@@ -37,28 +37,89 @@ type SnapshotSaved struct {
 }
 
 // Apply hands the applier one Ready's committed entries, and the snapshot to
-// restore first if the Ready carries one. ConfState is the membership after
-// these entries, for snapshots the applier makes at the end of the batch.
-// The applier answers Applied with the same Seq.
+// restore first if the Ready carries one. ConfState and Membership are the
+// membership after these entries (replaced on change, never modified, so
+// they may be shared), for the snapshots the applier makes; ConfResults
+// are the outcomes of the membership changes among the entries, which
+// raftnode decided when it applied them to raft. The applier answers
+// Applied with the same Seq.
 type Apply struct {
-	Seq       uint64
-	Snapshot  *raftpb.Snapshot
-	Entries   []*raftpb.Entry
-	ConfState *raftpb.ConfState
+	Seq         uint64
+	Snapshot    *raftpb.Snapshot
+	Entries     []*raftpb.Entry
+	ConfState   *raftpb.ConfState
+	Membership  *MembershipState
+	ConfResults []ConfResult
+}
+
+// ConfResult is the outcome of the committed membership change at Index,
+// proposed for request ID: nil if it took effect, the reason if it was
+// refused (then it changed nothing).
+type ConfResult struct {
+	Index uint64
+	ID    RequestID
+	Err   error
 }
 
 // Applied acknowledges the Apply of the same Seq; Index is the applied
-// index and Revision the store revision after it. Members is set when the
-// batch restored a snapshot: the member addresses it carried.
+// index and Revision the store revision after it.
 type Applied struct {
 	Seq      uint64
 	Index    uint64
 	Revision int64
-	Members  map[uint64]string
 }
 
-// SnapshotCreated tells raftnode that the applier serialized its state at
-// Index, with the membership ConfState, so that a raft snapshot can be made.
+// SnapshotStream produces the byte stream of a snapshot of the store in
+// parts (store.SnapshotEncoder): Next appends about max bytes to buf and
+// tells whether the stream is complete. It reads a point-in-time copy of
+// the store, so the actor that writes or sends the snapshot may call it
+// while the applier goes on.
+type SnapshotStream interface {
+	Next(buf []byte, max int) (out []byte, done bool, err error)
+}
+
+// WriteSnapshot asks the snapshot actor to write the store's state at
+// Index (of Term) to its file. It answers SnapshotCreated to raftnode, with
+// the raft snapshot's Data, and SnapshotWritten to the applier.
+type WriteSnapshot struct {
+	Index      uint64
+	Term       uint64
+	ConfState  *raftpb.ConfState
+	Membership *MembershipState
+	Stream     SnapshotStream
+}
+
+// SnapshotWritten tells the applier that the snapshot at Index it asked
+// for is written, so it may ask for the next one.
+type SnapshotWritten struct {
+	Index uint64
+}
+
+// SnapshotNeeded tells the applier that raft wants to send member To a
+// snapshot (Message is raft's MsgSnap). The applier asks the snapshot actor
+// to send one of its current state (SendSnapshot), which describes the
+// membership the receiver is part of: raft's own snapshot may be older than
+// the receiver's membership (etcd's server does the same).
+type SnapshotNeeded struct {
+	Message *raftpb.Message
+	Address string
+}
+
+// SendSnapshot asks the snapshot actor to stream a snapshot to member To at
+// Address: Message is the MsgSnap to step on the receiver (its snapshot's
+// Data an encoded SnapshotMeta without the DB fields), Stream the store's
+// state at the snapshot's index. The outcome goes to raftnode as
+// SnapshotStatus.
+type SendSnapshot struct {
+	To      uint64
+	Address string
+	Message *raftpb.Message
+	Stream  SnapshotStream
+}
+
+// SnapshotCreated tells raftnode that the store's state at Index is in its
+// file, so that a raft snapshot with ConfState and Data (an encoded
+// SnapshotMeta) can be made.
 type SnapshotCreated struct {
 	Index     uint64
 	ConfState *raftpb.ConfState
@@ -72,11 +133,14 @@ type Propose struct {
 	Data []byte
 }
 
-// ProposeConfChange asks raftnode to propose a membership change; a refusal
-// is answered with ProposalDropped like Propose.
+// ProposeConfChange asks raftnode to have Change proposed by the leader.
+// raftnode answers ProposalDropped when no leader can take it now (the
+// proposer proposes it again once there is one), or Result with the error
+// when the leader refused it; a change that is proposed is answered by the
+// applier like any request.
 type ProposeConfChange struct {
-	ID         RequestID
-	ConfChange *raftpb.ConfChange
+	ID     RequestID
+	Change MemberChange
 }
 
 // ProposalDropped tells the proposer that raft refused the proposal ID
@@ -100,11 +164,15 @@ type ReadState struct {
 }
 
 // RaftState tells the proposer who leads and whether the node serves:
-// Serving turns true once the replay of the node's own log is applied.
+// Serving turns true once the replay of the node's own log is applied and
+// the node is a member. Leaderless turns true once no leader has been known
+// for longer than an election timeout: what is not handed to raft yet
+// should then fail at once (ErrNoLeader) rather than wait.
 type RaftState struct {
-	Leader  uint64
-	Term    uint64
-	Serving bool
+	Leader     uint64
+	Term       uint64
+	Serving    bool
+	Leaderless bool
 }
 
 // Unreachable tells raftnode that the link to member ID failed.
@@ -113,16 +181,32 @@ type Unreachable struct {
 }
 
 // SnapshotStatus tells raftnode whether sending a snapshot to member ID
-// failed.
+// failed (raft's ReportSnapshot). A failure is reported only after a
+// backoff, during which raft sends no new snapshot to that member.
 type SnapshotStatus struct {
 	ID     uint64
 	Failed bool
 }
 
 // Removed tells the node's supervisor that raftnode applied the removal of
-// this node from the cluster: the node must shut down.
+// this node from the cluster, or that a member said so: the node must shut
+// down. Reason says which.
 type Removed struct {
-	ID uint64
+	ID     uint64
+	Reason string
+}
+
+// LinkChecked tells a peer link how the member it reached answered its
+// hello: Err is nil when it is the member the link leads to, of this
+// cluster; the link carries raft messages only then.
+type LinkChecked struct {
+	Err error
+}
+
+// ClusterIDKnown tells a peer link the cluster id, once raftnode learns it,
+// for the hellos it sends.
+type ClusterIDKnown struct {
+	ClusterID uint64
 }
 
 // Result is what the applier reports to its node's proposer for every
@@ -157,12 +241,8 @@ type (
 		Op           Op
 		Serializable bool
 	}
-	// ClientConfChange adds or removes a member; answered with ConfChangeReply.
-	ClientConfChange struct {
-		Type    raftpb.ConfChangeType
-		NodeID  uint64
-		Address string
-	}
+	// ClientConfChange changes the membership; answered with ConfChangeReply.
+	ClientConfChange struct{ Change MemberChange }
 	// ClientStatus asks for the node's status; answered with Status.
 	ClientStatus struct{}
 )
@@ -188,20 +268,37 @@ type (
 
 // Status describes a node as raftnode sees it.
 type Status struct {
-	ID       uint64
-	Leader   uint64
-	Term     uint64
-	Commit   uint64
+	ID uint64
+	// Leader is the leader this node follows (0: none known), Term its
+	// current term, State its raft role ("leader", "follower", "candidate",
+	// "pre-candidate").
+	Leader uint64
+	Term   uint64
+	State  string
+	Commit uint64
+	// Applied is the index the applier has applied, Revision the store
+	// revision there.
 	Applied  uint64
-	Serving  bool
-	Members  map[uint64]string
 	Revision int64
-	// Idle tells that no Ready is in flight and none is pending.
-	Idle bool
-	// Sent counts the raft messages handed to peer links since start, and
-	// Received the raft messages from peers stepped since start.
-	Sent     uint64
-	Received uint64
-	// Ticks counts the ticks since start.
-	Ticks uint64
+	// Serving says that the node has applied its own log and is a member.
+	Serving bool
+	// Leaderless says that no leader has been known for longer than an
+	// election timeout.
+	Leaderless bool
+	ClusterID  uint64
+	Members    []MemberStatus
+}
+
+// MemberStatus is a member as a node sees it; Progress is set on the leader
+// only.
+type MemberStatus struct {
+	Member
+	Progress *MemberProgress
+}
+
+// MemberProgress is what the leader knows of a member: the highest log
+// index it holds and whether it responded within the last election timeout.
+type MemberProgress struct {
+	Match     uint64
+	Reachable bool
 }

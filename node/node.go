@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,34 +14,49 @@ import (
 	"go.etcd.io/raft/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/raftkv/raftkv/actors/applier"
 	"github.com/raftkv/raftkv/actors/peer"
 	"github.com/raftkv/raftkv/actors/persister"
 	"github.com/raftkv/raftkv/actors/proposer"
 	"github.com/raftkv/raftkv/actors/raftnode"
+	"github.com/raftkv/raftkv/actors/snapshot"
+	"github.com/raftkv/raftkv/internal/snapfile"
+	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/store"
 )
 
-// ErrRemoved is the reason a node stops after the cluster removed it.
+// ErrRemoved is the reason a node stops after the cluster removed it, and
+// refuses to start from the data directory of a removed member.
 var ErrRemoved = errors.New("raftkv: this member was removed from the cluster")
 
-// MaxPeerMessageSize bounds one raft message between members (gRPC's limit,
-// raised from its 4 MiB default so that snapshots of a moderate store fit in
-// one message).
+// MaxPeerMessageSize bounds one gRPC message between members: a batch of
+// raft messages (each at most 1 MiB of entries, plus one entry that may be
+// larger) or a snapshot chunk.
 const MaxPeerMessageSize = 512 << 20
 
 // Config describes one node.
 type Config struct {
-	// ID is this member's id, 1-based: member i has address Cluster[i-1].
+	// ID is this member's id.
 	ID uint64
-	// Cluster lists the peer addresses (host:port, an http:// prefix is
-	// accepted) of the initial members.
-	Cluster []string
+	// Cluster maps member ids to peer addresses (host:port): the members of
+	// a new cluster, or for a joining node the members it can reach first.
+	// ParseCluster reads it from a --cluster flag.
+	Cluster map[uint64]string
 	// Join starts a member that an existing cluster has just added.
-	Join    bool
-	DataDir string
+	Join bool
+	// AdvertisePeer is this member's peer address as the others reach it;
+	// empty means Cluster[ID]. ListenPeer is where it listens for peers
+	// (host:port, an empty host for every interface); empty means every
+	// interface at the port of AdvertisePeer.
+	AdvertisePeer string
+	ListenPeer    string
+	// AdvertiseClient is the URL of this member's HTTP API that it publishes
+	// in the membership; empty publishes none.
+	AdvertiseClient string
+	DataDir         string
 	// SnapshotCount is how many applied entries trigger a snapshot.
 	SnapshotCount uint64
 	// CatchUpEntries is how many entries stay in the log behind a snapshot
@@ -50,15 +64,17 @@ type Config struct {
 	CatchUpEntries uint64
 	// TickInterval is raft's tick; 0 means raftnode.DefaultTickInterval.
 	TickInterval time.Duration
-	// ManualTicks turns off the node's timers: whoever runs the node sends
-	// messages.Tick to Raftnode() and proposer.Sweep to Proposer(). The test
-	// kit's deterministic mode uses it.
+	// ManualTicks turns off the node's timers: whoever runs the node calls
+	// Tick. The test kit's deterministic mode uses it.
 	ManualTicks bool
 	// Network, when set, replaces protoactor remote: the node spawns an actor
-	// from these props, every raft message to another member goes to it (it
-	// routes by the message's To field), and the node opens no port. The
-	// test kit's simulated network sets it.
+	// from these props, everything for another member goes to it (it routes
+	// by the messages' To fields), and the node opens no port. The test
+	// kit's simulated network sets it.
 	Network *actor.Props
+	// Dispatcher, when set, runs every actor of the node (the test kit
+	// counts with it when a node is quiet).
+	Dispatcher actor.Dispatcher
 	// UnsafeNoFsync turns off the WAL's fsync, for in-process tests that
 	// simulate no power loss. Never in production.
 	UnsafeNoFsync bool
@@ -75,6 +91,7 @@ type Node struct {
 	inbox    *actor.PID
 	proposer *actor.PID
 	raftnode *actor.PID
+	snapshot *actor.PID
 
 	done     chan struct{}
 	doneOnce sync.Once
@@ -83,17 +100,26 @@ type Node struct {
 }
 
 // Start recovers the node's data directory, starts its actors and, unless
-// cfg.Network is set, listens for peers on its cluster address.
+// cfg.Network is set, listens for peers.
 func Start(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	cluster, err := ParseCluster(cfg.Cluster)
+	if err := membership.CheckID(cfg.ID); err != nil {
+		return nil, err
+	}
+	self, err := advertised(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.ID == 0 || cfg.ID > uint64(len(cluster)) {
-		return nil, fmt.Errorf("member id %d: must be between 1 and the %d members of --cluster", cfg.ID, len(cluster))
+	cfg.AdvertisePeer = self
+	if cfg.AdvertiseClient != "" {
+		if cfg.AdvertiseClient, err = membership.ParseClientAddress(cfg.AdvertiseClient); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkNotRemoved(cfg.DataDir, cfg.ID, nil); err != nil {
+		return nil, err
 	}
 	log := cfg.Logger.With("member", cfg.ID)
 	// Peers first: a node that cannot listen must fail before it creates a
@@ -103,11 +129,10 @@ func Start(cfg Config) (*Node, error) {
 	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(warnOnly{log.Handler()}).With("lib", "protoactor")
 	}))
-	self := cluster[cfg.ID-1]
 	var network *actor.PID
 	if cfg.Network == nil {
-		err = n.startRemote(self)
-	} else if network, err = n.system.Root.SpawnNamed(cfg.Network, "network"); err != nil {
+		err = n.startRemote()
+	} else if network, err = n.system.Root.SpawnNamed(n.props(cfg.Network), "network"); err != nil {
 		err = fmt.Errorf("spawn network: %w", err)
 	}
 	if err != nil {
@@ -125,38 +150,33 @@ func Start(cfg Config) (*Node, error) {
 		n.shutdownSystem()
 		return nil, err
 	}
-	st := store.New()
-	var snapIndex uint64
-	if rec.Snapshot != nil {
-		if err := st.Restore(rec.Snapshot.GetData()); err != nil {
-			return fail(fmt.Errorf("restore snapshot %d: %w", rec.Snapshot.GetMetadata().GetIndex(), err))
-		}
-		snapIndex = rec.Snapshot.GetMetadata().GetIndex()
+	if err := checkNotRemoved(cfg.DataDir, cfg.ID, rec); err != nil {
+		return fail(err)
 	}
-	addresses := map[uint64]string{}
-	for i, addr := range cluster {
-		addresses[uint64(i+1)] = addr
-	}
-	for id, addr := range st.Members() {
-		addresses[id] = addr
+	st, appl, err := recoverStore(disk, rec)
+	if err != nil {
+		return fail(err)
 	}
 	// A WAL with nothing in it (a crash right after it was created) is a
 	// new node too: it never voted nor acknowledged anything.
 	restart := rec.Exists && (rec.Snapshot != nil || len(rec.Entries) > 0 || !raft.IsEmptyHardState(rec.HardState))
 	var bootstrap []raft.Peer
 	if !restart && !cfg.Join {
-		for i, addr := range cluster {
-			c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{Address: addr})
-			if err != nil {
-				return fail(err)
-			}
-			bootstrap = append(bootstrap, raft.Peer{ID: uint64(i + 1), Context: c})
+		if _, ok := cfg.Cluster[cfg.ID]; !ok {
+			return fail(fmt.Errorf("member %d is not in --cluster: a new cluster's members must all be listed there (or start it with --join)", cfg.ID))
+		}
+		if bootstrap, err = bootstrapPeers(cfg.Cluster); err != nil {
+			return fail(err)
 		}
 	}
 
 	pid := func(name string) *actor.PID { return n.system.NewLocalPID("node/" + name) }
-	n.proposer, n.raftnode = pid("proposer"), pid("raftnode")
+	n.proposer, n.raftnode, n.snapshot = pid("proposer"), pid("raftnode"), pid("snapshot")
 	persisterPID, applierPID := pid("persister"), pid("applier")
+	route := func(uint64, string) *actor.PID { return network }
+	if network == nil {
+		route = func(_ uint64, address string) *actor.PID { return actor.NewPID(address, peer.InboxName) }
+	}
 	tick, sweep := cfg.TickInterval, proposer.DefaultSweepInterval
 	if tick == 0 {
 		tick = raftnode.DefaultTickInterval
@@ -165,12 +185,14 @@ func Start(cfg Config) (*Node, error) {
 		tick, sweep = 0, 0
 	}
 	raftProps, err := raftnode.Props(raftnode.Config{
-		ID: cfg.ID, Addresses: addresses, Bootstrap: bootstrap,
+		ID: cfg.ID, Address: self, ClientAddress: cfg.AdvertiseClient, Addresses: cfg.Cluster, Bootstrap: bootstrap,
 		Restart: restart, Snapshot: rec.Snapshot, HardState: rec.HardState, Entries: rec.Entries,
 		Persister: persisterPID, Applier: applierPID, Proposer: n.proposer,
-		Link: func(id uint64, address string) *actor.Props {
-			return peer.Props(peer.Config{ID: id, Address: address, Target: network, Logger: log})
+		Link: func(id uint64, address string, clusterID uint64) *actor.Props {
+			return n.props(peer.Props(peer.Config{ID: id, Address: address, Self: cfg.ID, SelfAddress: self,
+				ClusterID: clusterID, Target: network, Logger: log}))
 		},
+		Route:          route,
 		TickInterval:   tick,
 		CatchUpEntries: cfg.CatchUpEntries,
 		Logger:         log,
@@ -178,21 +200,24 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("start raft: %w", err))
 	}
+	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
+	appl.SnapshotCount, appl.Logger = cfg.SnapshotCount, log
 	children := []child{
-		{"persister", persister.Props(disk, persisterOptions(cfg, log)...)},
-		{"applier", applier.Props(applier.Config{
-			ID: cfg.ID, Store: st, Applied: snapIndex, Proposer: n.proposer,
-			SnapshotCount: cfg.SnapshotCount, Logger: log,
-		})},
-		{"proposer", proposer.Props(proposer.Config{
+		{"persister", n.props(persister.Props(disk, persisterOptions(cfg, log)...))},
+		{"snapshot", n.props(snapshot.Props(snapshot.Config{
+			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
+			Route: route, TickInterval: tick, Logger: log,
+		}))},
+		{"applier", n.props(applier.Props(appl))},
+		{"proposer", n.props(proposer.Props(proposer.Config{
 			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID,
 			SweepInterval: sweep, Logger: log,
-		})},
-		{"raftnode", raftProps},
+		}))},
+		{"raftnode", n.props(raftProps)},
 	}
-	top, err := n.system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+	top, err := n.system.Root.SpawnNamed(n.props(actor.PropsFromProducer(func() actor.Actor {
 		return &supervisor{node: n, children: children}
-	}, actor.WithSupervisor(fatal{n})), "node")
+	}, actor.WithSupervisor(fatal{n}))), "node")
 	if err != nil {
 		return fail(fmt.Errorf("spawn node actors: %w", err))
 	}
@@ -203,14 +228,77 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, fmt.Errorf("start node actors: %w", err)
 	}
-	n.inbox, err = n.system.Root.SpawnNamed(peer.InboxProps(cfg.ID, n.raftnode, log), peer.InboxName)
+	n.inbox, err = n.system.Root.SpawnNamed(n.props(peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log)), peer.InboxName)
 	if err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("spawn inbox: %w", err)
 	}
-	log.Info("node started", "peer_address", self, "restart", restart, "join", cfg.Join,
-		"snapshot_index", snapIndex, "wal_entries", len(rec.Entries))
+	log.Info("node started", "peer_address", self, "listen_peer", cfg.ListenPeer, "restart", restart, "join", cfg.Join,
+		"snapshot_index", appl.Applied, "wal_entries", len(rec.Entries))
 	return n, nil
+}
+
+// advertised is the peer address the member advertises: --advertise-peer,
+// or its own --cluster entry.
+func advertised(cfg Config) (string, error) {
+	if cfg.AdvertisePeer != "" {
+		return membership.ParsePeerAddress(cfg.AdvertisePeer)
+	}
+	if addr, ok := cfg.Cluster[cfg.ID]; ok {
+		return addr, nil
+	}
+	return "", fmt.Errorf("member %d has no peer address: list it in --cluster or give --advertise-peer", cfg.ID)
+}
+
+// recoverStore reads the store of the recovered snapshot, and returns it
+// with the applier's configuration at that snapshot.
+func recoverStore(disk *persister.Disk, rec *persister.Recovered) (*store.Store, applier.Config, error) {
+	appl := applier.Config{StoreDir: disk.StoreDir()}
+	s := rec.Snapshot
+	if s == nil {
+		return store.New(), appl, nil
+	}
+	md := s.GetMetadata()
+	meta, err := messages.DecodeSnapshotMeta(s.GetData())
+	if err != nil {
+		return nil, appl, fmt.Errorf("snapshot %d: %w", md.GetIndex(), err)
+	}
+	st, err := snapfile.Load(disk.StoreDir(), md.GetTerm(), md.GetIndex(), meta.DBSize, meta.DBCRC)
+	if err != nil {
+		return nil, appl, fmt.Errorf("restore: %w", err)
+	}
+	appl.Applied, appl.AppliedTerm = md.GetIndex(), md.GetTerm()
+	appl.ConfState, appl.Membership = md.GetConfState(), &meta.Membership
+	return st, appl, nil
+}
+
+// bootstrapPeers are the entries that start a new cluster of the members
+// of cluster: each carries the member's address and the cluster id.
+func bootstrapPeers(cluster map[uint64]string) ([]raft.Peer, error) {
+	var members []messages.Member
+	for id, addr := range cluster {
+		members = append(members, messages.Member{ID: id, PeerAddress: addr})
+	}
+	clusterID := membership.ClusterIDOf(members)
+	var peers []raft.Peer
+	for _, m := range members {
+		c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{
+			Change: messages.MemberChange{Type: messages.AddVoter, Member: m}, ClusterID: clusterID,
+		})
+		if err != nil {
+			return nil, err
+		}
+		peers = append(peers, raft.Peer{ID: m.ID, Context: c})
+	}
+	return peers, nil
+}
+
+// props is p run by the node's dispatcher, if it has one.
+func (n *Node) props(p *actor.Props) *actor.Props {
+	if n.cfg.Dispatcher != nil {
+		p.Configure(actor.WithDispatcher(n.cfg.Dispatcher))
+	}
+	return p
 }
 
 func persisterOptions(cfg Config, log *slog.Logger) []persister.Option {
@@ -221,16 +309,38 @@ func persisterOptions(cfg Config, log *slog.Logger) []persister.Option {
 	return opts
 }
 
-func (n *Node) startRemote(self string) (err error) {
-	host, portStr, err := net.SplitHostPort(self)
-	if err != nil {
-		return fmt.Errorf("peer address %q: %w", self, err)
+// Keepalive of the peer connections: a member that vanished without closing
+// its connections (cut off, or its address moved) is noticed within
+// seconds, and the next connection resolves its name again.
+var (
+	dialKeepalive   = keepalive.ClientParameters{Time: 2 * time.Second, Timeout: 2 * time.Second, PermitWithoutStream: true}
+	serverKeepalive = keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}
+)
+
+// startRemote listens for peers on cfg.ListenPeer (by default every
+// interface at the advertised port) and advertises cfg.AdvertisePeer.
+func (n *Node) startRemote() (err error) {
+	listen := n.cfg.ListenPeer
+	if listen == "" {
+		if listen, err = listenAddress(n.cfg.AdvertisePeer); err != nil {
+			return err
+		}
 	}
-	port, _ := strconv.Atoi(portStr)
+	host, portStr, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: bad port", listen)
+	}
+	n.cfg.ListenPeer = listen
 	conf := remote.Configure(host, port,
-		remote.WithAdvertisedHost(self),
-		remote.WithServerOptions(grpc.MaxRecvMsgSize(MaxPeerMessageSize)),
-		remote.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxPeerMessageSize))))
+		remote.WithAdvertisedHost(n.cfg.AdvertisePeer),
+		remote.WithServerOptions(grpc.MaxRecvMsgSize(MaxPeerMessageSize), grpc.KeepaliveEnforcementPolicy(serverKeepalive)),
+		remote.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithKeepaliveParams(dialKeepalive),
+			grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxPeerMessageSize))))
 	// One quick attempt per connection: a failed link reports Unreachable
 	// and the next message dials again, instead of protoactor's five
 	// attempts with a blocking 2 s sleep each.
@@ -239,11 +349,62 @@ func (n *Node) startRemote(self string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			n.remote = nil // never started: nothing to shut down
-			err = fmt.Errorf("listen for peers on %s: %v", self, r)
+			err = fmt.Errorf("listen for peers on %s: %v", listen, r)
 		}
 	}()
 	n.remote.Start()
+	n.deliverInboxLocally()
 	return nil
+}
+
+// deliverInboxLocally makes a message that arrives for any member's inbox
+// go to this node's inbox, whatever address the sender named it by.
+// protoactor's endpoint reader hands every incoming message to the actor
+// system's root context, which forwards a message whose target names
+// another address to that address; when the sender knows this member under
+// another name (another host name, NAT, or an address book pointing here
+// by mistake) that address leads back here, and the message would loop
+// forever. The inbox then checks whom the message is for. Only incoming
+// messages take this path: the node's actors send with their own contexts.
+func (n *Node) deliverInboxLocally() {
+	system := n.system
+	aliases := &aliasLog{log: n.log, seen: map[string]bool{}}
+	system.Root = actor.NewRootContext(system, nil, func(actor.SenderFunc) actor.SenderFunc {
+		return func(_ actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
+			if target.GetId() == peer.InboxName && target.GetAddress() != system.Address() {
+				aliases.note(target.GetAddress(), system.Address())
+				target = actor.NewPID(system.Address(), peer.InboxName)
+			}
+			// Deliver as a root context without middleware does: the bare
+			// message unless it has a sender or a header (protoactor's own
+			// actors, such as the endpoint writer, expect bare messages).
+			var msg any = env
+			if env.Sender == nil && env.Header == nil {
+				msg = env.Message
+			}
+			ref, _ := system.ProcessRegistry.Get(target)
+			ref.SendUserMessage(target, msg)
+		}
+	})
+}
+
+// aliasLog warns once per name under which other members reach this one
+// when it is not the name it advertises.
+type aliasLog struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (a *aliasLog) note(alias, advertised string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[alias] || len(a.seen) > 64 {
+		return
+	}
+	a.seen[alias] = true
+	a.log.Warn("a member reaches this one by another name than the one it advertises; it works, but check --advertise-peer",
+		"name_used", alias, "advertised", advertised)
 }
 
 // Proposer is the PID that takes client requests (messages.Client*).
@@ -252,11 +413,20 @@ func (n *Node) Proposer() *actor.PID { return n.proposer }
 // Raftnode is the PID of the node's raft actor.
 func (n *Node) Raftnode() *actor.PID { return n.raftnode }
 
-// Inbox is the PID that takes raft messages from other members.
+// Inbox is the PID that takes what other members send.
 func (n *Node) Inbox() *actor.PID { return n.inbox }
 
 // System is the node's actor system.
 func (n *Node) System() *actor.ActorSystem { return n.system }
+
+// Tick advances the clocks of a node started with ManualTicks by one tick:
+// raft's, the snapshot actor's, and the proposer's sweep.
+func (n *Node) Tick() {
+	root := n.system.Root
+	root.Send(n.raftnode, &messages.Tick{})
+	root.Send(n.snapshot, &messages.Tick{})
+	root.Send(n.proposer, &proposer.Sweep{})
+}
 
 // Done is closed when the node stops on its own: removed from the cluster,
 // or a fatal storage or apply error. Err tells which.
@@ -273,6 +443,15 @@ func (n *Node) fail(err error) {
 		n.err = err
 		close(n.done)
 	})
+}
+
+// removed ends the node after the cluster removed it, leaving a marker in
+// its data directory so that it refuses to start from it again.
+func (n *Node) removed(reason string) {
+	if err := markRemoved(n.cfg.DataDir, n.cfg.ID, reason); err != nil {
+		n.log.Error("cannot mark the data dir as removed", "err", err)
+	}
+	n.fail(fmt.Errorf("%w: %s", ErrRemoved, reason))
 }
 
 // Stop shuts the node down in order: the inbox (nothing new from peers),
@@ -301,27 +480,4 @@ func (n *Node) shutdownSystem() {
 		n.remote.Shutdown(false)
 	}
 	n.system.Shutdown()
-}
-
-// ParseCluster normalizes a --cluster list: it drops http:// or https://
-// and checks that every entry is host:port.
-func ParseCluster(entries []string) ([]string, error) {
-	if len(entries) == 0 {
-		return nil, errors.New("cluster: no member addresses")
-	}
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		e = strings.TrimSpace(e)
-		e = strings.TrimPrefix(strings.TrimPrefix(e, "http://"), "https://")
-		e = strings.TrimSuffix(e, "/")
-		host, port, err := net.SplitHostPort(e)
-		if err != nil || host == "" {
-			return nil, fmt.Errorf("cluster member %d: %q is not host:port", i+1, entries[i])
-		}
-		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
-			return nil, fmt.Errorf("cluster member %d: %q has no valid port", i+1, entries[i])
-		}
-		out[i] = e
-	}
-	return out, nil
 }

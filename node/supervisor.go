@@ -37,8 +37,8 @@ func (s *supervisor) Receive(ctx actor.Context) {
 	case *started:
 		ctx.Respond(msg) // children exist: Started spawned them all
 	case *messages.Removed:
-		s.node.log.Warn("removed from the cluster, shutting down", "id", msg.ID)
-		s.node.fail(ErrRemoved)
+		s.node.log.Warn("removed from the cluster, shutting down", "id", msg.ID, "reason", msg.Reason)
+		s.node.removed(msg.Reason)
 	}
 }
 

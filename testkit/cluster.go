@@ -9,15 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
+	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/raftkv/raftkv/actors/proposer"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/node"
 )
@@ -103,10 +104,17 @@ type Cluster struct {
 	logs    *tbWriter
 	restore func()
 
-	mu    sync.Mutex
-	nodes []*node.Node // by id-1; nil while a member is down
-	trace []string     // deterministic mode: the actions taken
-	once  sync.Once
+	mu sync.Mutex
+	// initial is the number of members the cluster started with (ids 1 to
+	// initial); ids are every member started so far, in order, and joined
+	// those that joined later.
+	initial int
+	ids     []uint64
+	joined  map[uint64]bool
+	nodes   map[uint64]*node.Node // nil or absent while a member is down
+	busy    map[uint64]*countingDispatcher
+	trace   []string // deterministic mode: the actions taken
+	once    sync.Once
 }
 
 // NewCluster starts n members and registers their shutdown with t.Cleanup.
@@ -128,13 +136,9 @@ func NewCluster(t TB, n int, opts ...ClusterOption) *Cluster {
 		t.Fatalf("testkit: NewCluster: %v", err)
 	}
 	c := &Cluster{t: t, cfg: cfg, dir: dir, rng: mrand.New(mrand.NewSource(cfg.seed)),
-		logs: &tbWriter{t: t}, nodes: make([]*node.Node, n)}
-	c.net = newNetwork(c.rng, cfg.deterministic, c.deliver)
-	c.net.deliverNotice = func(to uint64, w *wrapperspb.BytesValue) {
-		if n := c.Node(to); n != nil {
-			n.System().Root.Send(n.Inbox(), w)
-		}
-	}
+		logs: &tbWriter{t: t}, initial: n, joined: map[uint64]bool{},
+		nodes: map[uint64]*node.Node{}, busy: map[uint64]*countingDispatcher{}}
+	c.net = newNetwork(c.rng, cfg.deterministic, c.byAddress, c.deliver)
 	if cfg.deterministic {
 		c.restore = seedCryptoRand(mrand.New(mrand.NewSource(cfg.seed ^ 0x5eed)))
 	}
@@ -168,10 +172,37 @@ func (l *lockedReader) Read(b []byte) (int, error) {
 // Seed is the seed of this cluster's schedule.
 func (c *Cluster) Seed() int64 { return c.cfg.seed }
 
-// Size is the number of members.
-func (c *Cluster) Size() int { return len(c.nodes) }
+// Size is the number of members started so far, those that joined
+// included.
+func (c *Cluster) Size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.ids)
+}
 
-func (c *Cluster) address(id uint64) string { return fmt.Sprintf("member-%d:1", id) }
+// Address is member id's peer address on the simulated network.
+func (c *Cluster) Address(id uint64) string { return fmt.Sprintf("member-%d:1", id) }
+
+// byAddress is the member at a peer address.
+func (c *Cluster) byAddress(addr string) (uint64, bool) {
+	var id uint64
+	if _, err := fmt.Sscanf(addr, "member-%d:1", &id); err != nil || c.Address(id) != addr {
+		return 0, false
+	}
+	return id, true
+}
+
+// Join starts member id as a new member of the running cluster (the
+// raftkv command's --join), after the cluster added it (ChangeMembers):
+// it knows the initial members' addresses, and learns the rest from the
+// log.
+func (c *Cluster) Join(id uint64) {
+	c.t.Helper()
+	c.mu.Lock()
+	c.joined[id] = true
+	c.mu.Unlock()
+	c.Start(id)
+}
 
 // Start starts member id, or restarts it from its data directory.
 func (c *Cluster) Start(id uint64) {
@@ -179,14 +210,23 @@ func (c *Cluster) Start(id uint64) {
 	if c.Node(id) != nil {
 		c.t.Fatalf("testkit: Start(%d): member is running", id)
 	}
-	cluster := make([]string, len(c.nodes))
-	for i := range cluster {
-		cluster[i] = c.address(uint64(i + 1))
+	cluster := map[uint64]string{}
+	for i := uint64(1); i <= uint64(c.initial); i++ {
+		cluster[i] = c.Address(i)
+	}
+	c.mu.Lock()
+	join := c.joined[id]
+	c.mu.Unlock()
+	if join {
+		cluster[id] = c.Address(id)
+	} else if id > uint64(c.initial) {
+		c.t.Fatalf("testkit: Start(%d): the cluster started with members 1 to %d; use Join for a new one", id, c.initial)
 	}
 	log := slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: c.cfg.logLevel}))
-	c.net.resetCounts(id)
+	busy := newCountingDispatcher()
 	n, err := node.Start(node.Config{
-		ID: id, Cluster: cluster, DataDir: filepath.Join(c.dir, fmt.Sprintf("member-%d", id)),
+		ID: id, Cluster: cluster, Join: join, Dispatcher: busy,
+		DataDir:       filepath.Join(c.dir, fmt.Sprintf("member-%d", id)),
 		SnapshotCount: c.cfg.snapshotCount, CatchUpEntries: c.cfg.catchUp,
 		TickInterval: c.cfg.tick, ManualTicks: c.cfg.deterministic,
 		// Stop drops what is in flight but loses nothing written: the kit
@@ -199,7 +239,10 @@ func (c *Cluster) Start(id uint64) {
 		c.t.Fatalf("testkit: start member %d: %v", id, err)
 	}
 	c.mu.Lock()
-	c.nodes[id-1] = n
+	c.nodes[id], c.busy[id] = n, busy
+	if !slices.Contains(c.ids, id) {
+		c.ids = append(c.ids, id)
+	}
 	c.mu.Unlock()
 	if c.cfg.deterministic {
 		c.settle() // the recovered or bootstrap Ready is handled before any step
@@ -221,7 +264,7 @@ func (c *Cluster) Stop(id uint64) {
 		c.t.Fatalf("testkit: Stop(%d): member is not running", id)
 	}
 	c.mu.Lock()
-	c.nodes[id-1] = nil
+	delete(c.nodes, id)
 	c.mu.Unlock()
 	n.Stop()
 }
@@ -237,30 +280,34 @@ func (c *Cluster) Restart(id uint64) {
 func (c *Cluster) Node(id uint64) *node.Node {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.nodes[id-1]
+	return c.nodes[id]
 }
 
-// Running lists the ids of the members that are up.
+// Running lists the ids of the members that are up, in the order they
+// were first started.
 func (c *Cluster) Running() []uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var ids []uint64
-	for i, n := range c.nodes {
-		if n != nil {
-			ids = append(ids, uint64(i+1))
+	for _, id := range c.ids {
+		if c.nodes[id] != nil {
+			ids = append(ids, id)
 		}
 	}
 	return ids
 }
 
-func (c *Cluster) deliver(m *raftpb.Message) {
-	if m.GetTo() == 0 || m.GetTo() > uint64(len(c.nodes)) {
+// deliver hands a packet to the inbox of the member it is for.
+func (c *Cluster) deliver(p *packet) {
+	n := c.Node(p.to)
+	if n == nil {
 		return
 	}
-	if n := c.Node(m.GetTo()); n != nil {
-		c.net.countDelivered(m.GetTo(), 1)
-		n.System().Root.Send(n.Inbox(), proto.Clone(m))
+	if p.raft != nil {
+		n.System().Root.Send(n.Inbox(), proto.Clone(p.raft))
+		return
 	}
+	n.System().Root.Send(n.Inbox(), wrapperspb.Bytes(p.peer.GetValue()))
 }
 
 // Close stops every member and removes the data directories. NewCluster
@@ -274,7 +321,7 @@ func (c *Cluster) close() {
 	for _, id := range c.Running() {
 		n := c.Node(id)
 		c.mu.Lock()
-		c.nodes[id-1] = nil
+		delete(c.nodes, id)
 		c.mu.Unlock()
 		n.Stop()
 	}
@@ -297,8 +344,9 @@ func (c *Cluster) Partition(groups ...[]uint64) {
 	c.net.mu.Lock()
 	defer c.net.mu.Unlock()
 	c.net.cut = map[[2]uint64]bool{}
-	for a := uint64(1); a <= uint64(len(c.nodes)); a++ {
-		for b := uint64(1); b <= uint64(len(c.nodes)); b++ {
+	ids := c.members()
+	for _, a := range ids {
+		for _, b := range ids {
 			if a != b && group[a] != group[b] {
 				c.net.cut[[2]uint64{a, b}] = true
 			}
@@ -311,12 +359,19 @@ func (c *Cluster) Isolate(id uint64) { c.Partition([]uint64{id}, c.others(id)) }
 
 func (c *Cluster) others(id uint64) []uint64 {
 	var ids []uint64
-	for i := uint64(1); i <= uint64(len(c.nodes)); i++ {
+	for _, i := range c.members() {
 		if i != id {
 			ids = append(ids, i)
 		}
 	}
 	return ids
+}
+
+// members lists every member started so far.
+func (c *Cluster) members() []uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ids)
 }
 
 // Heal removes every partition, drop, duplication and delay.
@@ -430,9 +485,9 @@ func (c *Cluster) WaitApplied(index uint64, timeout ...time.Duration) {
 }
 
 // Step performs one action of the deterministic schedule, chosen by the
-// seed: a tick of one running member (raft's clock and the proposer's
-// retry sweep) or the delivery of one queued message. Then it waits until
-// the cluster is quiet: every member idle and every message it sent queued.
+// seed: a tick of one running member (raft's clock, the snapshot actor's
+// and the proposer's retry sweep) or the delivery of one queued message.
+// Then it waits until the cluster is quiet: no actor of any member at work.
 func (c *Cluster) Step() {
 	c.t.Helper()
 	if !c.cfg.deterministic {
@@ -444,14 +499,10 @@ func (c *Cluster) Step() {
 		if len(running) > 0 {
 			id := running[c.rng.Intn(len(running))]
 			c.trace = append(c.trace, fmt.Sprintf("tick %d (%d queued)", id, queued))
-			c.net.countTick(id)
-			n := c.Node(id)
-			n.System().Root.Send(n.Raftnode(), &messages.Tick{})
-			n.System().Root.Send(n.Proposer(), &proposer.Sweep{})
+			c.Node(id).Tick()
 		}
-	} else if m, copies := c.net.deliverOne(); m != nil {
-		c.trace = append(c.trace, fmt.Sprintf("deliver %s %d->%d term %d index %d x%d",
-			m.GetType(), m.GetFrom(), m.GetTo(), m.GetTerm(), m.GetIndex(), copies))
+	} else if p, copies := c.net.deliverOne(); p != nil {
+		c.trace = append(c.trace, fmt.Sprintf("deliver %s x%d", p, copies))
 	}
 	c.settle()
 }
@@ -460,46 +511,65 @@ func (c *Cluster) Step() {
 // seed and the same test code give the same trace.
 func (c *Cluster) Trace() []string { return append([]string(nil), c.trace...) }
 
-// settle waits until every running member is idle and every raft message it
-// sent has reached the network, twice in a row with nothing changing.
+// settle waits until no actor of any running member is at work or has a
+// message waiting, twice in a row. In deterministic mode nothing reaches
+// a member from outside but through Step, so the cluster then stays as it
+// is until the next step.
 func (c *Cluster) settle() {
 	c.t.Helper()
 	deadline := time.Now().Add(Dilated(30 * time.Second))
-	var last string
-	quietRounds := 0
-	for quietRounds < 2 {
+	for quiet := 0; quiet < 2; {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("testkit: cluster (seed %d) did not settle: %s", c.cfg.seed, last)
+			c.t.Fatalf("testkit: cluster (seed %d) did not settle: %s", c.cfg.seed, c.busyMembers())
 			return
 		}
-		snapshot, quiet := c.quiet()
-		if quiet && snapshot == last {
-			quietRounds++
+		if c.busyMembers() == "" {
+			quiet++
 		} else {
-			quietRounds = 0
-			if !quiet {
-				runtime.Gosched() // a member is still at work
-			}
+			quiet = 0
 		}
-		last = snapshot
+		runtime.Gosched()
 	}
 }
 
-func (c *Cluster) quiet() (string, bool) {
+// busyMembers names the running members with an actor at work, or is "".
+func (c *Cluster) busyMembers() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var b strings.Builder
-	quiet := true
-	for _, id := range c.Running() {
-		st, err := c.Status(id)
-		if err != nil {
-			return err.Error(), false
+	for _, id := range c.ids {
+		if c.nodes[id] == nil {
+			continue
 		}
-		in, out, ticks := c.net.counts(id)
-		fmt.Fprintf(&b, "m%d idle=%v sent=%d/%d received=%d/%d ticks=%d/%d applied=%d commit=%d; ",
-			id, st.Idle, st.Sent, in, st.Received, out, st.Ticks, ticks, st.Applied, st.Commit)
-		if !st.Idle || st.Sent != in || st.Received != out || st.Ticks != ticks {
-			quiet = false
+		if n := c.busy[id].active.Load(); n != 0 {
+			fmt.Fprintf(&b, "member %d has %d actors at work; ", id, n)
 		}
 	}
-	fmt.Fprintf(&b, "network queue %d", c.net.queued())
-	return b.String(), quiet
+	return b.String()
 }
+
+// countingDispatcher runs a node's actors on protoactor's default
+// dispatcher and counts the mailboxes being processed. A mailbox is
+// scheduled the moment a message is posted to it while idle, and its run
+// ends only once it is empty, so a count of zero means that no actor of the
+// node is at work and none has a message waiting.
+type countingDispatcher struct {
+	inner  actor.Dispatcher
+	active atomic.Int64
+}
+
+func newCountingDispatcher() *countingDispatcher {
+	return &countingDispatcher{inner: actor.NewDefaultDispatcher(300)}
+}
+
+// Schedule runs fn, counting it while it runs.
+func (d *countingDispatcher) Schedule(fn func()) {
+	d.active.Add(1)
+	d.inner.Schedule(func() {
+		defer d.active.Add(-1)
+		fn()
+	})
+}
+
+// Throughput is the default dispatcher's.
+func (d *countingDispatcher) Throughput() int { return d.inner.Throughput() }

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"sort"
 	"sync"
@@ -15,10 +16,55 @@ import (
 	"github.com/raftkv/raftkv/messages"
 )
 
+// packet is one message on the simulated network: a raft message, or a
+// message of raftkv's own (hello, snapshot chunk, ...) with its header
+// decoded for routing.
+type packet struct {
+	from, to uint64
+	raft     *raftpb.Message
+	peer     *wrapperspb.BytesValue
+	head     messages.PeerMessage
+}
+
+// String describes p for the trace of a deterministic run.
+func (p *packet) String() string {
+	if p.raft != nil {
+		m := p.raft
+		return fmt.Sprintf("%s %d->%d term %d index %d", m.GetType(), p.from, p.to, m.GetTerm(), m.GetIndex())
+	}
+	return fmt.Sprintf("peer kind %d %d->%d", p.head.Kind, p.from, p.to)
+}
+
+// orderKey says where p sits in the protocol, leaving out what differs
+// between two runs of one seed: request ids and snapshot transfer ids,
+// drawn from the wall clock.
+func (p *packet) orderKey() []byte {
+	if p.raft != nil {
+		k := proto.Clone(p.raft).(*raftpb.Message)
+		for _, e := range k.GetEntries() {
+			e.Data = nil
+		}
+		if s := k.GetSnapshot(); s != nil {
+			s.Data = nil
+		}
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(k)
+		return append([]byte{0}, b...)
+	}
+	var seq uint64
+	if c := p.head.Chunk; c != nil {
+		seq = c.Seq
+	}
+	if a := p.head.Ack; a != nil {
+		seq = a.Seq
+	}
+	return fmt.Appendf([]byte{1}, "%d/%d/%d/%d", p.head.Kind, p.from, p.to, seq)
+}
+
 // network is the simulated network of an in-process cluster. Every node's
-// peer links send to a network actor in the node's own actor system, which
-// hands the message here; the network decides whether, when and how often
-// it arrives. All its randomness comes from one seeded source.
+// links and other senders of peer messages send to a network actor in the
+// node's own actor system, which hands the message here; the network
+// decides whether, when and how often it arrives. All its randomness comes
+// from one seeded source.
 type network struct {
 	mu            sync.Mutex
 	rng           *rand.Rand
@@ -27,18 +73,16 @@ type network struct {
 	drop, dup     float64
 	minDelay      time.Duration
 	maxDelay      time.Duration
-	queue         []*raftpb.Message // deterministic mode: waiting for Step
-	received      map[uint64]uint64 // messages handed in, by sender
-	delivered     map[uint64]uint64 // messages handed out, by receiver
-	ticks         map[uint64]uint64 // ticks sent, by member
-	deliver       func(*raftpb.Message)
-	deliverNotice func(to uint64, w *wrapperspb.BytesValue)
-	closed        bool
+	queue         []*packet // deterministic mode: waiting for Step
+	// byAddress finds the member a hello dialed, deliver hands a packet to
+	// the member it is for.
+	byAddress func(addr string) (uint64, bool)
+	deliver   func(*packet)
+	closed    bool
 }
 
-func newNetwork(rng *rand.Rand, deterministic bool, deliver func(*raftpb.Message)) *network {
-	return &network{rng: rng, deterministic: deterministic, cut: map[[2]uint64]bool{},
-		received: map[uint64]uint64{}, delivered: map[uint64]uint64{}, ticks: map[uint64]uint64{}, deliver: deliver}
+func newNetwork(rng *rand.Rand, deterministic bool, byAddress func(string) (uint64, bool), deliver func(*packet)) *network {
+	return &network{rng: rng, deterministic: deterministic, cut: map[[2]uint64]bool{}, byAddress: byAddress, deliver: deliver}
 }
 
 // props is the network actor spawned in each node's system.
@@ -46,45 +90,48 @@ func (nw *network) props() *actor.Props {
 	return actor.PropsFromFunc(func(ctx actor.Context) {
 		switch m := ctx.Message().(type) {
 		case *raftpb.Message:
-			nw.route(m)
+			// members share no memory
+			m = proto.Clone(m).(*raftpb.Message)
+			nw.route(&packet{from: m.GetFrom(), to: m.GetTo(), raft: m})
 		case *wrapperspb.BytesValue:
-			nw.notice(m)
+			nw.routePeer(m)
 		}
 	})
 }
 
-// notice delivers a member's PeerNotice (outside raft) unless the network
-// between the two is cut.
-func (nw *network) notice(w *wrapperspb.BytesValue) {
-	n, err := messages.DecodePeerNotice(w)
+// routePeer takes a message of raftkv's own: a hello goes to the member at
+// the address it dialed (whoever that is), anything else to its To.
+func (nw *network) routePeer(w *wrapperspb.BytesValue) {
+	head, err := messages.DecodePeerMessage(w)
 	if err != nil {
 		return
 	}
-	nw.mu.Lock()
-	cut := nw.cut[[2]uint64{n.From, n.To}] || nw.closed
-	nw.mu.Unlock()
-	if !cut {
-		nw.deliverNotice(n.To, w)
+	p := &packet{from: head.From, to: head.To, peer: wrapperspb.Bytes(bytes.Clone(w.GetValue())), head: head}
+	if head.Kind == messages.PeerHello {
+		to, ok := nw.byAddress(head.DialedAddress)
+		if !ok {
+			return
+		}
+		p.to = to
 	}
+	nw.route(p)
 }
 
-// route takes one message from a node. Without deterministic mode it is
+// route takes one packet from a node. Without deterministic mode it is
 // dropped, duplicated and delayed at once; in deterministic mode it waits
 // in the queue and Step decides.
-func (nw *network) route(m *raftpb.Message) {
-	m = proto.Clone(m).(*raftpb.Message) // members share no memory
+func (nw *network) route(p *packet) {
 	nw.mu.Lock()
-	nw.received[m.GetFrom()]++
 	if nw.closed {
 		nw.mu.Unlock()
 		return
 	}
 	if nw.deterministic {
-		nw.queue = append(nw.queue, m)
+		nw.queue = append(nw.queue, p)
 		nw.mu.Unlock()
 		return
 	}
-	copies := nw.fateLocked(m)
+	copies := nw.fateLocked(p)
 	delay := nw.minDelay
 	if nw.maxDelay > nw.minDelay {
 		delay += time.Duration(nw.rng.Int63n(int64(nw.maxDelay - nw.minDelay)))
@@ -92,18 +139,18 @@ func (nw *network) route(m *raftpb.Message) {
 	nw.mu.Unlock()
 	for range copies {
 		if delay > 0 {
-			time.AfterFunc(delay, func() { nw.deliver(m) })
+			time.AfterFunc(delay, func() { nw.deliver(p) })
 		} else {
-			nw.deliver(m)
+			nw.deliver(p)
 		}
 	}
 }
 
-// fateLocked says how many copies of m arrive: 0 when cut or dropped, 2
+// fateLocked says how many copies of p arrive: 0 when cut or dropped, 2
 // when duplicated.
-func (nw *network) fateLocked(m *raftpb.Message) int {
+func (nw *network) fateLocked(p *packet) int {
 	switch {
-	case nw.cut[[2]uint64{m.GetFrom(), m.GetTo()}]:
+	case nw.cut[[2]uint64{p.from, p.to}]:
 		return 0
 	case nw.drop > 0 && nw.rng.Float64() < nw.drop:
 		return 0
@@ -113,64 +160,42 @@ func (nw *network) fateLocked(m *raftpb.Message) int {
 	return 1
 }
 
-// deliverOne delivers one queued message chosen by the seed and returns it
+// deliverOne delivers one queued packet chosen by the seed and returns it
 // with the number of copies that arrived; it returns nil when the queue is
-// empty. The queue is put in a canonical order
-// first, so the choice does not depend on the order in which concurrent
-// peer links handed their messages in.
-func (nw *network) deliverOne() (*raftpb.Message, int) {
+// empty. The queue is put in a canonical order first, so the choice does
+// not depend on the order in which concurrent senders handed their
+// packets in.
+func (nw *network) deliverOne() (*packet, int) {
 	nw.mu.Lock()
 	if len(nw.queue) == 0 {
 		nw.mu.Unlock()
 		return nil, 0
 	}
 	keys := make([][]byte, len(nw.queue))
-	for i, m := range nw.queue {
-		keys[i] = orderKey(m)
+	for i, p := range nw.queue {
+		keys[i] = p.orderKey()
 	}
-	sort.Sort(byKey{nw.queue, keys})
+	sort.Stable(byKey{nw.queue, keys})
 	i := nw.rng.Intn(len(nw.queue))
-	m := nw.queue[i]
+	p := nw.queue[i]
 	nw.queue = append(nw.queue[:i], nw.queue[i+1:]...)
-	copies := nw.fateLocked(m)
+	copies := nw.fateLocked(p)
 	nw.mu.Unlock()
 	for range copies {
-		nw.deliver(m)
+		nw.deliver(p)
 	}
-	return m, copies
-}
-
-// countDelivered records that n messages reached member id's inbox.
-func (nw *network) countDelivered(id uint64, n uint64) {
-	nw.mu.Lock()
-	nw.delivered[id] += n
-	nw.mu.Unlock()
-}
-
-// orderKey is m without its entries' payloads, which hold request ids drawn
-// from the wall clock; what remains says where the message sits in raft's
-// protocol.
-func orderKey(m *raftpb.Message) []byte {
-	k := proto.Clone(m).(*raftpb.Message)
-	for _, e := range k.GetEntries() {
-		e.Data = nil
-	}
-	if s := k.GetSnapshot(); s != nil {
-		s.Data = nil
-	}
-	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(k)
-	return b
+	return p, copies
 }
 
 type byKey struct {
-	msgs []*raftpb.Message
-	keys [][]byte
+	packets []*packet
+	keys    [][]byte
 }
 
-func (b byKey) Len() int           { return len(b.msgs) }
+func (b byKey) Len() int           { return len(b.packets) }
 func (b byKey) Less(i, j int) bool { return bytes.Compare(b.keys[i], b.keys[j]) < 0 }
 func (b byKey) Swap(i, j int) {
-	b.msgs[i], b.msgs[j] = b.msgs[j], b.msgs[i]
+	b.packets[i], b.packets[j] = b.packets[j], b.packets[i]
 	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
 }
 
@@ -178,27 +203,6 @@ func (nw *network) queued() int {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	return len(nw.queue)
-}
-
-// countTick records a tick sent to member id.
-func (nw *network) countTick(id uint64) {
-	nw.mu.Lock()
-	nw.ticks[id]++
-	nw.mu.Unlock()
-}
-
-// counts returns how many messages member id handed in, how many were
-// handed out to it and how many ticks it was sent, since it started.
-func (nw *network) counts(id uint64) (in, out, ticks uint64) {
-	nw.mu.Lock()
-	defer nw.mu.Unlock()
-	return nw.received[id], nw.delivered[id], nw.ticks[id]
-}
-
-func (nw *network) resetCounts(id uint64) {
-	nw.mu.Lock()
-	nw.received[id], nw.delivered[id], nw.ticks[id] = 0, 0, 0
-	nw.mu.Unlock()
 }
 
 func (nw *network) close() {

@@ -45,7 +45,7 @@ func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Start(node.Config{ID: 1, Cluster: []string{fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
+	n, err := node.Start(node.Config{ID: 1, Cluster: map[uint64]string{1: fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
 	if err != nil {
 		return nil, err
 	}

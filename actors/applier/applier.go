@@ -8,18 +8,29 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/store"
 )
 
 // Config is what the applier needs. Store holds the state recovered from the
-// newest snapshot (or is empty), and Applied is that snapshot's index.
+// newest snapshot (or is empty); Applied and AppliedTerm are that
+// snapshot's index and term, ConfState and Membership its membership.
 type Config struct {
-	ID       uint64
-	Store    *store.Store
-	Applied  uint64
-	Proposer *actor.PID
+	ID          uint64
+	Store       *store.Store
+	Applied     uint64
+	AppliedTerm uint64
+	ConfState   *raftpb.ConfState
+	Membership  *messages.MembershipState
+	Proposer    *actor.PID
+	// Snapshotter is the actor that writes and sends snapshots.
+	Snapshotter *actor.PID
+	// StoreDir is the directory of the snapshots' store files, where a
+	// snapshot received from the leader is read from.
+	StoreDir string
 	// SnapshotCount is how many applied entries trigger a new snapshot.
 	SnapshotCount uint64
 	Logger        *slog.Logger
@@ -36,23 +47,39 @@ func Props(cfg Config) *actor.Props {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ConfState == nil {
+		cfg.ConfState = &raftpb.ConfState{}
+	}
+	if cfg.Membership == nil {
+		cfg.Membership = &messages.MembershipState{}
+	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &applier{
-			cfg:       cfg,
-			log:       cfg.Logger.With("actor", "applier", "id", cfg.ID),
-			store:     cfg.Store,
-			applied:   cfg.Applied,
-			snapIndex: cfg.Applied,
+			cfg:         cfg,
+			log:         cfg.Logger.With("actor", "applier", "id", cfg.ID),
+			store:       cfg.Store,
+			applied:     cfg.Applied,
+			appliedTerm: cfg.AppliedTerm,
+			snapIndex:   cfg.Applied,
+			confState:   cfg.ConfState,
+			membership:  cfg.Membership,
 		}
 	})
 }
 
 type applier struct {
-	cfg       Config
-	log       *slog.Logger
-	store     *store.Store
-	applied   uint64
-	snapIndex uint64 // index of the newest snapshot made or restored
+	cfg         Config
+	log         *slog.Logger
+	store       *store.Store
+	applied     uint64
+	appliedTerm uint64
+	// snapIndex is the index of the newest snapshot made, asked for or
+	// restored; writing says that a WriteSnapshot is not answered yet.
+	snapIndex uint64
+	writing   bool
+	// confState and membership are the membership at the applied index.
+	confState  *raftpb.ConfState
+	membership *messages.MembershipState
 	// waiting are read batches whose index is not applied yet, by index.
 	waiting []*messages.ReadBatch
 }
@@ -71,19 +98,26 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.waiting = append(a.waiting, nil)
 		copy(a.waiting[i+1:], a.waiting[i:])
 		a.waiting[i] = msg
+	case *messages.SnapshotWritten:
+		a.writing = false
+	case *messages.SnapshotNeeded:
+		a.sendSnapshot(ctx, msg)
 	}
 }
 
 func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
-	var members map[uint64]string
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
-		if err := a.store.Restore(s.GetData()); err != nil {
-			panic(fmt.Errorf("apply %d: restore snapshot %d: %w", msg.Seq, s.GetMetadata().GetIndex(), err))
-		}
-		a.applied = s.GetMetadata().GetIndex()
-		a.snapIndex = a.applied
-		members = a.store.Members()
-		a.log.Info("restored snapshot", "index", a.applied, "keys", a.store.Len())
+		a.restore(s)
+	}
+	if msg.ConfState != nil {
+		a.confState = msg.ConfState
+	}
+	if msg.Membership != nil {
+		a.membership = msg.Membership
+	}
+	results := map[uint64]messages.ConfResult{}
+	for _, r := range msg.ConfResults {
+		results[r.Index] = r
 	}
 	for _, e := range msg.Entries {
 		if e.GetIndex() <= a.applied {
@@ -93,18 +127,40 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 		case raftpb.EntryNormal:
 			a.applyCommand(ctx, e)
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
-			a.applyConfChange(ctx, e)
+			if r, ok := results[e.GetIndex()]; ok && r.ID.Node == a.cfg.ID {
+				ctx.Send(a.cfg.Proposer, &messages.Result{ID: r.ID, Err: r.Err})
+			}
 		}
-		a.applied = e.GetIndex()
+		a.applied, a.appliedTerm = e.GetIndex(), e.GetTerm()
 	}
 	for len(a.waiting) > 0 && a.waiting[0].Index <= a.applied {
 		a.serve(ctx, a.waiting[0])
 		a.waiting = a.waiting[1:]
 	}
-	if a.applied-a.snapIndex >= a.cfg.SnapshotCount {
-		a.snapshot(ctx, msg.ConfState)
+	if !a.writing && a.applied-a.snapIndex >= a.cfg.SnapshotCount {
+		a.snapshot(ctx)
 	}
-	ctx.Respond(&messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision(), Members: members})
+	ctx.Respond(&messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision()})
+}
+
+// restore replaces the store with the one of snapshot s, read from its
+// store file (which the snapshot actor made durable before raft saw s).
+func (a *applier) restore(s *raftpb.Snapshot) {
+	md := s.GetMetadata()
+	meta, err := messages.DecodeSnapshotMeta(s.GetData())
+	if err != nil {
+		panic(fmt.Errorf("restore snapshot %d: %w", md.GetIndex(), err))
+	}
+	st, err := snapfile.Load(a.cfg.StoreDir, md.GetTerm(), md.GetIndex(), meta.DBSize, meta.DBCRC)
+	if err != nil {
+		panic(fmt.Errorf("restore snapshot %d: %w", md.GetIndex(), err))
+	}
+	a.store = st
+	a.applied, a.appliedTerm = md.GetIndex(), md.GetTerm()
+	a.snapIndex = a.applied
+	a.confState = md.GetConfState()
+	a.membership = &meta.Membership
+	a.log.Info("restored snapshot", "index", a.applied, "keys", a.store.Len())
 }
 
 // applyCommand applies a normal entry. An entry that does not decode is
@@ -124,43 +180,6 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 	}
 }
 
-// applyConfChange records a membership change in the store, so snapshots
-// carry member addresses, and answers the request that proposed it.
-func (a *applier) applyConfChange(ctx actor.Context, e *raftpb.Entry) {
-	cc, err := messages.DecodeConfChange(e)
-	if err != nil {
-		a.log.Error("skipping undecodable conf change", "err", err)
-		return
-	}
-	v2 := cc.AsV2()
-	cctx, err := messages.DecodeConfChangeContext(v2.GetContext())
-	if err != nil && len(v2.GetContext()) > 0 {
-		a.log.Error("conf change with undecodable context", "index", e.GetIndex(), "err", err)
-	}
-	var result error
-	for _, ch := range v2.GetChanges() {
-		id := ch.GetNodeId()
-		_, exists := a.store.Members()[id]
-		switch ch.GetType() {
-		case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-			if exists {
-				result = fmt.Errorf("add member %d: %w", id, messages.ErrMemberExists)
-			} else {
-				a.store.SetMember(id, cctx.Address)
-			}
-		case raftpb.ConfChangeRemoveNode:
-			if !exists {
-				result = fmt.Errorf("remove member %d: %w", id, messages.ErrMemberNotFound)
-			} else {
-				a.store.RemoveMember(id)
-			}
-		}
-	}
-	if cctx.ID.Node == a.cfg.ID {
-		ctx.Send(a.cfg.Proposer, &messages.Result{ID: cctx.ID, Err: result})
-	}
-}
-
 func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 	for _, r := range b.Reads {
 		res, rev := a.store.Range(r.Op)
@@ -168,13 +187,43 @@ func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 	}
 }
 
-// snapshot serializes the store at the applied index; raftnode turns it
-// into a raft snapshot. Every entry up to that index is applied (DESIGN.md).
-func (a *applier) snapshot(ctx actor.Context, cs *raftpb.ConfState) {
-	data, err := a.store.Snapshot()
-	if err != nil {
-		panic(fmt.Errorf("snapshot at %d: %w", a.applied, err))
-	}
+// snapshot asks the snapshot actor to write the store's state at the
+// applied index, from a point-in-time view: applying goes on meanwhile.
+// Every entry up to that index is applied (docs/design.md, rule 5).
+func (a *applier) snapshot(ctx actor.Context) {
+	a.writing = true
 	a.snapIndex = a.applied
-	ctx.Respond(&messages.SnapshotCreated{Index: a.applied, ConfState: cs, Data: data})
+	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
+		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,
+		Stream: store.NewSnapshotEncoder(a.store.View()),
+	})
+}
+
+// sendSnapshot answers raft's wish to send member To a snapshot with one of
+// the current state: its membership includes To, which raft's own latest
+// snapshot may not (a member added since).
+func (a *applier) sendSnapshot(ctx actor.Context, msg *messages.SnapshotNeeded) {
+	m := msg.Message
+	meta, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: *a.membership})
+	if err != nil {
+		panic(fmt.Errorf("encode snapshot meta: %w", err))
+	}
+	snap := &raftpb.Message{
+		Type: raftpb.MessageType_MsgSnap.Enum(),
+		From: proto.Uint64(m.GetFrom()),
+		To:   proto.Uint64(m.GetTo()),
+		Term: proto.Uint64(m.GetTerm()),
+		Snapshot: &raftpb.Snapshot{
+			Metadata: &raftpb.SnapshotMetadata{
+				Index:     proto.Uint64(a.applied),
+				Term:      proto.Uint64(a.appliedTerm),
+				ConfState: a.confState,
+			},
+			Data: meta,
+		},
+	}
+	ctx.Send(a.cfg.Snapshotter, &messages.SendSnapshot{
+		To: m.GetTo(), Address: msg.Address, Message: snap,
+		Stream: store.NewSnapshotEncoder(a.store.View()),
+	})
 }

@@ -22,6 +22,11 @@ func check(self uint64, m *raftpb.Message) error {
 		return fmt.Errorf("%w: from member %d", errBadMessage, m.GetFrom())
 	case raft.IsLocalMsg(m.GetType()):
 		return fmt.Errorf("%w: local message type %s", errBadMessage, m.GetType())
+	case m.GetType() == raftpb.MessageType_MsgSnap:
+		// A snapshot arrives in chunks (package snapshot), checked and on
+		// disk before raft sees it; as a raft message it would name a
+		// store file this node does not have.
+		return fmt.Errorf("%w: a snapshot must arrive in chunks, not as a raft message", errBadMessage)
 	}
 	if _, ok := raftpb.MessageType_name[int32(m.GetType())]; !ok {
 		return fmt.Errorf("%w: unknown type %d", errBadMessage, m.GetType())

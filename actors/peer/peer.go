@@ -23,6 +23,11 @@ type Config struct {
 	// ID and Address name the remote member.
 	ID      uint64
 	Address string
+	// Self and SelfAddress name this member, ClusterID its cluster (0 while
+	// unknown): the hello tells them to the remote member.
+	Self        uint64
+	SelfAddress string
+	ClusterID   uint64
 	// Target receives the messages; nil means the member's inbox over
 	// protoactor remote, actor.NewPID(Address, InboxName). The test kit
 	// points it at its simulated network.
@@ -30,9 +35,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// How often a link says hello: after helloEvery messages dropped while it
+// is not verified, and after reverifyEvery messages sent while it is (the
+// address may lead elsewhere by then, after a restart or a new IP).
+const (
+	helloEvery    = 10
+	reverifyEvery = 1000
+)
+
 // Props returns the props of a link actor. Its parent (raftnode) receives
-// Unreachable when the connection to the member fails and SnapshotStatus
-// after each snapshot it sends.
+// Unreachable when the connection to the member fails, and passes it
+// LinkChecked with the answer to its hello.
 func Props(cfg Config) *actor.Props {
 	if cfg.Target == nil {
 		cfg.Target = actor.NewPID(cfg.Address, InboxName)
@@ -48,14 +61,30 @@ func Props(cfg Config) *actor.Props {
 // linkDown is what the event stream subscription tells the link actor.
 type linkDown struct{}
 
+// linkState says whether the member at the address is known to be the one
+// the link leads to.
+type linkState int
+
+const (
+	unverified linkState = iota // no answer to a hello yet
+	verified                    // the address answered as the member
+	refused                     // the address answered as someone else
+)
+
 type link struct {
-	cfg  Config
-	log  *slog.Logger
-	sub  *eventstream.Subscription
-	down bool // the last connection attempt failed and no message got through since
+	cfg   Config
+	log   *slog.Logger
+	sub   *eventstream.Subscription
+	state linkState
+	// count is the messages dropped (unverified, refused) or sent
+	// (verified) since the last hello.
+	count     int
+	reason    error
+	lastError time.Time
 }
 
-// Receive forwards raft messages to the member and reports link failures.
+// Receive forwards raft messages to the member once it answered the link's
+// hello as the member the link leads to, and reports link failures.
 func (l *link) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
@@ -67,44 +96,85 @@ func (l *link) Receive(ctx actor.Context) {
 				system.Root.Send(self, &linkDown{})
 			}
 		})
+		l.hello(ctx)
 	case *actor.Stopping:
 		if l.sub != nil {
 			ctx.ActorSystem().EventStream.Unsubscribe(l.sub)
 		}
 	case *linkDown:
-		if !l.down {
-			l.log.Warn("link to member lost; protoactor reconnects on the next send")
+		if l.state == verified {
+			l.log.Info("link to member lost; it says hello again on the next connection")
 		}
-		l.down = true
+		l.state = unverified
 		ctx.Send(ctx.Parent(), &messages.Unreachable{ID: l.cfg.ID})
-	case *wrapperspb.BytesValue:
-		ctx.Send(l.cfg.Target, msg) // a PeerNotice
+	case *messages.ClusterIDKnown:
+		l.cfg.ClusterID = msg.ClusterID
+	case *messages.LinkChecked:
+		l.checked(msg.Err)
 	case *raftpb.Message:
-		// Remote delivery is at most once: raft retries what is lost.
+		l.count++
+		if l.state != verified {
+			// Remote delivery is at most once anyway: raft resends.
+			if l.count >= helloEvery {
+				l.hello(ctx)
+			}
+			return
+		}
 		ctx.Send(l.cfg.Target, msg)
-		if msg.GetType() == raftpb.MessageType_MsgSnap {
-			// protoactor gives no delivery receipt; raft probes the follower
-			// after a finished snapshot and resends if it did not arrive.
-			ctx.Send(ctx.Parent(), &messages.SnapshotStatus{ID: l.cfg.ID})
+		if l.count >= reverifyEvery {
+			l.hello(ctx)
 		}
 	}
 }
 
-// InboxProps returns the props of a node's inbox: it receives raft messages
-// from other members and hands those addressed to member id to raftnode,
-// after checking that they could come from a raft peer at all.
-func InboxProps(id uint64, raftnode *actor.PID, logger *slog.Logger) *actor.Props {
+// hello asks the member at the address who it is.
+func (l *link) hello(ctx actor.Context) {
+	l.count = 0
+	w, err := messages.EncodePeerMessage(messages.PeerMessage{
+		Kind: messages.PeerHello, From: l.cfg.Self, To: l.cfg.ID,
+		FromAddress: l.cfg.SelfAddress, DialedAddress: l.cfg.Address, ClusterID: l.cfg.ClusterID,
+	})
+	if err != nil {
+		l.log.Error("encode hello", "err", err)
+		return
+	}
+	ctx.Send(l.cfg.Target, w)
+}
+
+// checked takes the verdict on the answer to the hello.
+func (l *link) checked(err error) {
+	if err == nil {
+		if l.state == refused {
+			l.log.Info("the address answers as the member again")
+		}
+		l.state, l.reason = verified, nil
+		return
+	}
+	if l.state != refused || err.Error() != l.reason.Error() || time.Since(l.lastError) > time.Minute {
+		l.log.Error("refusing to send raft messages to this address", "err", err)
+		l.lastError = time.Now()
+	}
+	l.state, l.reason = refused, err
+}
+
+// InboxProps returns the props of a node's inbox: it receives what other
+// members send and hands raft messages addressed to member id to raftnode,
+// after checking that they could come from a raft peer at all; snapshot
+// chunks and acks go to the snapshot actor, other messages of raftkv's own
+// to raftnode.
+func InboxProps(id uint64, raftnode, snapshot *actor.PID, logger *slog.Logger) *actor.Props {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &inbox{id: id, raftnode: raftnode, log: logger.With("actor", "inbox", "id", id)}
+		return &inbox{id: id, raftnode: raftnode, snapshot: snapshot, log: logger.With("actor", "inbox", "id", id)}
 	})
 }
 
 type inbox struct {
 	id       uint64
 	raftnode *actor.PID
+	snapshot *actor.PID
 	log      *slog.Logger
 	lastWarn time.Time
 }
@@ -119,14 +189,18 @@ func (in *inbox) Receive(ctx actor.Context) {
 		}
 		ctx.Send(in.raftnode, msg)
 	case *wrapperspb.BytesValue:
-		n, err := messages.DecodePeerNotice(msg)
+		m, err := messages.DecodePeerMessage(msg)
 		switch {
 		case err != nil:
-			in.warn("dropping undecodable peer notice", "err", err)
-		case n.To != in.id:
-			in.warn("dropping peer notice for another member", "to", n.To)
-		case n.Kind == messages.NoticeRemoved:
-			ctx.Send(in.raftnode, &messages.Removed{ID: in.id})
+			in.warn("dropping undecodable peer message", "err", err)
+		case m.To != in.id && m.Kind != messages.PeerHello:
+			// A hello for another id is answered: it tells the sender who
+			// is at the address it dialed.
+			in.warn("dropping a peer message for another member", "to", m.To, "from", m.From, "kind", m.Kind)
+		case m.Kind == messages.PeerSnapshotChunk || m.Kind == messages.PeerSnapshotAck:
+			ctx.Send(in.snapshot, &m)
+		default:
+			ctx.Send(in.raftnode, &m)
 		}
 	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	default:

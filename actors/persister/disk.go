@@ -16,6 +16,9 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/raftkv/raftkv/internal/snapfile"
+	"github.com/raftkv/raftkv/messages"
 )
 
 // Errors of the persister. Open wraps the underlying cause after them, so
@@ -56,14 +59,15 @@ type Recovered struct {
 // only the actor may use or close it. Close it yourself only if it never
 // reaches an actor.
 type Disk struct {
-	dir     string
-	walDir  string
-	snapDir string
-	log     *slog.Logger
-	zl      *zap.Logger
-	w       *wal.WAL
-	ss      *snap.Snapshotter
-	closed  bool
+	dir      string
+	walDir   string
+	snapDir  string
+	storeDir string
+	log      *slog.Logger
+	zl       *zap.Logger
+	w        *wal.WAL
+	ss       *snap.Snapshotter
+	closed   bool
 }
 
 // Open opens, or creates, the data directory dir of a node: dir/wal holds
@@ -81,11 +85,12 @@ func Open(dir string, logger *slog.Logger) (d *Disk, rec *Recovered, err error) 
 		logger = slog.Default()
 	}
 	disk := &Disk{
-		dir:     dir,
-		walDir:  filepath.Join(dir, walDirName),
-		snapDir: filepath.Join(dir, snapDirName),
-		log:     logger,
-		zl:      newZapLogger(logger),
+		dir:      dir,
+		walDir:   filepath.Join(dir, walDirName),
+		snapDir:  filepath.Join(dir, snapDirName),
+		storeDir: snapfile.Dir(filepath.Join(dir, snapDirName)),
+		log:      logger,
+		zl:       newZapLogger(logger),
 	}
 	defer func() {
 		// etcd's wal and snap packages panic (or zap.Fatal, which our logger
@@ -160,16 +165,16 @@ func (d *Disk) replay() (*Recovered, error) {
 	if err != nil {
 		return nil, corrupt(fmt.Errorf("find snapshot records in wal: %w", err))
 	}
-	snapshot, err := d.ss.LoadNewestAvailable(walSnaps)
-	if err != nil && !errors.Is(err, snap.ErrNoSnapshot) {
-		return nil, fmt.Errorf("load snapshot: %w", err)
+	snapshot, err := d.loadSnapshot(walSnaps)
+	if err != nil {
+		return nil, err
 	}
 	var newest *walpb.Snapshot
 	if n := len(walSnaps); n > 0 {
 		newest = walSnaps[n-1]
 	}
 	if newest.GetIndex() > snapshot.GetMetadata().GetIndex() {
-		d.log.Warn("persister: the newest snapshot recorded in the WAL has no readable file; recovering from an older one",
+		d.log.Warn("persister: the newest snapshot recorded in the WAL is not usable; recovering from an older one",
 			"dir", d.dir,
 			"newest_index", newest.GetIndex(), "newest_term", newest.GetTerm(),
 			"loaded_index", snapshot.GetMetadata().GetIndex(), "loaded_term", snapshot.GetMetadata().GetTerm())
@@ -224,6 +229,41 @@ func (d *Disk) replay() (*Recovered, error) {
 	return rec, nil
 }
 
+// loadSnapshot returns the newest snapshot recorded in the WAL whose snap
+// file is readable and whose store file matches the size and CRC it
+// records; nil when there is none.
+func (d *Disk) loadSnapshot(walSnaps []*walpb.Snapshot) (*raftpb.Snapshot, error) {
+	candidates := walSnaps
+	for {
+		s, err := d.ss.LoadNewestAvailable(candidates)
+		if errors.Is(err, snap.ErrNoSnapshot) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load snapshot: %w", err)
+		}
+		md := s.GetMetadata()
+		meta, err := messages.DecodeSnapshotMeta(s.GetData())
+		if errors.Is(err, messages.ErrVersion) {
+			return nil, fmt.Errorf("snapshot %d: %w", md.GetIndex(), err)
+		}
+		if err == nil {
+			err = snapfile.Verify(d.storeDir, md.GetTerm(), md.GetIndex(), meta.DBSize, meta.DBCRC)
+		}
+		if err == nil {
+			return s, nil
+		}
+		d.log.Warn("persister: snapshot not usable, trying an older one", "index", md.GetIndex(), "err", err)
+		older := candidates[:0:0]
+		for _, c := range candidates {
+			if c.GetIndex() < md.GetIndex() {
+				older = append(older, c)
+			}
+		}
+		candidates = older
+	}
+}
+
 // corrupt marks err as ErrCorrupt when it says that the WAL's content cannot
 // be read back, as opposed to an error of the file system.
 func corrupt(err error) error {
@@ -233,6 +273,9 @@ func corrupt(err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
+
+// StoreDir is the directory of the snapshots' store files.
+func (d *Disk) StoreDir() string { return d.storeDir }
 
 // Close closes the WAL, releasing its file locks. It may be called more than
 // once; only the first call does anything.
@@ -320,6 +363,9 @@ func (d *Disk) purge(maxSnaps, maxWALs int) error {
 	if err := d.purgeFiles(d.snapDir, ".snap", maxSnaps, false); err != nil {
 		return err
 	}
+	if err := d.purgeStoreFiles(); err != nil {
+		return err
+	}
 	return d.purgeFiles(d.walDir, ".wal", maxWALs, true)
 }
 
@@ -350,6 +396,27 @@ func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
 		d.log.Info("persister: purged", "path", p)
 	}
 	return nil
+}
+
+// purgeStoreFiles removes the store files of snapshots whose snap file is
+// gone.
+func (d *Disk) purgeStoreFiles() error {
+	names, err := fileutil.ReadDir(d.snapDir, fileutil.WithExt(".snap"))
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", d.snapDir, err)
+	}
+	var keep [][2]uint64
+	for _, name := range names {
+		var term, index uint64
+		if _, err := fmt.Sscanf(name, "%016x-%016x.snap", &term, &index); err == nil {
+			keep = append(keep, [2]uint64{term, index})
+		}
+	}
+	removed, err := snapfile.Purge(d.storeDir, keep)
+	for _, name := range removed {
+		d.log.Info("persister: purged", "path", filepath.Join(d.storeDir, name))
+	}
+	return err
 }
 
 func syncDir(dir string) error {

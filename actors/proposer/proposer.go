@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
@@ -13,7 +12,9 @@ import (
 
 // Config is what the proposer needs.
 type Config struct {
-	ID       uint64
+	// ID is this node's raft id, the Node of every RequestID it makes.
+	ID uint64
+	// Raftnode and Applier are the node's raftnode and applier actors.
 	Raftnode *actor.PID
 	Applier  *actor.PID
 	// FirstSeq is the first request counter; 0 means the wall clock in
@@ -28,7 +29,8 @@ type Config struct {
 	// SweepInterval is how often expired requests are forgotten and stuck
 	// read rounds retried; 0 means no timer (tests send Sweep themselves).
 	SweepInterval time.Duration
-	Logger        *slog.Logger
+	// Logger is the proposer's log; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Defaults for Config.
@@ -42,8 +44,8 @@ const (
 // rounds. A timer sends it every SweepInterval.
 type Sweep struct{}
 
-// Props returns the props of a proposer.
-func Props(cfg Config) *actor.Props {
+// withDefaults fills in what cfg leaves zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.FirstSeq == 0 {
 		cfg.FirstSeq = uint64(time.Now().UnixNano())
 	}
@@ -56,47 +58,23 @@ func Props(cfg Config) *actor.Props {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = cfg.Logger.With("actor", "proposer", "id", cfg.ID)
+	return cfg
+}
+
+// Props returns the props of a proposer.
+func Props(cfg Config) *actor.Props {
+	cfg = cfg.withDefaults()
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &proposer{
-			cfg:     cfg,
-			log:     cfg.Logger.With("actor", "proposer", "id", cfg.ID),
-			seq:     cfg.FirstSeq - 1,
-			pending: map[messages.RequestID]*pending{},
-		}
+		return &proposer{cfg: cfg, w: newWaiting(cfg)}
 	})
 }
 
-// pending is a write or membership change waiting for its result.
-type pending struct {
-	replyTo  *actor.PID
-	deadline time.Time
-	propose  any // *messages.Propose or *messages.ProposeConfChange, kept to propose again
-	conf     bool
-	parked   bool // dropped by raft, waiting for a leader
-}
-
-// readRound is one ReadIndex request and the reads that share it.
-type readRound struct {
-	ctx   uint64
-	reads []timedRead
-	sent  time.Time
-}
-
-type timedRead struct {
-	messages.Read
-	deadline time.Time
-}
-
+// proposer is the actor: it turns each message into a call on its waiting
+// book and sends what the call returns. Every decision is waiting's.
 type proposer struct {
 	cfg         Config
-	log         *slog.Logger
-	seq         uint64
-	pending     map[messages.RequestID]*pending
-	leader      uint64
-	serving     bool
-	readCtx     uint64
-	round       *readRound  // in flight, nil when none
-	queued      []timedRead // reads for the next round
+	w           *waiting
 	cancelSweep func()
 }
 
@@ -111,180 +89,42 @@ func (p *proposer) Receive(ctx actor.Context) {
 		if p.cancelSweep != nil {
 			p.cancelSweep()
 		}
-		p.failAll(ctx, messages.ErrStopped)
+		p.send(ctx, p.w.stop(messages.ErrStopped))
 	case *messages.ClientTxn:
-		if p.refuse(ctx, &messages.TxnReply{Err: messages.ErrNotReady}) {
-			return
-		}
-		id := p.nextID()
-		data, err := messages.EncodeCommand(messages.Command{ID: id, Txn: msg.Txn})
-		if err != nil {
-			ctx.Respond(&messages.TxnReply{Err: err})
-			return
-		}
-		p.propose(ctx, id, &pending{propose: &messages.Propose{ID: id, Data: data}})
+		p.send(ctx, p.w.txn(ctx.Sender(), msg.Txn, time.Now()))
 	case *messages.ClientConfChange:
-		if p.refuse(ctx, &messages.ConfChangeReply{Err: messages.ErrNotReady}) {
-			return
-		}
-		id := p.nextID()
-		cctx, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{ID: id, Address: msg.Address})
-		if err != nil {
-			ctx.Respond(&messages.ConfChangeReply{Err: err})
-			return
-		}
-		cc := &raftpb.ConfChange{Type: msg.Type.Enum(), NodeId: &msg.NodeID, Context: cctx}
-		p.propose(ctx, id, &pending{propose: &messages.ProposeConfChange{ID: id, ConfChange: cc}, conf: true})
+		p.send(ctx, p.w.confChange(ctx.Sender(), msg.Change, time.Now()))
 	case *messages.ClientRead:
-		if p.refuse(ctx, &messages.ReadReply{Err: messages.ErrNotReady}) {
-			return
-		}
-		r := messages.Read{Op: msg.Op, ReplyTo: ctx.Sender()}
-		if msg.Serializable {
-			ctx.Send(p.cfg.Applier, &messages.ReadBatch{Reads: []messages.Read{r}})
-			return
-		}
-		p.queued = append(p.queued, timedRead{Read: r, deadline: time.Now().Add(p.cfg.MaxWait)})
-		p.startRound(ctx)
+		p.send(ctx, p.w.read(ctx.Sender(), msg.Op, msg.Serializable, time.Now()))
 	case *messages.ClientStatus:
 		ctx.Forward(p.cfg.Raftnode)
 	case *messages.ReadState:
-		if p.round == nil || p.round.ctx != msg.Ctx {
-			return // an answer to a round given up on
-		}
-		reads := make([]messages.Read, len(p.round.reads))
-		for i, r := range p.round.reads {
-			reads[i] = r.Read
-		}
-		ctx.Send(p.cfg.Applier, &messages.ReadBatch{Index: msg.Index, Reads: reads})
-		p.round = nil
-		p.startRound(ctx)
+		p.send(ctx, p.w.readState(msg.Ctx, msg.Index, time.Now()))
 	case *messages.Result:
-		p.answer(ctx, msg.ID, msg.Result, msg.Err)
+		p.send(ctx, p.w.result(msg.ID, msg.Result, msg.Err))
 	case *messages.ProposalDropped:
-		if w, ok := p.pending[msg.ID]; ok {
-			w.parked = true
-		}
+		p.send(ctx, p.w.dropped(msg.ID))
 	case *messages.RaftState:
-		p.leader, p.serving = msg.Leader, msg.Serving
-		if p.leader != 0 {
-			p.unpark(ctx)
-		}
+		p.send(ctx, p.w.setState(*msg))
 	case *Sweep:
-		p.sweep(ctx, time.Now())
+		p.send(ctx, p.w.sweep(time.Now()))
 	}
 }
 
-// refuse answers reply and returns true while the node does not serve.
-func (p *proposer) refuse(ctx actor.Context, reply any) bool {
-	if p.serving {
-		return false
+// send sends what a call on waiting returned. A request sent without a
+// sender has no one to answer.
+func (p *proposer) send(ctx actor.Context, out outbox) {
+	for _, m := range out.raftnode {
+		ctx.Send(p.cfg.Raftnode, m)
 	}
-	ctx.Respond(reply)
-	return true
-}
-
-func (p *proposer) nextID() messages.RequestID {
-	p.seq++
-	return messages.RequestID{Node: p.cfg.ID, Seq: p.seq}
-}
-
-func (p *proposer) propose(ctx actor.Context, id messages.RequestID, w *pending) {
-	w.replyTo = ctx.Sender()
-	w.deadline = time.Now().Add(p.cfg.MaxWait)
-	p.pending[id] = w
-	if p.leader == 0 {
-		w.parked = true
-		return
+	for _, b := range out.applier {
+		ctx.Send(p.cfg.Applier, b)
 	}
-	ctx.Send(p.cfg.Raftnode, w.propose)
-}
-
-// unpark proposes again what raft dropped while there was no leader. A
-// dropped proposal never entered the log, so it cannot apply twice.
-func (p *proposer) unpark(ctx actor.Context) {
-	for _, w := range p.pending {
-		if w.parked {
-			w.parked = false
-			ctx.Send(p.cfg.Raftnode, w.propose)
-		}
-	}
-}
-
-func (p *proposer) answer(ctx actor.Context, id messages.RequestID, res messages.TxnResult, err error) {
-	w, ok := p.pending[id]
-	if !ok {
-		return // proposed before a restart, or already expired
-	}
-	delete(p.pending, id)
-	p.reply(ctx, w, res, err)
-}
-
-func (p *proposer) startRound(ctx actor.Context) {
-	if p.round != nil || len(p.queued) == 0 {
-		return
-	}
-	p.readCtx++
-	p.round = &readRound{ctx: p.readCtx, reads: p.queued, sent: time.Now()}
-	p.queued = nil
-	ctx.Send(p.cfg.Raftnode, &messages.ReadIndex{Ctx: p.readCtx})
-}
-
-// sweep forgets expired requests, proposes again what raft dropped, and
-// retries a read round that got no answer in time.
-func (p *proposer) sweep(ctx actor.Context, now time.Time) {
-	if p.leader != 0 {
-		p.unpark(ctx)
-	}
-	for id, w := range p.pending {
-		if now.After(w.deadline) {
-			delete(p.pending, id)
-			p.reply(ctx, w, messages.TxnResult{}, messages.ErrTimeout)
-		}
-	}
-	p.queued = p.expireReads(ctx, p.queued, now)
-	if p.round != nil && now.Sub(p.round.sent) >= p.cfg.ReadRetry {
-		live := p.expireReads(ctx, p.round.reads, now)
-		p.log.Debug("read index round unanswered, retrying", "ctx", p.round.ctx, "reads", len(live))
-		p.queued = append(live, p.queued...)
-		p.round = nil
-		p.startRound(ctx)
-	}
-}
-
-// expireReads answers ErrTimeout to the reads past their deadline and
-// returns the others.
-func (p *proposer) expireReads(ctx actor.Context, reads []timedRead, now time.Time) []timedRead {
-	live := reads[:0]
-	for _, r := range reads {
-		if now.Before(r.deadline) {
-			live = append(live, r)
+	for _, r := range out.replies {
+		if r.to == nil {
+			p.cfg.Logger.Debug("no one to answer", "reply", r.msg)
 			continue
 		}
-		ctx.Send(r.ReplyTo, &messages.ReadReply{Err: messages.ErrTimeout})
+		ctx.Send(r.to, r.msg)
 	}
-	return live
-}
-
-func (p *proposer) failAll(ctx actor.Context, err error) {
-	for id, w := range p.pending {
-		delete(p.pending, id)
-		p.reply(ctx, w, messages.TxnResult{}, err)
-	}
-	reads := p.queued
-	if p.round != nil {
-		reads = append(reads, p.round.reads...)
-	}
-	for _, r := range reads {
-		ctx.Send(r.ReplyTo, &messages.ReadReply{Err: err})
-	}
-	p.round, p.queued = nil, nil
-}
-
-func (p *proposer) reply(ctx actor.Context, w *pending, res messages.TxnResult, err error) {
-	if w.conf {
-		ctx.Send(w.replyTo, &messages.ConfChangeReply{Err: err})
-		return
-	}
-	ctx.Send(w.replyTo, &messages.TxnReply{Result: res, Err: err})
 }

@@ -3,6 +3,7 @@ package raftnode
 import (
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // raftLogger adapts etcd raft's Logger to structured slog logging. raft's
@@ -35,4 +36,30 @@ func (r raftLogger) Panicf(format string, v ...any) {
 	s := fmt.Sprintf(format, v...)
 	r.l.Error(s)
 	panic(s)
+}
+
+// rateLimited logs a warning at most once per interval for each key, so
+// that a misbehaving peer cannot flood the log.
+type rateLimited struct {
+	log      *slog.Logger
+	interval time.Duration
+	last     map[string]time.Time
+}
+
+func newRateLimited(log *slog.Logger, interval time.Duration) *rateLimited {
+	return &rateLimited{log: log, interval: interval, last: map[string]time.Time{}}
+}
+
+// Warn logs msg with args unless a warning of key was logged within the
+// interval.
+func (r *rateLimited) Warn(key, msg string, args ...any) {
+	now := time.Now()
+	if t, ok := r.last[key]; ok && now.Sub(t) < r.interval {
+		return
+	}
+	if len(r.last) > 1024 {
+		clear(r.last)
+	}
+	r.last[key] = now
+	r.log.Warn(msg, args...)
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
-	"google.golang.org/protobuf/proto"
+	"go.etcd.io/raft/v3/tracker"
 
 	"github.com/raftkv/raftkv/internal/every"
+	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -21,7 +22,15 @@ import (
 // directory; Restart tells that there was one.
 type Config struct {
 	ID uint64
-	// Addresses maps member ids to peer addresses, as far as known at start.
+	// Address is this member's own peer address, as it advertises it.
+	Address string
+	// ClientAddress is the URL of this member's HTTP API: raftnode publishes
+	// it in the membership (a change of type Update) while the membership
+	// records another. Empty publishes nothing.
+	ClientAddress string
+	// Addresses maps member ids to peer addresses as the command line gives
+	// them: used for members the membership does not know (yet), such as
+	// the members a joining node must answer before it learned the log.
 	Addresses map[uint64]string
 	// Bootstrap lists the members of a brand-new cluster; empty when the node
 	// restarts from its WAL or joins an existing cluster.
@@ -35,8 +44,12 @@ type Config struct {
 	Applier   *actor.PID
 	Proposer  *actor.PID
 	// Link returns the props of the actor that carries raft messages to the
-	// member id at address (a peer link).
-	Link func(id uint64, address string) *actor.Props
+	// member id at address (a peer link); clusterID is the cluster id known
+	// when it is spawned.
+	Link func(id uint64, address string, clusterID uint64) *actor.Props
+	// Route returns where a message of raftkv's own (a PeerMessage, outside
+	// the links) for member id at address goes.
+	Route func(id uint64, address string) *actor.PID
 
 	// TickInterval is the wall-clock length of a raft tick; 0 means no timer:
 	// the test sends messages.Tick itself.
@@ -71,6 +84,7 @@ func Props(cfg Config) (*actor.Props, error) {
 type raftNode struct {
 	cfg     Config
 	log     *slog.Logger
+	warn    *rateLimited
 	storage *raft.MemoryStorage
 	rn      *raft.RawNode
 
@@ -83,25 +97,39 @@ type raftNode struct {
 	term     uint64
 	applied  uint64
 	revision int64
-	// confBarrier is the log index up to which a membership change may still
-	// be pending on this leader; raft silently turns a conf change proposed
-	// before it is applied into an empty entry, so raftnode refuses it
-	// openly instead and the proposer retries. confPending says that the
-	// barrier is the last entry of the next Ready (a change just proposed,
-	// or the empty entry of a new leader), not yet known.
-	confBarrier  uint64
-	confPending  bool
+	ticks    uint64
+	// leaderSince is the tick at which the node last knew a leader;
+	// leaderless says that it has known none for an election timeout.
+	leaderSince  uint64
+	leaderless   bool
+	hadLeader    bool
 	replayTarget uint64 // commit index recovered from disk
 	serving      bool
-	confState    *raftpb.ConfState
-	addresses    map[uint64]string
-	links        map[uint64]*actor.PID
-	sent         uint64 // messages handed to links
-	ticks        uint64
-	// removed are members removed from the cluster, by id, with their
-	// address and the tick at which they were last told so.
-	removed     map[uint64]*removedMember
-	received    uint64 // messages from peers stepped
+
+	book       *membership.Book
+	membership *messages.MembershipState // book.State(), replaced on change
+	confState  *raftpb.ConfState         // replaced on change, never modified
+	// confResults are the outcomes of the conf changes of the Ready being
+	// handed to the applier.
+	confResults []messages.ConfResult
+	// confBarrier is the log index up to which a membership change may still
+	// be pending on this leader: raft silently turns a conf change proposed
+	// before it is applied into an empty entry, so the leader proposes the
+	// next one from confQueue only past it. confPending says that the
+	// barrier is the last entry of the next Ready (a change just proposed,
+	// or the empty entry of a new leader), not yet known.
+	confBarrier uint64
+	confPending bool
+	confQueue   confQueue
+
+	links map[uint64]*actor.PID
+	// hints are peer addresses of ids the membership does not know: from
+	// Config.Addresses and from the hellos of other members.
+	hints map[uint64]string
+	// toldRemoved is the tick at which a removed member was last told so.
+	toldRemoved map[uint64]uint64
+	// publishedAt is the tick of the last attempt to publish ClientAddress.
+	publishedAt uint64
 	cancelTicks func()
 }
 
@@ -110,32 +138,38 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		return nil, errors.New("raftnode: member id must not be 0")
 	}
 	setDefaults(&cfg)
+	log := cfg.Logger.With("actor", "raftnode", "id", cfg.ID)
 	n := &raftNode{
-		cfg:       cfg,
-		log:       cfg.Logger.With("actor", "raftnode", "id", cfg.ID),
-		storage:   raft.NewMemoryStorage(),
-		confState: &raftpb.ConfState{},
-		addresses: map[uint64]string{},
-		links:     map[uint64]*actor.PID{},
-		removed:   map[uint64]*removedMember{},
+		cfg:         cfg,
+		log:         log,
+		warn:        newRateLimited(log, 5*time.Second),
+		storage:     raft.NewMemoryStorage(),
+		book:        membership.New(),
+		confState:   &raftpb.ConfState{},
+		links:       map[uint64]*actor.PID{},
+		hints:       map[uint64]string{},
+		toldRemoved: map[uint64]uint64{},
 	}
 	for id, addr := range cfg.Addresses {
-		n.addresses[id] = addr
+		n.hints[id] = addr
 	}
-	var applied uint64
 	if s := cfg.Snapshot; s != nil && !raft.IsEmptySnap(s) {
 		if err := n.storage.ApplySnapshot(s); err != nil {
 			return nil, fmt.Errorf("restore snapshot %d: %w", s.GetMetadata().GetIndex(), err)
 		}
-		applied = s.GetMetadata().GetIndex()
-		n.confState = proto.Clone(s.GetMetadata().GetConfState()).(*raftpb.ConfState)
-		n.stable = applied
+		if err := n.restoreMembership(s); err != nil {
+			return nil, err
+		}
+		n.applied = s.GetMetadata().GetIndex()
+		n.stable = n.applied
 	}
+	n.membership = ptr(n.book.State())
 	if hs := cfg.HardState; hs != nil {
 		if err := n.storage.SetHardState(hs); err != nil {
 			return nil, fmt.Errorf("restore hard state: %w", err)
 		}
 		n.replayTarget = hs.GetCommit()
+		n.term = hs.GetTerm()
 	}
 	if err := n.storage.Append(cfg.Entries); err != nil {
 		return nil, fmt.Errorf("restore %d entries: %w", len(cfg.Entries), err)
@@ -143,13 +177,12 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 	if k := len(cfg.Entries); k > 0 {
 		n.stable = cfg.Entries[k-1].GetIndex()
 	}
-	n.applied = applied
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID:                        cfg.ID,
 		ElectionTick:              cfg.ElectionTick,
 		HeartbeatTick:             cfg.HeartbeatTick,
 		Storage:                   n.storage,
-		Applied:                   applied,
+		Applied:                   n.applied,
 		MaxSizePerMsg:             1 << 20,
 		MaxInflightMsgs:           256,
 		MaxUncommittedEntriesSize: 1 << 30,
@@ -168,7 +201,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		}
 	}
 	n.rn = rn
-	n.serving = n.applied >= n.replayTarget
+	n.updateServing()
 	return n, nil
 }
 
@@ -205,27 +238,17 @@ func (n *raftNode) Receive(ctx actor.Context) {
 	case *messages.Tick:
 		n.ticks++
 		n.rn.Tick()
-	case *messages.Removed:
-		// A member told this one that the cluster removed it (PeerNotice).
-		if msg.ID == n.cfg.ID {
-			n.log.Warn("a member reports that this node was removed from the cluster")
-			ctx.Send(ctx.Parent(), msg)
-		}
+		n.checkLeaderless(ctx)
 	case *raftpb.Message:
-		n.received++
-		if _, gone := n.removed[msg.GetFrom()]; gone {
-			n.noticeRemoved(ctx, msg.GetFrom())
-			return
-		}
-		if err := n.rn.Step(msg); err != nil {
-			n.log.Debug("step refused", "type", msg.GetType().String(), "from", msg.GetFrom(), "err", err)
-		}
+		n.step(ctx, msg)
+	case *messages.PeerMessage:
+		n.peerMessage(ctx, msg)
 	case *messages.Propose:
 		if err := n.rn.Propose(msg.Data); err != nil {
 			ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
 		}
 	case *messages.ProposeConfChange:
-		n.proposeConfChange(ctx, msg)
+		n.requestConfChange(ctx, confRequest{id: msg.ID, change: msg.Change})
 	case *messages.ReadIndex:
 		n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, msg.Ctx))
 	case *messages.Persisted:
@@ -250,6 +273,43 @@ func (n *raftNode) Receive(ctx actor.Context) {
 	n.maybeReady(ctx)
 }
 
+// step hands a raft message from a peer to raft, unless it comes from a
+// member that was removed (it is told so) or from an id that is no member
+// while this node knows the membership.
+func (n *raftNode) step(ctx actor.Context, msg *raftpb.Message) {
+	from := msg.GetFrom()
+	if _, gone := n.book.Removed(from); gone {
+		n.noticeRemoved(ctx, from)
+		return
+	}
+	if _, member := n.book.Member(from); !member && n.book.Len() > 0 && msg.GetType() != raftpb.MessageType_MsgSnap {
+		n.warn.Warn("from:"+fmt.Sprint(from), "dropping a raft message from an id that is not a member",
+			"from", from, "type", msg.GetType().String())
+		return
+	}
+	if err := n.rn.Step(msg); err != nil {
+		n.log.Debug("step refused", "type", msg.GetType().String(), "from", from, "err", err)
+	}
+}
+
+// checkLeaderless notes when no leader has been known for longer than an
+// election timeout, so the proposer fails fast instead of waiting.
+func (n *raftNode) checkLeaderless(ctx actor.Context) {
+	if n.leader != 0 {
+		n.leaderSince = n.ticks
+		return
+	}
+	if !n.leaderless && n.ticks-n.leaderSince > uint64(n.cfg.ElectionTick) {
+		n.leaderless = true
+		if n.hadLeader {
+			n.log.Warn("no leader for an election timeout; requests fail at once until there is one")
+		} else {
+			n.log.Info("no leader elected yet; requests fail at once until there is one")
+		}
+		n.reportState(ctx)
+	}
+}
+
 // maybeReady hands out the next Ready if none is in flight.
 func (n *raftNode) maybeReady(ctx actor.Context) {
 	if n.stage != nil || !n.rn.HasReady() {
@@ -257,12 +317,9 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	}
 	rd := n.rn.Ready()
 	if ss := rd.SoftState; ss != nil {
-		if ss.RaftState == raft.StateLeader && n.state != raft.StateLeader {
-			n.confPending = true // raft's barrier covers the new leader's empty entry
-		}
-		n.state, n.leader = ss.RaftState, ss.Lead
+		n.softState(ctx, ss)
 	}
-	if hs := rd.HardState; hs != nil {
+	if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
 		n.term = hs.GetTerm()
 	}
 	if rd.SoftState != nil || rd.HardState != nil {
@@ -293,6 +350,25 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	}
 }
 
+// softState follows a change of leader or role.
+func (n *raftNode) softState(ctx actor.Context, ss *raft.SoftState) {
+	wasLeader := n.state == raft.StateLeader
+	if ss.RaftState == raft.StateLeader && !wasLeader {
+		n.confPending = true // raft's barrier covers the new leader's empty entry
+	}
+	n.state, n.leader = ss.RaftState, ss.Lead
+	if n.leader != 0 {
+		n.leaderSince, n.hadLeader = n.ticks, true
+		if n.leaderless {
+			n.leaderless = false
+			n.log.Info("a leader is known again", "leader", n.leader)
+		}
+	}
+	if wasLeader && n.state != raft.StateLeader {
+		n.failConfQueue(ctx)
+	}
+}
+
 // persisted handles the persister's ack: the Ready's state joins the
 // in-memory log, and what waited for the fsync leaves.
 func (n *raftNode) persisted(ctx actor.Context, seq uint64) {
@@ -306,7 +382,10 @@ func (n *raftNode) persisted(ctx actor.Context, seq uint64) {
 		if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
 			panic(fmt.Errorf("ready %d: apply snapshot to memory storage: %w", seq, err))
 		}
-		n.confState = proto.Clone(rd.Snapshot.GetMetadata().GetConfState()).(*raftpb.ConfState)
+		if err := n.restoreMembership(rd.Snapshot); err != nil {
+			panic(fmt.Errorf("ready %d: %w", seq, err))
+		}
+		n.membershipChanged(ctx)
 	}
 	if !isEmptyHardState(rd.HardState) {
 		if err := n.storage.SetHardState(rd.HardState); err != nil {
@@ -335,17 +414,24 @@ func (n *raftNode) appliedAck(ctx actor.Context, msg *messages.Applied) {
 	}
 	st.applied()
 	n.applied, n.revision = msg.Index, msg.Revision
-	for id, addr := range msg.Members {
-		if _, linked := n.links[id]; !linked && id != n.cfg.ID {
-			n.addresses[id] = addr
-		}
-	}
-	if !n.serving && n.applied >= n.replayTarget {
-		n.serving = true
-		n.log.Info("replay applied, serving", "applied", n.applied)
+	was := n.serving
+	n.updateServing()
+	if n.serving != was {
 		n.reportState(ctx)
 	}
+	if n.serving && !was {
+		n.log.Info("replay applied, serving", "applied", n.applied)
+	}
+	n.maybePublish(ctx)
 	n.maybeAdvance(ctx)
+}
+
+// updateServing decides whether the node serves: once it applied what it
+// had committed before a restart, and only as a member (a joining node
+// serves once the log made it one).
+func (n *raftNode) updateServing() {
+	_, member := n.book.Member(n.cfg.ID)
+	n.serving = n.applied >= n.replayTarget && member
 }
 
 func (n *raftNode) maybeAdvance(ctx actor.Context) {
@@ -357,30 +443,13 @@ func (n *raftNode) maybeAdvance(ctx actor.Context) {
 func (n *raftNode) advance(ctx actor.Context) {
 	n.rn.Advance(n.stage.rd)
 	n.stage = nil
+	n.proposeQueuedConfChange(ctx)
 }
 
-// proposeConfChange proposes a membership change unless raft would drop it
-// silently (a leader with a change not yet applied, raft's pendingConfIndex).
-func (n *raftNode) proposeConfChange(ctx actor.Context, msg *messages.ProposeConfChange) {
-	leader := n.state == raft.StateLeader
-	// raft's own applied index (it moves on Advance, after both acks) is
-	// what raft compares with its barrier.
-	if leader && (n.confPending || n.rn.BasicStatus().Applied < n.confBarrier) {
-		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: messages.ErrConfChangePending})
-		return
-	}
-	if err := n.rn.ProposeConfChange(msg.ConfChange); err != nil {
-		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
-		return
-	}
-	if leader {
-		n.confPending = true
-	}
-}
-
-// apply applies the Ready's membership changes to raft and hands its
-// committed entries to the applier.
+// apply applies the Ready's membership changes to the membership and to
+// raft, and hands its committed entries to the applier.
 func (n *raftNode) apply(ctx actor.Context, st *stage) {
+	n.confResults = nil
 	removedSelf := false
 	for _, e := range st.rd.CommittedEntries {
 		if e.GetType() == raftpb.EntryConfChange || e.GetType() == raftpb.EntryConfChangeV2 {
@@ -388,92 +457,21 @@ func (n *raftNode) apply(ctx actor.Context, st *stage) {
 		}
 	}
 	ctx.Request(n.cfg.Applier, &messages.Apply{
-		Seq:       st.seq,
-		Snapshot:  st.rd.Snapshot,
-		Entries:   st.rd.CommittedEntries,
-		ConfState: n.confState, // replaced on change, never mutated: safe to share
+		Seq:         st.seq,
+		Snapshot:    st.rd.Snapshot,
+		Entries:     st.rd.CommittedEntries,
+		ConfState:   n.confState,
+		Membership:  n.membership,
+		ConfResults: n.confResults,
 	})
 	if removedSelf {
-		n.log.Warn("this node was removed from the cluster")
-		ctx.Send(ctx.Parent(), &messages.Removed{ID: n.cfg.ID})
+		n.log.Warn("this member was removed from the cluster")
+		ctx.Send(ctx.Parent(), &messages.Removed{ID: n.cfg.ID, Reason: "the cluster applied its removal"})
 	}
 }
 
-// applyConfChange applies one committed membership change and reports
-// whether it removed this node.
-func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
-	cc, err := messages.DecodeConfChange(e)
-	if err != nil {
-		n.log.Error("skipping undecodable conf change", "err", err)
-		return false
-	}
-	wasMember := n.isMember()
-	n.confState = n.rn.ApplyConfChange(cc)
-	removedSelf := false
-	for _, ch := range cc.AsV2().GetChanges() {
-		id := ch.GetNodeId()
-		switch ch.GetType() {
-		case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-			if c, err := messages.DecodeConfChangeContext(cc.AsV2().GetContext()); err == nil && c.Address != "" {
-				if _, known := n.links[id]; !known {
-					n.addresses[id] = c.Address
-				}
-			}
-		case raftpb.ConfChangeRemoveNode:
-			if pid, ok := n.links[id]; ok {
-				ctx.Stop(pid)
-				delete(n.links, id)
-			}
-			if addr, ok := n.addresses[id]; ok && id != n.cfg.ID {
-				n.removed[id] = &removedMember{address: addr}
-			}
-			delete(n.addresses, id)
-			if id == n.cfg.ID && wasMember {
-				removedSelf = true
-			}
-		}
-	}
-	return removedSelf
-}
-
-type removedMember struct {
-	address  string
-	toldAt   uint64 // tick of the last notice
-	told     bool
-	noticeTo *actor.PID
-}
-
-// noticeRemoved tells a removed member that still sends raft messages that
-// it was removed, at most once per election timeout: raft alone may never
-// tell it, since the leader stops replicating to it.
-func (n *raftNode) noticeRemoved(ctx actor.Context, id uint64) {
-	r := n.removed[id]
-	if r.told && n.ticks-r.toldAt < uint64(n.cfg.ElectionTick) {
-		return
-	}
-	notice, err := messages.EncodePeerNotice(messages.PeerNotice{Kind: messages.NoticeRemoved, From: n.cfg.ID, To: id})
-	if err != nil || n.cfg.Link == nil {
-		return
-	}
-	if r.noticeTo == nil {
-		r.noticeTo = ctx.Spawn(n.cfg.Link(id, r.address))
-	}
-	r.told, r.toldAt = true, n.ticks
-	n.log.Info("telling a removed member that it was removed", "member", id)
-	ctx.Send(r.noticeTo, notice)
-}
-
-func (n *raftNode) isMember() bool {
-	for _, id := range append(n.confState.GetVoters(), n.confState.GetLearners()...) {
-		if id == n.cfg.ID {
-			return true
-		}
-	}
-	return false
-}
-
-// snapshotCreated turns the applier's serialized state into a raft snapshot
-// and asks the persister to store it.
+// snapshotCreated turns the snapshot actor's file into a raft snapshot and
+// asks the persister to store it.
 func (n *raftNode) snapshotCreated(ctx actor.Context, msg *messages.SnapshotCreated) {
 	snap, err := n.storage.CreateSnapshot(msg.Index, msg.ConfState, msg.Data)
 	if errors.Is(err, raft.ErrSnapOutOfDate) {
@@ -482,7 +480,7 @@ func (n *raftNode) snapshotCreated(ctx actor.Context, msg *messages.SnapshotCrea
 	if err != nil {
 		panic(fmt.Errorf("create snapshot at %d: %w", msg.Index, err))
 	}
-	n.log.Info("snapshot created", "index", msg.Index, "bytes", len(msg.Data))
+	n.log.Info("snapshot created", "index", msg.Index)
 	ctx.Request(n.cfg.Persister, &messages.SaveSnapshot{Snapshot: snap})
 }
 
@@ -502,21 +500,33 @@ func (n *raftNode) compact(snapIndex uint64) {
 	n.log.Info("compacted log", "index", at)
 }
 
-// send hands each message to the link of its target member.
+// send hands each message to the link of its target member. A snapshot
+// goes to the applier instead, which has one of its current state sent
+// (SnapshotNeeded).
 func (n *raftNode) send(ctx actor.Context, msgs []*raftpb.Message) {
 	for _, m := range msgs {
+		if m.GetType() == raftpb.MessageType_MsgSnap {
+			addr, _ := n.address(m.GetTo())
+			ctx.Send(n.cfg.Applier, &messages.SnapshotNeeded{Message: m, Address: addr})
+			continue
+		}
 		pid := n.link(ctx, m.GetTo())
 		if pid == nil {
-			n.log.Debug("no address for member, dropping message", "to", m.GetTo(), "type", m.GetType().String())
+			n.warn.Warn(fmt.Sprint("noaddr:", m.GetTo()), "no address for member, dropping messages to it", "to", m.GetTo())
 			n.rn.ReportUnreachable(m.GetTo())
-			if m.GetType() == raftpb.MessageType_MsgSnap {
-				n.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
-			}
 			continue
 		}
 		ctx.Send(pid, m)
-		n.sent++
 	}
+}
+
+// address is where member id is reached: its membership record, or a hint.
+func (n *raftNode) address(id uint64) (string, bool) {
+	if m, ok := n.book.Member(id); ok {
+		return m.PeerAddress, true
+	}
+	addr, ok := n.hints[id]
+	return addr, ok
 }
 
 func (n *raftNode) link(ctx actor.Context, id uint64) *actor.PID {
@@ -526,36 +536,66 @@ func (n *raftNode) link(ctx actor.Context, id uint64) *actor.PID {
 	if pid, ok := n.links[id]; ok {
 		return pid
 	}
-	addr, ok := n.addresses[id]
+	addr, ok := n.address(id)
 	if !ok || n.cfg.Link == nil {
 		return nil
 	}
-	pid := ctx.Spawn(n.cfg.Link(id, addr))
+	pid := ctx.Spawn(n.cfg.Link(id, addr, n.book.ClusterID()))
 	n.links[id] = pid
 	return pid
 }
 
 func (n *raftNode) reportState(ctx actor.Context) {
-	ctx.Send(n.cfg.Proposer, &messages.RaftState{Leader: n.leader, Term: n.term, Serving: n.serving})
+	ctx.Send(n.cfg.Proposer, &messages.RaftState{Leader: n.leader, Term: n.term, Serving: n.serving, Leaderless: n.leaderless})
 }
 
 func (n *raftNode) status() *messages.Status {
-	members := map[uint64]string{}
-	for _, id := range append(n.confState.GetVoters(), n.confState.GetLearners()...) {
-		members[id] = n.addresses[id]
+	st := &messages.Status{
+		ID:         n.cfg.ID,
+		Leader:     n.leader,
+		Term:       n.term,
+		State:      stateName(n.state),
+		Commit:     n.rn.BasicStatus().GetCommit(),
+		Applied:    n.applied,
+		Revision:   n.revision,
+		Serving:    n.serving,
+		Leaderless: n.leaderless,
+		ClusterID:  n.book.ClusterID(),
 	}
-	return &messages.Status{
-		ID:       n.cfg.ID,
-		Leader:   n.leader,
-		Term:     n.term,
-		Commit:   n.rn.BasicStatus().GetCommit(),
-		Applied:  n.applied,
-		Serving:  n.serving,
-		Members:  members,
-		Revision: n.revision,
-		Idle:     n.stage == nil && !n.rn.HasReady(),
-		Sent:     n.sent,
-		Received: n.received,
-		Ticks:    n.ticks,
+	progress := n.progress()
+	for _, m := range n.book.Members() {
+		ms := messages.MemberStatus{Member: m}
+		if p, ok := progress[m.ID]; ok {
+			ms.Progress = &messages.MemberProgress{Match: p.Match, Reachable: p.Active || m.ID == n.cfg.ID}
+		}
+		st.Members = append(st.Members, ms)
 	}
+	return st
 }
+
+// progress is what raft knows of each member's replication: on the leader
+// only, nil elsewhere.
+func (n *raftNode) progress() map[uint64]membership.Progress {
+	if n.state != raft.StateLeader {
+		return nil
+	}
+	out := map[uint64]membership.Progress{}
+	n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+		out[id] = membership.Progress{Match: pr.Match, Active: pr.RecentActive}
+	})
+	return out
+}
+
+func stateName(s raft.StateType) string {
+	switch s {
+	case raft.StateLeader:
+		return "leader"
+	case raft.StateCandidate:
+		return "candidate"
+	case raft.StatePreCandidate:
+		return "pre-candidate"
+	}
+	return "follower"
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,33 +23,87 @@ import (
 )
 
 func main() {
-	id := flag.Uint64("id", 1, "member id (1-based position in --cluster)")
-	cluster := flag.String("cluster", "http://127.0.0.1:12379", "comma-separated peer addresses of the members")
-	port := flag.Int("port", 12380, "HTTP API port")
-	join := flag.Bool("join", false, "join an existing cluster (after POST /<id> added this member)")
+	id := flag.Uint64("id", 1, "member id; with a positional --cluster, its 1-based position there")
+	cluster := flag.String("cluster", "http://127.0.0.1:12379",
+		"comma-separated peer addresses of the members: host:port each (member i is entry i), or id=host:port each")
+	port := flag.Int("port", 12380, "HTTP API port, on every interface")
+	join := flag.Bool("join", false, "join an existing cluster, after it added this member (POST /<id> or POST /v1/members)")
 	dataDir := flag.String("data-dir", "", "data directory (default raftkv-<id>)")
 	snapshotCount := flag.Uint64("snapshot-count", 10000, "applied entries between snapshots")
 	catchUp := flag.Uint64("catch-up-entries", 10000, "entries kept behind a snapshot so a slow follower catches up without one")
+	listenPeer := flag.String("listen-peer", "", "where to listen for peers, host:port (default: every interface, at the port of this member's peer address)")
+	advertisePeer := flag.String("advertise-peer", "", "this member's peer address as the others reach it, host:port (default: its --cluster entry)")
+	listenClient := flag.String("listen-client", "", "where to serve the HTTP API, host:port (default: every interface at --port)")
+	advertiseClient := flag.String("advertise-client", "", "URL of this member's HTTP API for clients, published in the membership (default: http://<host of the peer address>:<HTTP port>)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if *dataDir == "" {
-		*dataDir = fmt.Sprintf("raftkv-%d", *id)
-	}
-	if err := run(log, node.Config{
-		ID: *id, Cluster: strings.Split(*cluster, ","), Join: *join,
-		DataDir: *dataDir, SnapshotCount: *snapshotCount, CatchUpEntries: *catchUp, Logger: log,
-	}, *port); err != nil {
+	if err := run(log, options{
+		id: *id, cluster: *cluster, port: *port, join: *join, dataDir: *dataDir,
+		snapshotCount: *snapshotCount, catchUp: *catchUp,
+		listenPeer: *listenPeer, advertisePeer: *advertisePeer,
+		listenClient: *listenClient, advertiseClient: *advertiseClient,
+	}); err != nil {
 		log.Error("raftkv stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, cfg node.Config, port int) error {
-	if cfg.SnapshotCount == 0 {
-		return errors.New("--snapshot-count must be at least 1")
+// options are the command line's flags.
+type options struct {
+	id                            uint64
+	cluster                       string
+	port                          int
+	join                          bool
+	dataDir                       string
+	snapshotCount, catchUp        uint64
+	listenPeer, advertisePeer     string
+	listenClient, advertiseClient string
+}
+
+// config turns the flags into a node's configuration and the HTTP listen
+// address.
+func (o options) config(log *slog.Logger) (node.Config, string, error) {
+	if o.snapshotCount == 0 {
+		return node.Config{}, "", errors.New("--snapshot-count must be at least 1")
 	}
-	lis, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	cluster, err := node.ParseCluster(strings.Split(o.cluster, ","))
+	if err != nil {
+		return node.Config{}, "", fmt.Errorf("--cluster: %w", err)
+	}
+	listenClient := o.listenClient
+	if listenClient == "" {
+		listenClient = net.JoinHostPort("", strconv.Itoa(o.port))
+	}
+	_, clientPort, err := net.SplitHostPort(listenClient)
+	if err != nil {
+		return node.Config{}, "", fmt.Errorf("--listen-client %q: %w", listenClient, err)
+	}
+	peerAddr := o.advertisePeer
+	if peerAddr == "" {
+		peerAddr = cluster[o.id]
+	}
+	advertiseClient := o.advertiseClient
+	if host, _, err := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(peerAddr, "http://"), "https://")); advertiseClient == "" && err == nil {
+		advertiseClient = "http://" + net.JoinHostPort(host, clientPort)
+	}
+	dataDir := o.dataDir
+	if dataDir == "" {
+		dataDir = fmt.Sprintf("raftkv-%d", o.id)
+	}
+	return node.Config{
+		ID: o.id, Cluster: cluster, Join: o.join,
+		ListenPeer: o.listenPeer, AdvertisePeer: o.advertisePeer, AdvertiseClient: advertiseClient,
+		DataDir: dataDir, SnapshotCount: o.snapshotCount, CatchUpEntries: o.catchUp, Logger: log,
+	}, listenClient, nil
+}
+
+func run(log *slog.Logger, o options) error {
+	cfg, listenClient, err := o.config(log)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", listenClient)
 	if err != nil {
 		return fmt.Errorf("listen for HTTP: %w", err)
 	}
@@ -63,7 +118,7 @@ func run(log *slog.Logger, cfg node.Config, port int) error {
 			log.Error("http server", "err", err)
 		}
 	}()
-	log.Info("serving HTTP", "address", lis.Addr().String())
+	log.Info("serving HTTP", "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -81,7 +136,7 @@ func run(log *slog.Logger, cfg node.Config, port int) error {
 	}
 	n.Stop()
 	if errors.Is(reason, node.ErrRemoved) {
-		log.Info("this member was removed from the cluster; exiting")
+		log.Info("this member was removed from the cluster; exiting", "reason", reason)
 		return nil
 	}
 	return reason

@@ -1,0 +1,380 @@
+package proposer
+
+import (
+	"cmp"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+// waiting is the proposer's book of the requests that wait for an answer,
+// and every decision about them: the writes and membership changes by
+// RequestID, the linearizable reads queued for the next ReadIndex round and
+// the round in flight, and what raftnode last said about the leader.
+//
+// It does no IO and reads no clock: each method takes the time it needs and
+// returns, in an outbox, what the actor must send. The actor is a thin shell
+// around it (see proposer.Receive), and the rules are tested without actors
+// (waiting_test.go).
+//
+// The rules it encodes:
+//   - Until the node serves, every request is refused with ErrNotReady.
+//   - While the last RaftState says Leaderless, a new write, membership
+//     change or linearizable read is refused with ErrNoLeader at once;
+//     serializable reads are still served. ErrNotReady comes first.
+//   - A request is handed to raft when a leader is known; otherwise it is
+//     parked, and parked too when raft drops it (ProposalDropped). A parked
+//     request is proposed again, with the same id, once a leader is known
+//     (and on every sweep under a leader): it never entered the log, so it
+//     cannot apply twice.
+//   - When RaftState turns Leaderless, every parked request and every read
+//     (queued or in the round in flight) is answered ErrNoLeader and
+//     forgotten; a request dropped by raft while Leaderless is answered so at
+//     once. A request handed to raft and not dropped waits for its result or
+//     its deadline: it may be in the log, and may still apply.
+//   - One ReadIndex round is in flight at a time; the reads that arrive
+//     meanwhile go together in the next round. A round unanswered after
+//     readRetry is asked again under a new ctx; a late answer to the old
+//     one is ignored.
+//   - A request older than maxWait is answered ErrTimeout.
+type waiting struct {
+	node      uint64
+	seq       uint64 // the last request counter used
+	maxWait   time.Duration
+	readRetry time.Duration
+	log       *slog.Logger
+
+	serving    bool
+	leader     uint64
+	leaderless bool
+
+	pending map[messages.RequestID]*pending
+	readCtx uint64      // the ctx of the last ReadIndex round
+	round   *readRound  // in flight, nil when none
+	queued  []timedRead // reads for the next round
+}
+
+// pending is a write or membership change waiting for its result.
+type pending struct {
+	replyTo  *actor.PID
+	deadline time.Time
+	propose  any // *messages.Propose or *messages.ProposeConfChange, kept to propose again
+	conf     bool
+	parked   bool // not in raft's hands: never sent, or dropped by raft
+}
+
+// readRound is one ReadIndex request and the reads that share it.
+type readRound struct {
+	ctx   uint64
+	reads []timedRead
+	sent  time.Time
+}
+
+type timedRead struct {
+	messages.Read
+	deadline time.Time
+}
+
+// outbox is what one call on waiting asks the actor to send.
+type outbox struct {
+	raftnode []any                 // *messages.Propose, *messages.ProposeConfChange, *messages.ReadIndex
+	applier  []*messages.ReadBatch // reads to serve
+	replies  []reply               // answers to clients
+}
+
+// reply is one answer to a client: a *messages.TxnReply,
+// *messages.ConfChangeReply or *messages.ReadReply for to.
+type reply struct {
+	to  *actor.PID
+	msg any
+}
+
+func (o *outbox) reply(to *actor.PID, msg any) {
+	o.replies = append(o.replies, reply{to: to, msg: msg})
+}
+
+// newWaiting returns an empty book for cfg, whose defaults are filled in:
+// not serving, no leader known.
+func newWaiting(cfg Config) *waiting {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &waiting{
+		node:      cfg.ID,
+		seq:       cfg.FirstSeq - 1,
+		maxWait:   cfg.MaxWait,
+		readRetry: cfg.ReadRetry,
+		log:       log,
+		pending:   map[messages.RequestID]*pending{},
+	}
+}
+
+// refusal is the error a new write, membership change or linearizable read
+// is answered with at once, or nil if it may proceed.
+func (w *waiting) refusal() error {
+	switch {
+	case !w.serving:
+		return messages.ErrNotReady
+	case w.leaderless:
+		return messages.ErrNoLeader
+	}
+	return nil
+}
+
+func (w *waiting) nextID() messages.RequestID {
+	w.seq++
+	return messages.RequestID{Node: w.node, Seq: w.seq}
+}
+
+// txn takes a client's transaction: it gets a request id and is proposed,
+// or parked while no leader is known, or refused.
+func (w *waiting) txn(replyTo *actor.PID, txn messages.Txn, now time.Time) (out outbox) {
+	if err := w.refusal(); err != nil {
+		out.reply(replyTo, &messages.TxnReply{Err: err})
+		return out
+	}
+	id := w.nextID()
+	data, err := messages.EncodeCommand(messages.Command{ID: id, Txn: txn})
+	if err != nil {
+		out.reply(replyTo, &messages.TxnReply{Err: err})
+		return out
+	}
+	w.add(&out, id, &pending{replyTo: replyTo, deadline: now.Add(w.maxWait), propose: &messages.Propose{ID: id, Data: data}})
+	return out
+}
+
+// confChange takes a client's membership change, as txn takes a write.
+func (w *waiting) confChange(replyTo *actor.PID, change messages.MemberChange, now time.Time) (out outbox) {
+	if err := w.refusal(); err != nil {
+		out.reply(replyTo, &messages.ConfChangeReply{Err: err})
+		return out
+	}
+	id := w.nextID()
+	w.add(&out, id, &pending{
+		replyTo: replyTo, deadline: now.Add(w.maxWait),
+		propose: &messages.ProposeConfChange{ID: id, Change: change}, conf: true,
+	})
+	return out
+}
+
+func (w *waiting) add(out *outbox, id messages.RequestID, p *pending) {
+	w.pending[id] = p
+	if w.leader == 0 {
+		p.parked = true
+		return
+	}
+	out.raftnode = append(out.raftnode, p.propose)
+}
+
+// read takes a client's read: a serializable one goes to the applier at
+// once, a linearizable one joins the next ReadIndex round.
+func (w *waiting) read(replyTo *actor.PID, op messages.Op, serializable bool, now time.Time) (out outbox) {
+	r := messages.Read{Op: op, ReplyTo: replyTo}
+	switch {
+	case !w.serving:
+		out.reply(replyTo, &messages.ReadReply{Err: messages.ErrNotReady})
+	case serializable:
+		out.applier = append(out.applier, &messages.ReadBatch{Reads: []messages.Read{r}})
+	case w.leaderless:
+		out.reply(replyTo, &messages.ReadReply{Err: messages.ErrNoLeader})
+	default:
+		w.queued = append(w.queued, timedRead{Read: r, deadline: now.Add(w.maxWait)})
+		w.startRound(&out, now)
+	}
+	return out
+}
+
+// startRound asks a read index for the queued reads, unless a round is in
+// flight already.
+func (w *waiting) startRound(out *outbox, now time.Time) {
+	if w.round != nil || len(w.queued) == 0 {
+		return
+	}
+	w.readCtx++
+	w.round = &readRound{ctx: w.readCtx, reads: w.queued, sent: now}
+	w.queued = nil
+	out.raftnode = append(out.raftnode, &messages.ReadIndex{Ctx: w.readCtx})
+}
+
+// readState takes raft's answer to the ReadIndex round ctx: the round's
+// reads go to the applier at index, and the next round starts.
+func (w *waiting) readState(ctx, index uint64, now time.Time) (out outbox) {
+	if w.round == nil || w.round.ctx != ctx {
+		return out // an answer to a round given up on
+	}
+	reads := make([]messages.Read, len(w.round.reads))
+	for i, r := range w.round.reads {
+		reads[i] = r.Read
+	}
+	out.applier = append(out.applier, &messages.ReadBatch{Index: index, Reads: reads})
+	w.round = nil
+	w.startRound(&out, now)
+	return out
+}
+
+// result answers the request id with its outcome, reported by the applier
+// or refused by raftnode; unknown ids (proposed before a restart, already
+// expired or answered) are ignored.
+func (w *waiting) result(id messages.RequestID, res messages.TxnResult, err error) (out outbox) {
+	p, ok := w.pending[id]
+	if !ok {
+		return out
+	}
+	delete(w.pending, id)
+	out.reply(p.replyTo, p.reply(res, err))
+	return out
+}
+
+// dropped takes raft's refusal of the proposal id, which never entered the
+// log: it is parked until a leader is known, or answered ErrNoLeader at once
+// while Leaderless.
+func (w *waiting) dropped(id messages.RequestID) (out outbox) {
+	p, ok := w.pending[id]
+	if !ok {
+		return out
+	}
+	if w.leaderless {
+		delete(w.pending, id)
+		out.reply(p.replyTo, p.reply(messages.TxnResult{}, messages.ErrNoLeader))
+		return out
+	}
+	p.parked = true
+	return out
+}
+
+// setState takes raftnode's report of the leader. Turning Leaderless fails
+// what waits without being in raft's hands; a known leader gets the parked
+// proposals.
+func (w *waiting) setState(st messages.RaftState) (out outbox) {
+	w.serving, w.leader, w.leaderless = st.Serving, st.Leader, st.Leaderless
+	switch {
+	case w.leaderless:
+		w.failUnsent(&out, messages.ErrNoLeader)
+	case w.leader != 0:
+		w.unpark(&out)
+	}
+	return out
+}
+
+// unpark proposes again, in id order, what raft dropped or never got.
+func (w *waiting) unpark(out *outbox) {
+	for _, id := range w.ids(func(p *pending) bool { return p.parked }) {
+		p := w.pending[id]
+		p.parked = false
+		out.raftnode = append(out.raftnode, p.propose)
+	}
+}
+
+// failUnsent answers err to every parked request and every read, and
+// forgets them. Requests in raft's hands keep waiting.
+func (w *waiting) failUnsent(out *outbox, err error) {
+	ids := w.ids(func(p *pending) bool { return p.parked })
+	n := len(ids) + len(w.queued)
+	if w.round != nil {
+		n += len(w.round.reads)
+	}
+	if n == 0 {
+		return
+	}
+	w.log.Info("failing the requests not handed to raft", "err", err, "requests", n,
+		"in_raft", len(w.pending)-len(ids))
+	for _, id := range ids {
+		w.answer(out, id, err)
+	}
+	w.failReads(out, err)
+}
+
+// sweep proposes again what raft dropped while a leader is known, answers
+// ErrTimeout to the requests past their deadline, and asks a read round
+// again if it got no answer within readRetry.
+func (w *waiting) sweep(now time.Time) (out outbox) {
+	if w.leader != 0 && !w.leaderless {
+		w.unpark(&out)
+	}
+	for _, id := range w.ids(func(p *pending) bool { return expired(p.deadline, now) }) {
+		w.answer(&out, id, messages.ErrTimeout)
+	}
+	w.queued = expireReads(&out, w.queued, now)
+	if w.round != nil && now.Sub(w.round.sent) >= w.readRetry {
+		live := expireReads(&out, w.round.reads, now)
+		w.log.Debug("read index round unanswered, retrying", "ctx", w.round.ctx, "reads", len(live))
+		w.queued = append(live, w.queued...)
+		w.round = nil
+		w.startRound(&out, now)
+	}
+	return out
+}
+
+// stop answers err to everything that waits, and forgets it.
+func (w *waiting) stop(err error) (out outbox) {
+	for _, id := range w.ids(func(*pending) bool { return true }) {
+		w.answer(&out, id, err)
+	}
+	w.failReads(&out, err)
+	return out
+}
+
+// answer answers err to the pending request id and forgets it.
+func (w *waiting) answer(out *outbox, id messages.RequestID, err error) {
+	p := w.pending[id]
+	delete(w.pending, id)
+	out.reply(p.replyTo, p.reply(messages.TxnResult{}, err))
+}
+
+// failReads answers err to the reads of the round in flight and the queued
+// ones, and forgets them; a late answer to the round is ignored.
+func (w *waiting) failReads(out *outbox, err error) {
+	var reads []timedRead
+	if w.round != nil {
+		reads = w.round.reads
+	}
+	for _, r := range append(reads, w.queued...) {
+		out.reply(r.ReplyTo, &messages.ReadReply{Err: err})
+	}
+	w.round, w.queued = nil, nil
+}
+
+// ids returns the ids of the pending requests for which keep is true, in
+// order, so that what waiting returns does not depend on map order.
+func (w *waiting) ids(keep func(*pending) bool) []messages.RequestID {
+	var ids []messages.RequestID
+	for id, p := range w.pending {
+		if keep(p) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b messages.RequestID) int {
+		return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Seq, b.Seq))
+	})
+	return ids
+}
+
+// reply is the answer to p's client.
+func (p *pending) reply(res messages.TxnResult, err error) any {
+	if p.conf {
+		return &messages.ConfChangeReply{Err: err}
+	}
+	return &messages.TxnReply{Result: res, Err: err}
+}
+
+// expireReads answers ErrTimeout to the reads past their deadline and
+// returns the others.
+func expireReads(out *outbox, reads []timedRead, now time.Time) []timedRead {
+	live := reads[:0]
+	for _, r := range reads {
+		if !expired(r.deadline, now) {
+			live = append(live, r)
+			continue
+		}
+		out.reply(r.ReplyTo, &messages.ReadReply{Err: messages.ErrTimeout})
+	}
+	return live
+}
+
+// expired tells whether deadline has passed at now.
+func expired(deadline, now time.Time) bool { return !now.Before(deadline) }

@@ -1,0 +1,223 @@
+package membership
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
+// Book is the membership at some point of the log. The zero value is not
+// usable: use New or FromState. Not safe for concurrent use.
+type Book struct {
+	clusterID uint64
+	members   map[uint64]messages.Member
+	removed   map[uint64]string // id -> the peer address it had
+}
+
+// New returns an empty Book: no members, no cluster id.
+func New() *Book {
+	return &Book{members: map[uint64]messages.Member{}, removed: map[uint64]string{}}
+}
+
+// FromState returns the Book that st describes, after checking that it is
+// one a Book could have written (ids valid and unique, addresses valid and
+// unique, no id both a member and removed).
+func FromState(st messages.MembershipState) (*Book, error) {
+	b := New()
+	b.clusterID = st.ClusterID
+	addrs := map[string]uint64{}
+	for _, m := range st.Members {
+		if err := CheckID(m.ID); err != nil {
+			return nil, fmt.Errorf("membership: %w", err)
+		}
+		if _, dup := b.members[m.ID]; dup {
+			return nil, fmt.Errorf("membership: member %d listed twice", m.ID)
+		}
+		if _, err := ParsePeerAddress(m.PeerAddress); err != nil {
+			return nil, fmt.Errorf("membership: member %d: %w", m.ID, err)
+		}
+		if other, dup := addrs[m.PeerAddress]; dup {
+			return nil, fmt.Errorf("membership: members %d and %d share the peer address %s", other, m.ID, m.PeerAddress)
+		}
+		addrs[m.PeerAddress] = m.ID
+		b.members[m.ID] = m
+	}
+	for _, r := range st.Removed {
+		if _, dup := b.members[r.ID]; dup {
+			return nil, fmt.Errorf("membership: member %d is both a member and removed", r.ID)
+		}
+		b.removed[r.ID] = r.PeerAddress
+	}
+	return b, nil
+}
+
+// State returns the membership as a value that shares nothing with b:
+// members and removed members in ascending id order.
+func (b *Book) State() messages.MembershipState {
+	st := messages.MembershipState{ClusterID: b.clusterID, Members: b.Members()}
+	for id, addr := range b.removed {
+		st.Removed = append(st.Removed, messages.RemovedMember{ID: id, PeerAddress: addr})
+	}
+	slices.SortFunc(st.Removed, func(a, c messages.RemovedMember) int { return cmp.Compare(a.ID, c.ID) })
+	return st
+}
+
+// ClusterID is the id of the cluster, 0 until the log tells it.
+func (b *Book) ClusterID() uint64 { return b.clusterID }
+
+// Members returns the members in ascending id order.
+func (b *Book) Members() []messages.Member {
+	out := make([]messages.Member, 0, len(b.members))
+	for _, m := range b.members {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, c messages.Member) int { return cmp.Compare(a.ID, c.ID) })
+	return out
+}
+
+// Member returns member id's record.
+func (b *Book) Member(id uint64) (messages.Member, bool) {
+	m, ok := b.members[id]
+	return m, ok
+}
+
+// Len is the number of members.
+func (b *Book) Len() int { return len(b.members) }
+
+// Voters counts the members that vote.
+func (b *Book) Voters() int {
+	n := 0
+	for _, m := range b.members {
+		if !m.Learner {
+			n++
+		}
+	}
+	return n
+}
+
+// Removed returns the peer address a removed member had, and whether id
+// was removed.
+func (b *Book) Removed(id uint64) (string, bool) {
+	addr, ok := b.removed[id]
+	return addr, ok
+}
+
+// Check tells whether Apply would take ch, without changing b. Its errors
+// wrap the messages sentinels (ErrMemberExists, ErrAddressInUse, ...).
+func (b *Book) Check(ch messages.MemberChange) error {
+	m := ch.Member
+	if err := CheckID(m.ID); err != nil {
+		return fmt.Errorf("%s member: %w: %w", ch.Type, messages.ErrInvalidMember, err)
+	}
+	cur, exists := b.members[m.ID]
+	switch ch.Type {
+	case messages.AddVoter, messages.AddLearner:
+		if exists {
+			return fmt.Errorf("add member %d: %w (at %s)", m.ID, messages.ErrMemberExists, cur.PeerAddress)
+		}
+		if _, gone := b.removed[m.ID]; gone {
+			return fmt.Errorf("add member %d: %w: ids are never reused, pick another", m.ID, messages.ErrMemberRemoved)
+		}
+		if _, err := ParsePeerAddress(m.PeerAddress); err != nil || m.PeerAddress == "" {
+			return fmt.Errorf("add member %d: %w: peer address %q must be host:port", m.ID, messages.ErrInvalidMember, m.PeerAddress)
+		}
+		if other, used := b.byAddress(m.PeerAddress); used {
+			return fmt.Errorf("add member %d: %w: %s is member %d's", m.ID, messages.ErrAddressInUse, m.PeerAddress, other)
+		}
+		return checkClient(ch)
+	case messages.Promote:
+		if !exists {
+			return fmt.Errorf("promote member %d: %w", m.ID, messages.ErrMemberNotFound)
+		}
+		if !cur.Learner {
+			return fmt.Errorf("promote member %d: %w: it already votes", m.ID, messages.ErrNotLearner)
+		}
+	case messages.Remove:
+		if !exists {
+			return fmt.Errorf("remove member %d: %w", m.ID, messages.ErrMemberNotFound)
+		}
+		if !cur.Learner && b.Voters() == 1 {
+			return fmt.Errorf("remove member %d: %w: it is the last voter, and a cluster without a voter can never commit again", m.ID, messages.ErrUnsafeChange)
+		}
+	case messages.Update:
+		if !exists {
+			return fmt.Errorf("update member %d: %w", m.ID, messages.ErrMemberNotFound)
+		}
+		if m.PeerAddress != "" && m.PeerAddress != cur.PeerAddress {
+			return fmt.Errorf("update member %d: %w: the peer address of a member cannot change; remove it and add a new member", m.ID, messages.ErrInvalidMember)
+		}
+		return checkClient(ch)
+	default:
+		return fmt.Errorf("%w: unknown change type %d", messages.ErrInvalidMember, ch.Type)
+	}
+	return nil
+}
+
+func checkClient(ch messages.MemberChange) error {
+	if a := ch.Member.ClientAddress; a != "" {
+		if _, err := ParseClientAddress(a); err != nil {
+			return fmt.Errorf("%s member %d: %w: %w", ch.Type, ch.Member.ID, messages.ErrInvalidMember, err)
+		}
+	}
+	return nil
+}
+
+func (b *Book) byAddress(addr string) (uint64, bool) {
+	for id, m := range b.members {
+		if m.PeerAddress == addr {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// Apply applies a committed change: it takes effect if Check allows it,
+// and otherwise changes nothing and returns Check's error. A clusterID
+// other than 0 (the entries that bootstrap a cluster carry it) becomes the
+// Book's cluster id if it has none yet.
+func (b *Book) Apply(ch messages.MemberChange, clusterID uint64) error {
+	if err := b.Check(ch); err != nil {
+		return err
+	}
+	if b.clusterID == 0 {
+		b.clusterID = clusterID
+	}
+	m := ch.Member
+	switch ch.Type {
+	case messages.AddVoter, messages.AddLearner:
+		b.members[m.ID] = messages.Member{ID: m.ID, PeerAddress: m.PeerAddress,
+			ClientAddress: m.ClientAddress, Learner: ch.Type == messages.AddLearner}
+	case messages.Promote:
+		cur := b.members[m.ID]
+		cur.Learner = false
+		b.members[m.ID] = cur
+	case messages.Remove:
+		b.removed[m.ID] = b.members[m.ID].PeerAddress
+		delete(b.members, m.ID)
+	case messages.Update:
+		cur := b.members[m.ID]
+		cur.ClientAddress = m.ClientAddress
+		b.members[m.ID] = cur
+	}
+	return nil
+}
+
+// ClusterIDOf is the cluster id of a new cluster of the given members: a
+// hash of their ids and peer addresses, so that members started with the
+// same --cluster agree on it, and members started with different ones
+// (or of different clusters) find out when they meet.
+func ClusterIDOf(members []messages.Member) uint64 {
+	sorted := slices.Clone(members)
+	slices.SortFunc(sorted, func(a, c messages.Member) int { return cmp.Compare(a.ID, c.ID) })
+	h := fnv.New64a()
+	for _, m := range sorted {
+		fmt.Fprintf(h, "%d=%s\n", m.ID, m.PeerAddress)
+	}
+	if id := h.Sum64(); id != 0 {
+		return id
+	}
+	return 1
+}

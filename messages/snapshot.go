@@ -1,0 +1,62 @@
+package messages
+
+import "fmt"
+
+// SnapshotMeta is what a raft snapshot's Data holds in raftkv: the
+// membership at the snapshot's index, and the size and checksum of the file
+// that holds the store's state at that index (its name follows from the
+// snapshot's term and index). The store itself lives in that file, so that
+// neither raft's in-memory log nor a raft message ever holds it whole.
+type SnapshotMeta struct {
+	Version    uint8           `msgpack:"version"`
+	DBSize     uint64          `msgpack:"db_size"`
+	DBCRC      uint32          `msgpack:"db_crc"`
+	Membership MembershipState `msgpack:"membership"`
+}
+
+// MembershipState is the cluster's membership as the log defines it at some
+// index: the cluster id, the members in ascending id order, and the members
+// that were removed (ids are never reused), also in ascending id order.
+type MembershipState struct {
+	ClusterID uint64          `msgpack:"cluster_id"`
+	Members   []Member        `msgpack:"members"`
+	Removed   []RemovedMember `msgpack:"removed,omitempty"`
+}
+
+// RemovedMember is a member that was removed, with the peer address it had,
+// so that it can be told if it comes back.
+type RemovedMember struct {
+	ID          uint64 `msgpack:"id"`
+	PeerAddress string `msgpack:"peer_address"`
+}
+
+// SnapshotFormatVersion is the version of SnapshotMeta. Version 1 was a
+// snapshot holding the whole store in the raft snapshot itself.
+const SnapshotFormatVersion = 2
+
+// EncodeSnapshotMeta stamps m with SnapshotFormatVersion and encodes it for
+// a raft snapshot's Data.
+func EncodeSnapshotMeta(m SnapshotMeta) ([]byte, error) {
+	m.Version = SnapshotFormatVersion
+	return Encode(&m)
+}
+
+// DecodeSnapshotMeta decodes a raft snapshot's Data written by
+// EncodeSnapshotMeta.
+func DecodeSnapshotMeta(data []byte) (SnapshotMeta, error) {
+	var h struct {
+		Version uint8 `msgpack:"version"`
+	}
+	if err := Decode(data, &h); err != nil {
+		return SnapshotMeta{}, fmt.Errorf("snapshot data: %w", err)
+	}
+	if h.Version != SnapshotFormatVersion {
+		return SnapshotMeta{}, fmt.Errorf("snapshot data of format version %d (this build reads %d; version 1 is an earlier raftkv's): %w",
+			h.Version, SnapshotFormatVersion, ErrVersion)
+	}
+	var m SnapshotMeta
+	if err := Decode(data, &m); err != nil {
+		return SnapshotMeta{}, fmt.Errorf("snapshot data: %w", err)
+	}
+	return m, nil
+}
