@@ -41,12 +41,21 @@ func TestJSONShapes(t *testing.T) {
 			{Get: &api.TxnGetResponse{KVs: []api.KeyValue{}}},
 			{Delete: &api.TxnDeleteResponse{Deleted: 1}},
 		}}, `{"revision":7,"succeeded":true,"responses":[{"put":{}},{"get":{"kvs":[],"more":false}},{"delete":{"deleted":1}}]}`},
-		{api.MembersReply{Revision: 7, Leader: 1, Members: []api.Member{{ID: 1, Address: "127.0.0.1:12379"}}},
-			`{"revision":7,"leader":1,"members":[{"id":1,"address":"127.0.0.1:12379"}]}`},
+		{api.MembersReply{Revision: 7, Leader: 1, Members: []api.Member{
+			{ID: 1, Address: "127.0.0.1:12379", ClientAddress: "http://127.0.0.1:12380", Role: api.RoleVoter, IsLeader: true,
+				MatchIndex: new(uint64(9)), Reachable: new(true)},
+			{ID: 2, Address: "127.0.0.1:22379", Role: api.RoleLearner},
+		}}, `{"revision":7,"leader":1,"members":[` +
+			`{"id":1,"address":"127.0.0.1:12379","client_address":"http://127.0.0.1:12380","role":"voter","is_leader":true,"match_index":9,"reachable":true},` +
+			`{"id":2,"address":"127.0.0.1:22379","role":"learner"}]}`},
 		{api.AddMemberRequest{ID: 4, Address: "127.0.0.1:42379"}, `{"id":4,"address":"127.0.0.1:42379"}`},
+		{api.AddMemberRequest{ID: 4, Address: "n4:2379", ClientAddress: "http://n4:2380", Learner: true},
+			`{"id":4,"address":"n4:2379","client_address":"http://n4:2380","learner":true}`},
 		{api.MemberReply{Revision: 7}, `{"revision":7}`},
-		{api.StatusReply{ID: 1, Leader: 1, Term: 2, Commit: 9, Applied: 9, Serving: true, Revision: 7, Members: map[string]string{"1": "127.0.0.1:12379"}},
-			`{"id":1,"leader":1,"term":2,"commit":9,"applied":9,"serving":true,"revision":7,"members":{"1":"127.0.0.1:12379"}}`},
+		{api.StatusReply{ID: 1, Leader: 1, State: "leader", Term: 2, Commit: 9, Applied: 9, Serving: true, Revision: 7,
+			ClusterID: "00000000000000ab", Members: []api.Member{{ID: 1, Address: "127.0.0.1:12379", Role: api.RoleVoter}}},
+			`{"id":1,"leader":1,"state":"leader","term":2,"commit":9,"applied":9,"serving":true,"revision":7,` +
+				`"cluster_id":"00000000000000ab","members":[{"id":1,"address":"127.0.0.1:12379","role":"voter"}]}`},
 	}
 	for i, tt := range tests {
 		got, err := json.Marshal(tt.v)

@@ -3,11 +3,13 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -66,6 +68,32 @@ func TestWriteWithoutQuorumFailsWithin503(t *testing.T) {
 	}
 	if d := time.Since(start); d > testkit.Dilated(20*time.Second) {
 		t.Errorf("write without quorum took %v, want a bounded wait", d)
+	}
+	// Once the member knows it has no leader, it says so at once, for
+	// writes and linearizable reads alike: nothing was done, a client may
+	// go elsewhere. A serializable read still answers.
+	testkit.AwaitCondition(t, "member 1 knows it has no leader", func() bool {
+		st, err := c.status(1)
+		return err == nil && st.Leaderless
+	}, 20*time.Second)
+	for _, req := range []struct{ method, path, body string }{
+		{http.MethodPut, "/k", "lost again?"},
+		{http.MethodGet, "/k", ""},
+		{http.MethodPut, "/v1/kv/k?timeout=30s", `{"value":"bG9zdA=="}`},
+		{http.MethodGet, "/v1/kv/k?timeout=30s", ""},
+		{http.MethodPost, "/v1/members?timeout=30s", `{"id":9,"address":"127.0.0.1:9"}`},
+	} {
+		start := time.Now()
+		code, body, err := c.do(req.method, c.url(1, req.path), []byte(req.body))
+		if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(string(body), `"no_leader"`) {
+			t.Errorf("%s %s without a leader: %d %s %v, want 503 no_leader", req.method, req.path, code, body, err)
+		}
+		if d := time.Since(start); d > testkit.Dilated(10*time.Second) {
+			t.Errorf("%s %s without a leader took %v, want an answer at once, not at the deadline", req.method, req.path, d)
+		}
+	}
+	if code, body, err := c.do(http.MethodGet, c.url(1, "/v1/kv/k?consistency=serializable"), nil); err != nil || code != http.StatusOK {
+		t.Errorf("serializable read without a leader: %d %s %v, want 200", code, body, err)
 	}
 	// The old value is still what a quorum agrees on once members return.
 	c.start(2, false)
@@ -157,6 +185,16 @@ func TestAddAndRemoveMember(t *testing.T) {
 	case <-time.After(testkit.Dilated(20 * time.Second)):
 		t.Fatal("removed member 3 did not shut down")
 	}
+	if err := c.procs[3].err; err != nil {
+		t.Errorf("removed member 3 exited with %v, want a clean exit", err)
+	}
+	// It refuses to start again from its data dir, and says why.
+	removed := exec.Command(binPath, "--id", "3", "--cluster", strings.Join(c.peers[:3], ","),
+		"--port", fmt.Sprint(c.http[2]), "--data-dir", c.dataDir(3))
+	out, err := removed.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "removed from its cluster") {
+		t.Errorf("restarting removed member 3: %v\n%s\nwant a refusal that says it was removed", err, tail(string(out), 10))
+	}
 	// Membership changes right after a leader change may time out (raft
 	// refuses a change while the previous one is unapplied): clients retry.
 	testkit.AwaitCondition(t, "DELETE /3 gets an answer other than 503", func() bool {
@@ -170,7 +208,7 @@ func TestAddAndRemoveMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := st.Members["3"]; ok || len(st.Members) != 3 {
+	if ms := membersOf(st); ms[3] != (api.Member{}) || len(ms) != 3 {
 		t.Errorf("members after add 4 and remove 3: %v", st.Members)
 	}
 	c.mustPut(4, "after-remove", "ok")
@@ -193,6 +231,15 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{http.MethodPost, "/0", "127.0.0.1:1", http.StatusBadRequest},
 		{http.MethodPost, "/7", "not an address", http.StatusBadRequest},
 		{http.MethodPost, "/1", "127.0.0.1:12379", http.StatusConflict},
+		{http.MethodPost, "/18446744073709551615", "127.0.0.1:7777", http.StatusBadRequest}, // no member can have that id
+		{http.MethodPost, "/9007199254740992", "127.0.0.1:7777", http.StatusBadRequest},
+		{http.MethodPost, "/v1/members", `{"id":18446744073709551615,"address":"127.0.0.1:7777"}`, http.StatusBadRequest},
+		{http.MethodPost, "/v1/members", `{"id":7,"address":"` + c.peers[0] + `"}`, http.StatusConflict}, // member 1's address
+		{http.MethodPost, "/7", "http://" + c.peers[0] + "/", http.StatusConflict},                       // the same, spelt otherwise
+		{http.MethodPost, "/v1/members", `{"id":7,"address":"host/x:1"}`, http.StatusBadRequest},
+		{http.MethodPost, "/v1/members/1/promote", "", http.StatusConflict},
+		{http.MethodPost, "/v1/members/9/promote", "", http.StatusNotFound},
+		{http.MethodDelete, "/1", "", http.StatusConflict}, // the last voter
 		{http.MethodDelete, "/9", "", http.StatusNotFound},
 		{http.MethodDelete, "/x", "", http.StatusBadRequest},
 	}

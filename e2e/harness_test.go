@@ -107,6 +107,12 @@ func (c *cluster) dataDir(id uint64) string {
 // start launches member id (again).
 func (c *cluster) start(id uint64, join bool) {
 	c.t.Helper()
+	c.startWith(id, join)
+}
+
+// startWith launches member id (again) with extra flags.
+func (c *cluster) startWith(id uint64, join bool, extra ...string) {
+	c.t.Helper()
 	peers := make([]string, len(c.peers))
 	for i, p := range c.peers {
 		peers[i] = "http://" + p
@@ -115,6 +121,7 @@ func (c *cluster) start(id uint64, join bool) {
 		"--id", fmt.Sprint(id), "--cluster", strings.Join(peers, ","),
 		"--port", fmt.Sprint(c.http[id-1]), "--data-dir", c.dataDir(id),
 	}, c.args...)
+	args = append(args, extra...)
 	if join {
 		args = append(args, "--join")
 	}
@@ -307,4 +314,13 @@ func (c *cluster) waitValue(id uint64, key, value string) {
 		code, got, err := c.get(id, key)
 		return err == nil && code == http.StatusOK && got == value
 	}, 30*time.Second)
+}
+
+// membersOf is the members a status lists, by id.
+func membersOf(st api.StatusReply) map[uint64]api.Member {
+	out := map[uint64]api.Member{}
+	for _, m := range st.Members {
+		out[m.ID] = m
+	}
+	return out
 }

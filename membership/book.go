@@ -30,14 +30,11 @@ func FromState(st messages.MembershipState) (*Book, error) {
 	b.clusterID = st.ClusterID
 	addrs := map[string]uint64{}
 	for _, m := range st.Members {
-		if err := CheckID(m.ID); err != nil {
-			return nil, fmt.Errorf("membership: %w", err)
-		}
 		if _, dup := b.members[m.ID]; dup {
 			return nil, fmt.Errorf("membership: member %d listed twice", m.ID)
 		}
-		if _, err := ParsePeerAddress(m.PeerAddress); err != nil {
-			return nil, fmt.Errorf("membership: member %d: %w", m.ID, err)
+		if err := checkRecord(m); err != nil {
+			return nil, fmt.Errorf("membership: %w", err)
 		}
 		if other, dup := addrs[m.PeerAddress]; dup {
 			return nil, fmt.Errorf("membership: members %d and %d share the peer address %s", other, m.ID, m.PeerAddress)
@@ -46,12 +43,38 @@ func FromState(st messages.MembershipState) (*Book, error) {
 		b.members[m.ID] = m
 	}
 	for _, r := range st.Removed {
+		if err := CheckID(r.ID); err != nil {
+			return nil, fmt.Errorf("membership: removed %w", err)
+		}
 		if _, dup := b.members[r.ID]; dup {
 			return nil, fmt.Errorf("membership: member %d is both a member and removed", r.ID)
+		}
+		if _, dup := b.removed[r.ID]; dup {
+			return nil, fmt.Errorf("membership: removed member %d listed twice", r.ID)
+		}
+		if a, err := ParsePeerAddress(r.PeerAddress); err != nil || a != r.PeerAddress {
+			return nil, fmt.Errorf("membership: removed member %d: peer address %q is not in canonical host:port form", r.ID, r.PeerAddress)
 		}
 		b.removed[r.ID] = r.PeerAddress
 	}
 	return b, nil
+}
+
+// checkRecord checks that m is a record a Book writes: a valid id and
+// addresses in their canonical form.
+func checkRecord(m messages.Member) error {
+	if err := CheckID(m.ID); err != nil {
+		return err
+	}
+	if a, err := ParsePeerAddress(m.PeerAddress); err != nil || a != m.PeerAddress {
+		return fmt.Errorf("member %d: peer address %q is not in canonical host:port form", m.ID, m.PeerAddress)
+	}
+	if m.ClientAddress != "" {
+		if a, err := ParseClientAddress(m.ClientAddress); err != nil || a != m.ClientAddress {
+			return fmt.Errorf("member %d: client address %q is not a canonical URL", m.ID, m.ClientAddress)
+		}
+	}
+	return nil
 }
 
 // State returns the membership as a value that shares nothing with b:
@@ -108,61 +131,71 @@ func (b *Book) Removed(id uint64) (string, bool) {
 // Check tells whether Apply would take ch, without changing b. Its errors
 // wrap the messages sentinels (ErrMemberExists, ErrAddressInUse, ...).
 func (b *Book) Check(ch messages.MemberChange) error {
-	m := ch.Member
+	_, err := b.normalize(ch)
+	return err
+}
+
+// normalize checks ch against b and returns it with its addresses in
+// canonical form, the form the Book records.
+func (b *Book) normalize(ch messages.MemberChange) (messages.MemberChange, error) {
+	m := &ch.Member
 	if err := CheckID(m.ID); err != nil {
-		return fmt.Errorf("%s member: %w: %w", ch.Type, messages.ErrInvalidMember, err)
+		return ch, fmt.Errorf("%s member: %w: %w", ch.Type, messages.ErrInvalidMember, err)
+	}
+	if m.ClientAddress != "" {
+		a, err := ParseClientAddress(m.ClientAddress)
+		if err != nil {
+			return ch, fmt.Errorf("%s member %d: %w: %w", ch.Type, m.ID, messages.ErrInvalidMember, err)
+		}
+		m.ClientAddress = a
+	}
+	if m.PeerAddress != "" {
+		a, err := ParsePeerAddress(m.PeerAddress)
+		if err != nil {
+			return ch, fmt.Errorf("%s member %d: %w: %w", ch.Type, m.ID, messages.ErrInvalidMember, err)
+		}
+		m.PeerAddress = a
 	}
 	cur, exists := b.members[m.ID]
 	switch ch.Type {
 	case messages.AddVoter, messages.AddLearner:
 		if exists {
-			return fmt.Errorf("add member %d: %w (at %s)", m.ID, messages.ErrMemberExists, cur.PeerAddress)
+			return ch, fmt.Errorf("add member %d: %w (at %s)", m.ID, messages.ErrMemberExists, cur.PeerAddress)
 		}
 		if _, gone := b.removed[m.ID]; gone {
-			return fmt.Errorf("add member %d: %w: ids are never reused, pick another", m.ID, messages.ErrMemberRemoved)
+			return ch, fmt.Errorf("add member %d: %w: ids are never reused, pick another", m.ID, messages.ErrMemberRemoved)
 		}
-		if _, err := ParsePeerAddress(m.PeerAddress); err != nil || m.PeerAddress == "" {
-			return fmt.Errorf("add member %d: %w: peer address %q must be host:port", m.ID, messages.ErrInvalidMember, m.PeerAddress)
+		if m.PeerAddress == "" {
+			return ch, fmt.Errorf("add member %d: %w: it needs a peer address (host:port)", m.ID, messages.ErrInvalidMember)
 		}
 		if other, used := b.byAddress(m.PeerAddress); used {
-			return fmt.Errorf("add member %d: %w: %s is member %d's", m.ID, messages.ErrAddressInUse, m.PeerAddress, other)
+			return ch, fmt.Errorf("add member %d: %w: %s is member %d's", m.ID, messages.ErrAddressInUse, m.PeerAddress, other)
 		}
-		return checkClient(ch)
 	case messages.Promote:
 		if !exists {
-			return fmt.Errorf("promote member %d: %w", m.ID, messages.ErrMemberNotFound)
+			return ch, fmt.Errorf("promote member %d: %w", m.ID, messages.ErrMemberNotFound)
 		}
 		if !cur.Learner {
-			return fmt.Errorf("promote member %d: %w: it already votes", m.ID, messages.ErrNotLearner)
+			return ch, fmt.Errorf("promote member %d: %w: it already votes", m.ID, messages.ErrNotLearner)
 		}
 	case messages.Remove:
 		if !exists {
-			return fmt.Errorf("remove member %d: %w", m.ID, messages.ErrMemberNotFound)
+			return ch, fmt.Errorf("remove member %d: %w", m.ID, messages.ErrMemberNotFound)
 		}
 		if !cur.Learner && b.Voters() == 1 {
-			return fmt.Errorf("remove member %d: %w: it is the last voter, and a cluster without a voter can never commit again", m.ID, messages.ErrUnsafeChange)
+			return ch, fmt.Errorf("remove member %d: %w: it is the last voter, and a cluster without a voter can never commit again", m.ID, messages.ErrUnsafeChange)
 		}
 	case messages.Update:
 		if !exists {
-			return fmt.Errorf("update member %d: %w", m.ID, messages.ErrMemberNotFound)
+			return ch, fmt.Errorf("update member %d: %w", m.ID, messages.ErrMemberNotFound)
 		}
 		if m.PeerAddress != "" && m.PeerAddress != cur.PeerAddress {
-			return fmt.Errorf("update member %d: %w: the peer address of a member cannot change; remove it and add a new member", m.ID, messages.ErrInvalidMember)
+			return ch, fmt.Errorf("update member %d: %w: the peer address of a member cannot change; remove it and add a new member", m.ID, messages.ErrInvalidMember)
 		}
-		return checkClient(ch)
 	default:
-		return fmt.Errorf("%w: unknown change type %d", messages.ErrInvalidMember, ch.Type)
+		return ch, fmt.Errorf("%w: unknown change type %d", messages.ErrInvalidMember, ch.Type)
 	}
-	return nil
-}
-
-func checkClient(ch messages.MemberChange) error {
-	if a := ch.Member.ClientAddress; a != "" {
-		if _, err := ParseClientAddress(a); err != nil {
-			return fmt.Errorf("%s member %d: %w: %w", ch.Type, ch.Member.ID, messages.ErrInvalidMember, err)
-		}
-	}
-	return nil
+	return ch, nil
 }
 
 func (b *Book) byAddress(addr string) (uint64, bool) {
@@ -175,11 +208,14 @@ func (b *Book) byAddress(addr string) (uint64, bool) {
 }
 
 // Apply applies a committed change: it takes effect if Check allows it,
-// and otherwise changes nothing and returns Check's error. A clusterID
-// other than 0 (the entries that bootstrap a cluster carry it) becomes the
-// Book's cluster id if it has none yet.
+// and otherwise changes nothing and returns Check's error. The Book records
+// addresses in canonical form. A clusterID other than 0 (the entries that
+// bootstrap a cluster carry it) becomes the Book's cluster id if it has
+// none yet. An Update replaces the member's client address (an empty one
+// clears it).
 func (b *Book) Apply(ch messages.MemberChange, clusterID uint64) error {
-	if err := b.Check(ch); err != nil {
+	ch, err := b.normalize(ch)
+	if err != nil {
 		return err
 	}
 	if b.clusterID == 0 {

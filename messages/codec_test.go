@@ -9,7 +9,6 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
 )
@@ -139,14 +138,34 @@ func TestDecodeCommandRejectsGarbage(t *testing.T) {
 	}
 }
 
-func TestConfChangeContextRoundTrip(t *testing.T) {
-	tests := []messages.ConfChangeContext{
+func sampleConfChangeContexts() []messages.ConfChangeContext {
+	return []messages.ConfChangeContext{
 		{},
-		{Address: "10.0.0.1:2380"},
-		{ID: messages.RequestID{Node: 2, Seq: 9}, Address: "[::1]:12380"},
+		{ClusterID: 0x1234_5678_9abc_def0},
+		{
+			ID: messages.RequestID{Node: 2, Seq: 9},
+			Change: messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{
+				ID: 4, PeerAddress: "[::1]:12380", ClientAddress: "http://[::1]:12379",
+			}},
+		},
+		{
+			ID:     messages.RequestID{Node: 1, Seq: 1 << 40},
+			Change: messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{ID: 5, PeerAddress: "10.0.0.5:2380", Learner: true}},
+		},
+		{ID: messages.RequestID{Node: 3, Seq: 2}, Change: messages.MemberChange{Type: messages.Promote, Member: messages.Member{ID: 5}}},
+		{ID: messages.RequestID{Node: 3, Seq: 3}, Change: messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: 1<<64 - 1}}},
+		{ID: messages.RequestID{Node: 3, Seq: 4}, Change: messages.MemberChange{Type: messages.Update, Member: messages.Member{ID: 3, ClientAddress: "http://n3:2379"}}},
+		{
+			// A bootstrap entry: no request, the cluster id.
+			Change:    messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 1, PeerAddress: "n1:2380"}},
+			ClusterID: 1<<64 - 1,
+		},
 		{Version: 200, ID: messages.RequestID{Node: 1<<64 - 1, Seq: 1}},
 	}
-	for i, c := range tests {
+}
+
+func TestConfChangeContextRoundTrip(t *testing.T) {
+	for i, c := range sampleConfChangeContexts() {
 		data, err := messages.EncodeConfChangeContext(c)
 		if err != nil {
 			t.Fatalf("%d: encode: %v", i, err)
@@ -164,7 +183,12 @@ func TestConfChangeContextRoundTrip(t *testing.T) {
 }
 
 func TestDecodeConfChangeContextRejects(t *testing.T) {
-	other, err := messages.Encode(&messages.ConfChangeContext{Version: messages.FormatVersion + 1, Address: "a:1"})
+	other, err := messages.Encode(&messages.ConfChangeContext{Version: messages.FormatVersion + 1, ClusterID: 7,
+		Change: messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 2, PeerAddress: "a:1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := messages.Encode(&messages.ConfChangeContext{ID: messages.RequestID{Node: 1, Seq: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +200,8 @@ func TestDecodeConfChangeContextRejects(t *testing.T) {
 		{"empty (a conf change without context)", nil, false},
 		{"garbage", []byte("\xc1\xc1"), false},
 		{"unknown version", other, true},
+		{"no version", zero, true},
+		{"change of the wrong type", []byte("\x82\xa7version\x01\xa6change\xa3add"), false},
 	}
 	for i, tt := range tests {
 		got, err := messages.DecodeConfChangeContext(tt.data)
@@ -185,6 +211,9 @@ func TestDecodeConfChangeContextRejects(t *testing.T) {
 		}
 		if tt.version != errors.Is(err, messages.ErrVersion) {
 			t.Errorf("%d (%s): error %v, want ErrVersion: %v", i, tt.name, err, tt.version)
+		}
+		if got != (messages.ConfChangeContext{}) {
+			t.Errorf("%d (%s): returned %+v with its error, want the zero value", i, tt.name, got)
 		}
 	}
 }
@@ -210,7 +239,14 @@ func TestWireFormatUsesTagNames(t *testing.T) {
 		t.Errorf("RequestID is written with the keys %q, want %q", got, want)
 	}
 
-	cctx, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{Address: "a:1"})
+	// Every field set: each is written under its tag.
+	cctx, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{
+		ID: messages.RequestID{Node: 1, Seq: 2},
+		Change: messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{
+			ID: 4, PeerAddress: "a:1", ClientAddress: "http://a:2", Learner: true,
+		}},
+		ClusterID: 9,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +254,38 @@ func TestWireFormatUsesTagNames(t *testing.T) {
 	if err := messages.Decode(cctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(m), []string{"address", "id", "version"}; !reflect.DeepEqual(got, want) {
+	if got, want := keys(m), []string{"change", "cluster_id", "id", "version"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfChangeContext is written with the keys %q, want %q", got, want)
+	}
+	change, _ := m["change"].(map[any]any)
+	if got, want := anyKeys(change), []string{"member", "type"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("MemberChange is written with the keys %q, want %q", got, want)
+	}
+	member, _ := change["member"].(map[any]any)
+	if got, want := anyKeys(member), []string{"client_address", "id", "learner", "peer_address"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Member is written with the keys %q, want %q", got, want)
+	}
+
+	// The omitempty fields are left out when empty (a bootstrap-less change
+	// of a voter without a client address).
+	cctx, err = messages.EncodeConfChangeContext(messages.ConfChangeContext{
+		ID:     messages.RequestID{Node: 1, Seq: 3},
+		Change: messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: 4}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = nil
+	if err := messages.Decode(cctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keys(m), []string{"change", "id", "version"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ConfChangeContext without a cluster id is written with the keys %q, want %q", got, want)
+	}
+	change, _ = m["change"].(map[any]any)
+	member, _ = change["member"].(map[any]any)
+	if got, want := anyKeys(member), []string{"id", "peer_address"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Member of a removal is written with the keys %q, want %q", got, want)
 	}
 }
 
@@ -265,7 +331,7 @@ func FuzzDecodeCommand(f *testing.F) {
 
 // FuzzDecodeConfChangeContext checks DecodeConfChangeContext the same way.
 func FuzzDecodeConfChangeContext(f *testing.F) {
-	for _, c := range []messages.ConfChangeContext{{}, {ID: messages.RequestID{Node: 1, Seq: 2}, Address: "127.0.0.1:2380"}} {
+	for _, c := range sampleConfChangeContexts() {
 		data, err := messages.EncodeConfChangeContext(c)
 		if err != nil {
 			f.Fatal(err)
@@ -348,38 +414,6 @@ func anyKeys(m map[any]any) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func FuzzDecodePeerNotice(f *testing.F) {
-	w, err := messages.EncodePeerNotice(messages.PeerNotice{Kind: messages.NoticeRemoved, From: 1, To: 3})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(w.GetValue())
-	f.Add(w.GetValue()[:len(w.GetValue())-1])
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		n, err := messages.DecodePeerNotice(wrapperspb.Bytes(data))
-		if err != nil {
-			return
-		}
-		if n.Version != messages.FormatVersion {
-			t.Fatalf("accepted version %d", n.Version)
-		}
-	})
-}
-
-func TestPeerNoticeRoundTrip(t *testing.T) {
-	want := messages.PeerNotice{Kind: messages.NoticeRemoved, From: 2, To: 5}
-	w, err := messages.EncodePeerNotice(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := messages.DecodePeerNotice(w)
-	want.Version = messages.FormatVersion
-	if err != nil || got != want {
-		t.Fatalf("round trip: %+v, %v; want %+v", got, err, want)
-	}
 }
 
 func TestDecodeConfChange(t *testing.T) {

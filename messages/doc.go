@@ -3,10 +3,15 @@
 //
 // Two kinds of types live here:
 //
-//   - Wire types (Command, Txn, Op, Compare, TxnResult, KeyValue, ConfChangeContext)
-//     are stored in raft entries and snapshots. They carry explicit msgpack
-//     tags and a format version, so renaming a Go field never changes the format.
-//     Encode them with EncodeCommand / DecodeCommand.
+//   - Wire types are stored in raft entries and snapshots, or travel between
+//     members: Command (with Txn, Op, Compare) in normal entries,
+//     ConfChangeContext (with MemberChange, Member) in membership changes,
+//     SnapshotMeta (with MembershipState) in a raft snapshot's Data,
+//     PeerMessage (hellos, forwarded membership changes, snapshot chunks)
+//     between members. They carry explicit msgpack tags and a format
+//     version, so renaming a Go field never changes the format; each has
+//     its Encode/Decode pair here (EncodeCommand, DecodePeerMessage, ...),
+//     and a decoder never panics on malformed data.
 //   - Actor messages (Persist, Apply, Propose, ...) travel between the actors of
 //     one node and are never serialized.
 //

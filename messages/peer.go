@@ -118,6 +118,9 @@ func DecodePeerMessage(w *wrapperspb.BytesValue) (PeerMessage, error) {
 	if m.From == 0 || m.To == 0 {
 		return PeerMessage{}, fmt.Errorf("peer message of kind %d from %d to %d: member ids must not be 0", m.Kind, m.From, m.To)
 	}
+	if m.Chunk != nil && len(m.Chunk.Data) > MaxChunkSize {
+		return PeerMessage{}, fmt.Errorf("snapshot chunk of %d bytes is over the limit of %d", len(m.Chunk.Data), MaxChunkSize)
+	}
 	var missing string
 	switch m.Kind {
 	case PeerRemoved, PeerHello, PeerHelloReply:
@@ -132,8 +135,6 @@ func DecodePeerMessage(w *wrapperspb.BytesValue) (PeerMessage, error) {
 	case PeerSnapshotChunk:
 		if m.Chunk == nil {
 			missing = "chunk"
-		} else if len(m.Chunk.Data) > MaxChunkSize {
-			return PeerMessage{}, fmt.Errorf("snapshot chunk of %d bytes is over the limit of %d", len(m.Chunk.Data), MaxChunkSize)
 		}
 	case PeerSnapshotAck:
 		if m.Ack == nil {

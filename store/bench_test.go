@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/raftkv/raftkv/messages"
@@ -55,4 +57,73 @@ func BenchmarkRange(b *testing.B) {
 			}
 		}
 	})
+}
+
+// snapshotBenchStore returns a store of 100k keys with 100-byte values.
+func snapshotBenchStore() *Store {
+	s := New()
+	value := make([]byte, 100)
+	for _, k := range benchKeys(100_000) {
+		s.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: k, Value: value}}})
+	}
+	return s
+}
+
+// BenchmarkSnapshotEncode writes the stream of a view of 100k keys with
+// 100-byte values: with WriteSnapshot, and part by part with Next into one
+// reused buffer.
+func BenchmarkSnapshotEncode(b *testing.B) {
+	s := snapshotBenchStore()
+	var size countWriter
+	if _, err := WriteSnapshot(&size, s.View()); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("WriteSnapshot", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := WriteSnapshot(io.Discard, s.View()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Next64KiB", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		buf := make([]byte, 0, 128<<10)
+		for b.Loop() {
+			e := NewSnapshotEncoder(s.View())
+			for done := false; !done; {
+				var err error
+				if buf, done, err = e.Next(buf[:0], 64<<10); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkReadSnapshot decodes the stream of 100k keys with 100-byte
+// values.
+func BenchmarkReadSnapshot(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := WriteSnapshot(&buf, snapshotBenchStore().View()); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := ReadSnapshot(bytes.NewReader(data))
+		if err != nil || s.Len() != 100_000 {
+			b.Fatal(s, err)
+		}
+	}
+}
+
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	*w += countWriter(len(p))
+	return len(p), nil
 }

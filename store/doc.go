@@ -1,9 +1,8 @@
 // Package store is the deterministic in-memory state machine of raftkv: a
-// sorted map from key to messages.KeyValue with a store revision, and the
-// cluster membership. The applier actor owns one Store and feeds it every
-// committed entry in log order; since Apply depends only on the store's
-// state and the transaction, every replica that applies the same log ends in
-// the same state.
+// sorted map from key to messages.KeyValue with a store revision. The
+// applier actor owns one Store and feeds it every committed entry in log
+// order; since Apply depends only on the store's state and the transaction,
+// every replica that applies the same log ends in the same state.
 //
 // # Revisions
 //
@@ -22,6 +21,19 @@
 // slices are shared with the store: callers may keep them forever (later
 // writes never change them) but must not modify their bytes.
 //
+// # Views and snapshots
+//
+// View returns a read-only point-in-time copy of the keys and revision in
+// O(1): the Store and the View share the key tree copy-on-write, so the
+// owner goes on applying while other goroutines read the View. A snapshot is
+// written from a View, off the apply path: WriteSnapshot writes the whole
+// snapshot stream (format version 2, described in snapshot.go) to an
+// io.Writer, and a SnapshotEncoder yields it part by part, for instance to
+// send it in chunks, walking the View's tree rather than copying it.
+// ReadSnapshot reads a stream back, as it arrives, into a new Store. The
+// stream holds the keys and the revision, and is deterministic: equal states
+// give equal bytes.
+//
 // # Bad input
 //
 // Apply never panics and never fails: limits (MaxKeySize, MaxValueSize,
@@ -29,6 +41,9 @@
 // by Apply, so that changing a limit can never make replicas that apply the
 // same log disagree. An operation of an unknown type is skipped and answered
 // with an empty OpResult; a Compare of an unknown target or result is false.
+// The snapshot stream, though, carries no key over MaxKeySize and no value
+// over MaxValueSize: the encoder fails on one. ReadSnapshot never panics
+// either, and refuses a malformed, truncated or inconsistent stream.
 //
 // # Usage
 //
@@ -37,6 +52,7 @@
 //	if err := store.Validate(txn); err != nil { ... } // before proposing
 //	res := s.Apply(txn)                               // for each committed entry, in log order
 //	kvs, rev := s.Range(messages.Op{Type: messages.OpGet, Key: []byte("k")})
-//	data, err := s.Snapshot()                         // at a snapshot point
-//	err = s.Restore(data)                             // when raft hands over a snapshot
+//	v := s.View()                                     // at a snapshot point, by the owner
+//	n, err := store.WriteSnapshot(f, v)               // on any goroutine
+//	s, err = store.ReadSnapshot(r)                    // when raft hands over a snapshot
 package store

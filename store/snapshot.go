@@ -1,160 +1,649 @@
 package store
 
+// # Snapshot format
+//
+// A snapshot (SnapshotEncoder, WriteSnapshot, ReadSnapshot) is a stream, of
+// format version 2, of 2+N msgpack maps and nothing after them:
+//
+//	the version record   snapshotVersionRecord{version: 2}
+//	the header           snapshotStreamHeader{count: N, revision: R}
+//	N key records        snapshotKV{create_revision, key, mod_revision, value, version}
+//
+// R is the store revision and N the number of keys; the key records come in
+// strictly ascending key order. Each map is exactly what messages.Encode
+// writes for its tagged struct (the codec writes the fields of a struct in
+// the order of their msgpack names), so messages.Decode reads any record, and
+// any msgpack tool the stream. The stream holds the keys and the revision,
+// nothing else, and no checksum (the file that holds it adds one).
+//
+// The stream starts with the version record: a msgpack map whose first
+// entry is "version". ReadSnapshot reads it before anything else and
+// refuses a version other than 2 with an error wrapping messages.ErrVersion.
+// Version 1, a retired format that no code writes any more, was a single
+// msgpack map whose first field (in name order) is "kvs", not "version";
+// ReadSnapshot recognizes it by that field and refuses it the same way.
+//
+// The stream is self-delimiting: every map has a fixed number of fields in a
+// fixed order, byte strings carry their length, and the header counts the key
+// records, so a stream cut anywhere, or followed by anything, is refused.
+//
+// The encoding is canonical, so that equal states give equal bytes and a
+// stream that decodes re-encodes to the same bytes: maps are fixmaps and
+// names fixstrs, as above; key and value are msgpack bin (never nil, never
+// str) in the shortest of bin8, bin16 and bin32 that fits; integers take the
+// form go-msgpack writes (fixint for -32..127, else the smallest of int8,
+// int16, int32 and int64 that holds the value, so 128 is an int16).
+// ReadSnapshot refuses any other encoding. A key is at most MaxKeySize bytes
+// and a value at most MaxValueSize bytes: the encoder refuses to write, and
+// ReadSnapshot to read, a longer one, so a reader never allocates more than
+// that for a field, whatever the input says.
+
 import (
+	"bufio"
 	"bytes"
-	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
+	"io"
+	"math"
 
 	"github.com/raftkv/raftkv/messages"
 )
 
-// snapshotVersion is the format version of the data Snapshot writes.
-// Restore refuses any other version with an error wrapping
+// streamVersion is the format version of the snapshot stream (see the top
+// of this file). ReadSnapshot refuses any other version with an error wrapping
 // messages.ErrVersion.
-const snapshotVersion = 1
+const streamVersion = 2
 
-// errCorrupt is wrapped by Restore's errors for data that decodes but breaks
-// an invariant of the store.
+// errCorrupt is wrapped by the errors of ReadSnapshot for a stream that is
+// malformed, truncated, or breaks an invariant of the store.
 var errCorrupt = errors.New("raftkv: corrupt store snapshot")
 
-// The snapshot format. Every field has an explicit msgpack name (the codec
-// of package messages reads msgpack tags), so renaming a Go field never
-// changes the format. The store defines its own KeyValue record rather than
-// encoding messages.KeyValue, so the snapshot format does not depend on how
-// another package tags its types.
+// The fixed parts of the records of the stream: map headers and
+// field names (msgpack fixmap and fixstr).
+const (
+	versionMap   = 0x81 // fixmap of 1: version
+	headerMap    = 0x82 // fixmap of 2: count, revision
+	kvMap        = 0x85 // fixmap of 5: create_revision, key, mod_revision, value, version
+	nameVersion  = "\xa7version"
+	nameCount    = "\xa5count"
+	nameRevision = "\xa8revision"
+	nameCreate   = "\xafcreate_revision"
+	nameKey      = "\xa3key"
+	nameMod      = "\xacmod_revision"
+	nameValue    = "\xa5value"
+)
 
-// snapshotHeader is decoded first, to refuse an unknown version before the
-// rest of the data is interpreted.
-type snapshotHeader struct {
+// version1Start begins every snapshot of the retired version 1 format (see
+// the top of this file): a map of 4 fields, the first one "kvs".
+const version1Start = "\x84\xa3kvs"
+
+// msgpack type bytes the stream uses.
+const (
+	mpMap16  = 0xde
+	mpMap32  = 0xdf
+	mpBin8   = 0xc4
+	mpBin16  = 0xc5
+	mpBin32  = 0xc6
+	mpUint8  = 0xcc
+	mpUint16 = 0xcd
+	mpUint32 = 0xce
+	mpUint64 = 0xcf
+	mpInt8   = 0xd0
+	mpInt16  = 0xd1
+	mpInt32  = 0xd2
+	mpInt64  = 0xd3
+)
+
+// readBufferSize is the buffer of ReadSnapshot, and writePartSize the part
+// size WriteSnapshot asks the encoder for.
+const (
+	readBufferSize = 64 << 10
+	writePartSize  = 64 << 10
+)
+
+// SnapshotEncoder writes the version 2 snapshot stream of a View part by
+// part (see Next). It walks the View's tree as it goes rather than copying
+// it, so it holds no more than one part in memory, and may run on any
+// goroutine (see View). Not safe for concurrent use.
+type SnapshotEncoder struct {
+	view    *View
+	count   int    // keys in view
+	started bool   // the version record and header were emitted
+	emitted int    // key records emitted
+	last    []byte // key of the last record emitted (shared with the view)
+	done    bool
+	err     error
+}
+
+// NewSnapshotEncoder returns an encoder of v's snapshot stream.
+func NewSnapshotEncoder(v *View) *SnapshotEncoder {
+	return &SnapshotEncoder{view: v, count: v.Len()}
+}
+
+// Next appends the next part of the stream to buf and returns the extended
+// buffer. A part is a sequence of whole records (the version record and the
+// header go together, as the first one): Next appends records until it
+// appended at least one and the part (what it appended) holds max bytes or
+// more, or the stream ends; so a part exceeds max by less than one record (a
+// key record is less than MaxKeySize+MaxValueSize+100 bytes), and max <= 1
+// gives one record per part. done is true on the call that appends the end
+// of the stream (the first call, for a view without keys); after that Next
+// appends nothing and reports done again. The parts, concatenated, are the
+// stream.
+//
+// Each call costs O(log n) to find its place in the tree plus the records it
+// appends. Next fails, and keeps failing, if the view holds a key longer
+// than MaxKeySize or a value longer than MaxValueSize, which the format
+// cannot carry; it then returns buf unextended.
+func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err error) {
+	if e.err != nil {
+		return buf, false, e.err
+	}
+	if e.done {
+		return buf, true, nil
+	}
+	start := len(buf)
+	out = buf
+	added := false
+	if !e.started {
+		out = appendStreamHeader(out, e.view.revision, e.count)
+		e.started, added = true, true
+	}
+	if e.emitted < e.count && !(added && len(out)-start >= max) {
+		skip := e.emitted > 0 // the walk starts at the last key emitted
+		stopped := false
+		walk := func(kv *messages.KeyValue) bool {
+			if skip {
+				skip = false
+				if bytes.Equal(kv.Key, e.last) {
+					return true
+				}
+			}
+			if added && len(out)-start >= max {
+				stopped = true
+				return false
+			}
+			if len(kv.Key) > MaxKeySize || len(kv.Value) > MaxValueSize {
+				err = fmt.Errorf("snapshot: key %d (%q...) of %d bytes with a value of %d bytes: more than the limits %d and %d",
+					e.emitted, kv.Key[:min(len(kv.Key), 32)], len(kv.Key), len(kv.Value), MaxKeySize, MaxValueSize)
+				return false
+			}
+			out = appendKV(out, kv)
+			e.emitted++
+			e.last = kv.Key
+			added = true
+			return true
+		}
+		if e.emitted == 0 {
+			e.view.tree.Ascend(walk)
+		} else {
+			e.view.tree.AscendGreaterOrEqual(&messages.KeyValue{Key: e.last}, walk)
+		}
+		if err == nil && !stopped && e.emitted != e.count {
+			// Cannot happen: a View never changes.
+			err = fmt.Errorf("snapshot: the view has %d keys, the walk found %d", e.count, e.emitted)
+		}
+		if err != nil {
+			e.err = err
+			return buf, false, err
+		}
+	}
+	e.done = e.emitted == e.count
+	return out, e.done, nil
+}
+
+// WriteSnapshot writes v's whole version 2 snapshot stream to w, part by
+// part, and returns the number of bytes written. It may run on any goroutine
+// (see View).
+func WriteSnapshot(w io.Writer, v *View) (int64, error) {
+	e := NewSnapshotEncoder(v)
+	var buf []byte
+	var n int64
+	for {
+		part, done, err := e.Next(buf[:0], writePartSize)
+		if err != nil {
+			return n, err
+		}
+		m, err := w.Write(part)
+		n += int64(m)
+		if err == nil && m != len(part) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return n, fmt.Errorf("write snapshot: %w", err)
+		}
+		if done {
+			return n, nil
+		}
+		buf = part
+	}
+}
+
+func appendStreamHeader(b []byte, revision int64, count int) []byte {
+	b = append(b, versionMap)
+	b = append(b, nameVersion...)
+	b = appendInt(b, streamVersion)
+	b = append(b, headerMap)
+	b = append(b, nameCount...)
+	b = appendInt(b, int64(count))
+	b = append(b, nameRevision...)
+	return appendInt(b, revision)
+}
+
+func appendKV(b []byte, kv *messages.KeyValue) []byte {
+	b = append(b, kvMap)
+	b = append(b, nameCreate...)
+	b = appendInt(b, kv.CreateRevision)
+	b = append(b, nameKey...)
+	b = appendBin(b, kv.Key)
+	b = append(b, nameMod...)
+	b = appendInt(b, kv.ModRevision)
+	b = append(b, nameValue...)
+	b = appendBin(b, kv.Value)
+	b = append(b, nameVersion...)
+	return appendInt(b, kv.Version)
+}
+
+// intType returns the msgpack type byte go-msgpack writes for v: the value
+// itself for a fixint, else the smallest signed type that holds v.
+func intType(v int64) byte {
+	switch {
+	case v >= -32 && v <= math.MaxInt8:
+		return byte(v)
+	case v >= math.MinInt8 && v < 0:
+		return mpInt8
+	case v >= math.MinInt16 && v <= math.MaxInt16:
+		return mpInt16
+	case v >= math.MinInt32 && v <= math.MaxInt32:
+		return mpInt32
+	default:
+		return mpInt64
+	}
+}
+
+func appendInt(b []byte, v int64) []byte {
+	switch t := intType(v); t {
+	case mpInt8:
+		return append(b, t, byte(v))
+	case mpInt16:
+		return binary.BigEndian.AppendUint16(append(b, t), uint16(v))
+	case mpInt32:
+		return binary.BigEndian.AppendUint32(append(b, t), uint32(v))
+	case mpInt64:
+		return binary.BigEndian.AppendUint64(append(b, t), uint64(v))
+	default:
+		return append(b, t)
+	}
+}
+
+// binType returns the msgpack type byte of a bin of n bytes.
+func binType(n int) byte {
+	switch {
+	case n <= math.MaxUint8:
+		return mpBin8
+	case n <= math.MaxUint16:
+		return mpBin16
+	default:
+		return mpBin32
+	}
+}
+
+func appendBin(b, p []byte) []byte {
+	switch t := binType(len(p)); t {
+	case mpBin8:
+		b = append(b, t, byte(len(p)))
+	case mpBin16:
+		b = binary.BigEndian.AppendUint16(append(b, t), uint16(len(p)))
+	default:
+		b = binary.BigEndian.AppendUint32(append(b, t), uint32(len(p)))
+	}
+	return append(b, p...)
+}
+
+// ReadSnapshot reads a version 2 snapshot stream (see WriteSnapshot) from r
+// and returns a new Store that holds its state. It reads through a buffer,
+// as it goes, never the whole input at once. The Store owns its data: it
+// keeps no reference to r or to what r returned.
+//
+// ReadSnapshot never panics. On error it returns no Store, never a partly
+// read one: an error wrapping messages.ErrVersion for a stream of another
+// version (the retired version 1 included), an error wrapping the package's
+// corruption error for a stream that is malformed, not in the canonical
+// encoding, truncated (the error then also wraps io.ErrUnexpectedEOF),
+// followed by more data, or breaks an invariant of the store (keys not in
+// strictly ascending order, revisions or version out of range, a key or
+// value over the size limits), and an error of r wrapped. On error
+// ReadSnapshot may have consumed any part of r.
+func ReadSnapshot(r io.Reader) (*Store, error) {
+	d := streamReader{br: bufio.NewReaderSize(r, readBufferSize)}
+	s, err := d.read()
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	return s, nil
+}
+
+// streamReader decodes a version 2 stream.
+type streamReader struct {
+	br     *bufio.Reader
+	off    int64 // bytes consumed
+	record int64 // the record being read: -1 for the header, else a key's index
+	small  [8]byte
+}
+
+func (d *streamReader) read() (*Store, error) {
+	d.record = -1
+	// The version first, whatever the rest of the stream looks like.
+	if p, _ := d.br.Peek(len(version1Start)); string(p) == version1Start {
+		return nil, fmt.Errorf("snapshot version 1: %w", messages.ErrVersion)
+	}
+	t, err := d.byte()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t >= 0x80 && t <= 0x8f: // fixmap
+	case t == mpMap16:
+		err = d.full(d.small[:2])
+	case t == mpMap32:
+		err = d.full(d.small[:4])
+	default:
+		return nil, d.corrupt("type 0x%02x, want a msgpack map", t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.field(nameVersion); err != nil {
+		return nil, err
+	}
+	version, vt, err := d.int(nameVersion)
+	if err != nil {
+		return nil, err
+	}
+	if version != streamVersion {
+		return nil, fmt.Errorf("snapshot version %d: %w", version, messages.ErrVersion)
+	}
+	if t != versionMap || vt != intType(version) {
+		return nil, d.corrupt("not the canonical version %d record", streamVersion)
+	}
+
+	if t, err = d.byte(); err != nil {
+		return nil, err
+	}
+	if t != headerMap {
+		return nil, d.corrupt("type 0x%02x, want a map of 2 fields (0x%02x)", t, headerMap)
+	}
+	count, err := d.canonicalInt(nameCount)
+	if err != nil {
+		return nil, err
+	}
+	revision, err := d.canonicalInt(nameRevision)
+	if err != nil {
+		return nil, err
+	}
+	if revision < 0 {
+		return nil, fmt.Errorf("%w: negative revision %d", errCorrupt, revision)
+	}
+	if count < 0 {
+		return nil, fmt.Errorf("%w: negative key count %d", errCorrupt, count)
+	}
+
+	// count is not trusted for anything but the loop: a count larger than
+	// the data runs into the end of the input.
+	tree := newTree()
+	var prev []byte
+	for i := range count {
+		kv, err := d.kv(i)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && bytes.Compare(prev, kv.Key) >= 0 {
+			return nil, fmt.Errorf("%w: key %d is not after key %d", errCorrupt, i, i-1)
+		}
+		if kv.CreateRevision < 1 || kv.ModRevision < kv.CreateRevision || kv.ModRevision > revision {
+			return nil, fmt.Errorf("%w: key %d: create revision %d, mod revision %d, store revision %d",
+				errCorrupt, i, kv.CreateRevision, kv.ModRevision, revision)
+		}
+		if kv.Version < 1 {
+			return nil, fmt.Errorf("%w: key %d: version %d", errCorrupt, i, kv.Version)
+		}
+		tree.ReplaceOrInsert(kv) // at the right end of the tree
+		prev = kv.Key
+	}
+
+	switch _, err := d.br.ReadByte(); err {
+	case nil:
+		return nil, fmt.Errorf("%w: data after the last of %d keys, at byte %d", errCorrupt, count, d.off)
+	case io.EOF:
+	default:
+		return nil, err
+	}
+	return &Store{tree: tree, revision: revision}, nil
+}
+
+// kv reads key record i. Its slices are fresh: the store may own them.
+func (d *streamReader) kv(i int64) (*messages.KeyValue, error) {
+	d.record = i
+	t, err := d.byte()
+	if err != nil {
+		return nil, err
+	}
+	if t != kvMap {
+		return nil, d.corrupt("type 0x%02x, want a map of 5 fields (0x%02x)", t, kvMap)
+	}
+	kv := &messages.KeyValue{}
+	if kv.CreateRevision, err = d.canonicalInt(nameCreate); err != nil {
+		return nil, err
+	}
+	if kv.Key, err = d.bin(nameKey, MaxKeySize); err != nil {
+		return nil, err
+	}
+	if kv.ModRevision, err = d.canonicalInt(nameMod); err != nil {
+		return nil, err
+	}
+	if kv.Value, err = d.bin(nameValue, MaxValueSize); err != nil {
+		return nil, err
+	}
+	if kv.Version, err = d.canonicalInt(nameVersion); err != nil {
+		return nil, err
+	}
+	return kv, nil
+}
+
+// corrupt returns an error wrapping errCorrupt that tells where the stream
+// went wrong.
+func (d *streamReader) corrupt(format string, args ...any) error {
+	where := "header"
+	if d.record >= 0 {
+		where = fmt.Sprintf("key %d", d.record)
+	}
+	return fmt.Errorf("%w: %s, byte %d: %s", errCorrupt, where, d.off, fmt.Sprintf(format, args...))
+}
+
+// ioErr turns the end of the input into a truncation error, and returns the
+// other errors of the reader as they are.
+func (d *streamReader) ioErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w: truncated at byte %d: %w", errCorrupt, d.off, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+func (d *streamReader) byte() (byte, error) {
+	b, err := d.br.ReadByte()
+	if err != nil {
+		return 0, d.ioErr(err)
+	}
+	d.off++
+	return b, nil
+}
+
+// full reads exactly len(p) bytes into p.
+func (d *streamReader) full(p []byte) error {
+	n, err := io.ReadFull(d.br, p)
+	d.off += int64(n)
+	if err != nil {
+		return d.ioErr(err)
+	}
+	return nil
+}
+
+// field consumes the encoded field name, or fails.
+func (d *streamReader) field(name string) error {
+	p, err := d.br.Peek(len(name))
+	if string(p) != name {
+		if err != nil && name[:len(p)] == string(p) {
+			d.off += int64(len(p))
+			return d.ioErr(err)
+		}
+		return d.corrupt("want the field %q", name[1:])
+	}
+	_, _ = d.br.Discard(len(name)) // cannot fail: Peek returned these bytes
+	d.off += int64(len(name))
+	return nil
+}
+
+// int reads the value of field name, an integer in any msgpack form, and
+// returns it with its type byte.
+func (d *streamReader) int(name string) (int64, byte, error) {
+	t, err := d.byte()
+	if err != nil {
+		return 0, 0, err
+	}
+	var n int
+	switch t {
+	case mpUint8, mpInt8:
+		n = 1
+	case mpUint16, mpInt16:
+		n = 2
+	case mpUint32, mpInt32:
+		n = 4
+	case mpUint64, mpInt64:
+		n = 8
+	default:
+		if t <= 0x7f || t >= 0xe0 { // positive and negative fixint
+			return int64(int8(t)), t, nil
+		}
+		return 0, 0, d.corrupt("%s: type 0x%02x, want an integer", name[1:], t)
+	}
+	p := d.small[:n]
+	if err := d.full(p); err != nil {
+		return 0, 0, err
+	}
+	var v int64
+	switch t {
+	case mpUint8:
+		v = int64(p[0])
+	case mpUint16:
+		v = int64(binary.BigEndian.Uint16(p))
+	case mpUint32:
+		v = int64(binary.BigEndian.Uint32(p))
+	case mpUint64:
+		u := binary.BigEndian.Uint64(p)
+		if u > math.MaxInt64 {
+			return 0, 0, d.corrupt("%s: %d is out of range", name[1:], u)
+		}
+		v = int64(u)
+	case mpInt8:
+		v = int64(int8(p[0]))
+	case mpInt16:
+		v = int64(int16(binary.BigEndian.Uint16(p)))
+	case mpInt32:
+		v = int64(int32(binary.BigEndian.Uint32(p)))
+	case mpInt64:
+		v = int64(binary.BigEndian.Uint64(p))
+	}
+	return v, t, nil
+}
+
+// canonicalInt reads field name and its integer value, and refuses the value
+// unless it has the encoding appendInt gives it.
+func (d *streamReader) canonicalInt(name string) (int64, error) {
+	if err := d.field(name); err != nil {
+		return 0, err
+	}
+	v, t, err := d.int(name)
+	if err != nil {
+		return 0, err
+	}
+	if t != intType(v) {
+		return 0, d.corrupt("%s: %d encoded with type 0x%02x, not 0x%02x", name[1:], v, t, intType(v))
+	}
+	return v, nil
+}
+
+// bin reads field name and its value, a msgpack bin of at most limit bytes
+// in its canonical encoding. It allocates no more than limit bytes, whatever
+// the length says.
+func (d *streamReader) bin(name string, limit int) ([]byte, error) {
+	if err := d.field(name); err != nil {
+		return nil, err
+	}
+	t, err := d.byte()
+	if err != nil {
+		return nil, err
+	}
+	var n uint64
+	switch t {
+	case mpBin8:
+		err = d.full(d.small[:1])
+		n = uint64(d.small[0])
+	case mpBin16:
+		err = d.full(d.small[:2])
+		n = uint64(binary.BigEndian.Uint16(d.small[:2]))
+	case mpBin32:
+		err = d.full(d.small[:4])
+		n = uint64(binary.BigEndian.Uint32(d.small[:4]))
+	default:
+		return nil, d.corrupt("%s: type 0x%02x, want a msgpack bin", name[1:], t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n > uint64(limit) {
+		return nil, d.corrupt("%s: %d bytes, more than %d", name[1:], n, limit)
+	}
+	if t != binType(int(n)) {
+		return nil, d.corrupt("%s: %d bytes with type 0x%02x, not 0x%02x", name[1:], n, t, binType(int(n)))
+	}
+	p := make([]byte, n) // never nil, like a stored key or value
+	if err := d.full(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// The records of the stream as tagged structs. The stream is written by
+// appendStreamHeader and appendKV and read by streamReader, byte by byte;
+// these structs spell the records out for the reader of this file and for
+// the tests, which check that the stream is what messages.Encode writes for
+// them (TestStreamMatchesCodec). Every field has an explicit msgpack name
+// (the codec of package messages reads msgpack tags), and the store defines
+// its own key record rather than encoding messages.KeyValue, so the format
+// depends neither on the names of Go fields nor on how another package tags
+// its types.
+
+// snapshotVersionRecord is the first record of the stream, read before
+// anything else so that a stream of an unknown version is refused before
+// the rest of it is interpreted.
+type snapshotVersionRecord struct {
 	Version uint8 `msgpack:"version"`
 }
 
-// snapshotData is the whole state. KVs are in strictly ascending key order,
-// Members in strictly ascending id order, so that equal states encode to
-// equal bytes.
-type snapshotData struct {
-	Version  uint8            `msgpack:"version"`
-	Revision int64            `msgpack:"revision"`
-	KVs      []snapshotKV     `msgpack:"kvs"`
-	Members  []snapshotMember `msgpack:"members"`
+// snapshotStreamHeader is the header, the record after the version record
+// (written by appendStreamHeader).
+type snapshotStreamHeader struct {
+	Count    int64 `msgpack:"count"` // the number of key records that follow
+	Revision int64 `msgpack:"revision"`
 }
 
+// snapshotKV is a key record (written by appendKV, read by
+// streamReader.kv).
 type snapshotKV struct {
 	Key            []byte `msgpack:"key"`
 	Value          []byte `msgpack:"value"`
 	CreateRevision int64  `msgpack:"create_revision"`
 	ModRevision    int64  `msgpack:"mod_revision"`
 	Version        int64  `msgpack:"version"`
-}
-
-type snapshotMember struct {
-	ID      uint64 `msgpack:"id"`
-	Address string `msgpack:"address"`
-}
-
-// Snapshot serializes the whole state (keys, revision and members) with
-// messages.Encode. Equal states give equal bytes. The data holds the whole
-// store in memory once more while it is built.
-func (s *Store) Snapshot() ([]byte, error) {
-	d := snapshotData{
-		Version:  snapshotVersion,
-		Revision: s.revision,
-		KVs:      make([]snapshotKV, 0, s.tree.Len()),
-		Members:  make([]snapshotMember, 0, len(s.members)),
-	}
-	s.tree.Ascend(func(kv *messages.KeyValue) bool {
-		d.KVs = append(d.KVs, snapshotKV{
-			Key:            kv.Key,
-			Value:          kv.Value,
-			CreateRevision: kv.CreateRevision,
-			ModRevision:    kv.ModRevision,
-			Version:        kv.Version,
-		})
-		return true
-	})
-	for id, addr := range s.members {
-		d.Members = append(d.Members, snapshotMember{ID: id, Address: addr})
-	}
-	slices.SortFunc(d.Members, func(a, b snapshotMember) int { return cmp.Compare(a.ID, b.ID) })
-	data, err := messages.Encode(&d)
-	if err != nil {
-		return nil, fmt.Errorf("store snapshot: %w", err)
-	}
-	return data, nil
-}
-
-// Restore replaces the whole state with data written by Snapshot. It returns
-// an error, and leaves the store unchanged, if data is malformed, breaks an
-// invariant of the store (keys out of order, revisions out of range, ...),
-// or has a format version this build does not know (the error then wraps
-// messages.ErrVersion). Restore does not keep a reference to data.
-func (s *Store) Restore(data []byte) error {
-	var h snapshotHeader
-	if err := messages.Decode(data, &h); err != nil {
-		return fmt.Errorf("store restore: %w", err)
-	}
-	if h.Version != snapshotVersion {
-		return fmt.Errorf("store restore: snapshot version %d: %w", h.Version, messages.ErrVersion)
-	}
-	var d snapshotData
-	if err := messages.Decode(data, &d); err != nil {
-		return fmt.Errorf("store restore: %w", err)
-	}
-	tree, members, err := d.build()
-	if err != nil {
-		return fmt.Errorf("store restore: %w", err)
-	}
-	s.tree, s.revision, s.members = tree, d.Revision, members
-	return nil
-}
-
-// build checks the invariants that Apply maintains and returns the tree and
-// membership d describes.
-func (d *snapshotData) build() (*btreeKV, map[uint64]string, error) {
-	if d.Version != snapshotVersion {
-		return nil, nil, fmt.Errorf("snapshot version %d: %w", d.Version, messages.ErrVersion)
-	}
-	if d.Revision < 0 {
-		return nil, nil, fmt.Errorf("%w: negative revision %d", errCorrupt, d.Revision)
-	}
-	tree := newTree()
-	for i := range d.KVs {
-		kv := &d.KVs[i]
-		if i > 0 && bytes.Compare(d.KVs[i-1].Key, kv.Key) >= 0 {
-			return nil, nil, fmt.Errorf("%w: key %d is not after key %d", errCorrupt, i, i-1)
-		}
-		if kv.CreateRevision < 1 || kv.ModRevision < kv.CreateRevision || kv.ModRevision > d.Revision {
-			return nil, nil, fmt.Errorf("%w: key %d: create revision %d, mod revision %d, store revision %d",
-				errCorrupt, i, kv.CreateRevision, kv.ModRevision, d.Revision)
-		}
-		if kv.Version < 1 {
-			return nil, nil, fmt.Errorf("%w: key %d: version %d", errCorrupt, i, kv.Version)
-		}
-		// The decoder allocates fresh slices (it does not alias data), so the
-		// store may own them. Normalize nil to empty like put does.
-		stored := &messages.KeyValue{
-			Key:            kv.Key,
-			Value:          kv.Value,
-			CreateRevision: kv.CreateRevision,
-			ModRevision:    kv.ModRevision,
-			Version:        kv.Version,
-		}
-		if stored.Key == nil {
-			stored.Key = []byte{}
-		}
-		if stored.Value == nil {
-			stored.Value = []byte{}
-		}
-		tree.ReplaceOrInsert(stored)
-	}
-	members := make(map[uint64]string, len(d.Members))
-	for i, m := range d.Members {
-		if i > 0 && d.Members[i-1].ID >= m.ID {
-			return nil, nil, fmt.Errorf("%w: member %d (id %d) is not after member %d", errCorrupt, i, m.ID, i-1)
-		}
-		members[m.ID] = m.Address
-	}
-	return tree, members, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"cmp"
-	"maps"
 
 	"github.com/google/btree"
 
@@ -21,7 +20,8 @@ const maxPrealloc = 1024
 var allKeys = []byte{0}
 
 // Store is the KV state machine. Not safe for concurrent use: one actor (the
-// applier) owns it.
+// applier) owns it. View gives a point-in-time copy that other goroutines
+// may read while the owner goes on.
 //
 // The tree holds *messages.KeyValue ordered by key bytes. A stored item and
 // its slices are never modified after insertion (see the package doc), so
@@ -29,7 +29,6 @@ var allKeys = []byte{0}
 type Store struct {
 	tree     *btreeKV
 	revision int64
-	members  map[uint64]string
 }
 
 func lessKV(a, b *messages.KeyValue) bool { return bytes.Compare(a.Key, b.Key) < 0 }
@@ -41,9 +40,9 @@ func newTree() *btreeKV {
 	return btree.NewG(btreeDegree, lessKV)
 }
 
-// New returns an empty store at revision 0 with no members.
+// New returns an empty store at revision 0.
 func New() *Store {
-	return &Store{tree: newTree(), members: map[uint64]string{}}
+	return &Store{tree: newTree()}
 }
 
 // Revision returns the store revision: 0 for a new store, one more for every
@@ -52,22 +51,6 @@ func (s *Store) Revision() int64 { return s.revision }
 
 // Len returns the number of keys in the store.
 func (s *Store) Len() int { return s.tree.Len() }
-
-// SetMember records that raft node id is a member reachable at addr,
-// replacing its previous address if it had one. Members are part of
-// snapshots.
-func (s *Store) SetMember(id uint64, addr string) { s.members[id] = addr }
-
-// RemoveMember forgets member id; removing an unknown id does nothing.
-func (s *Store) RemoveMember(id uint64) { delete(s.members, id) }
-
-// Members returns a copy of the membership: raft node id to peer address.
-// The map is never nil.
-func (s *Store) Members() map[uint64]string {
-	m := make(map[uint64]string, len(s.members))
-	maps.Copy(m, s.members)
-	return m
-}
 
 // Apply applies txn atomically and deterministically at the next revision.
 //
@@ -193,7 +176,7 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 	kv := &messages.KeyValue{
 		Key:            bytes.Clone(op.Key),
-		Value:          make([]byte, len(op.Value)), // never nil, like a restored value
+		Value:          make([]byte, len(op.Value)), // never nil, like a value ReadSnapshot reads
 		CreateRevision: rev,
 		ModRevision:    rev,
 		Version:        1,

@@ -464,27 +464,3 @@ func TestNoAliasing(t *testing.T) {
 		t.Errorf("an earlier prev_kv changed: %s", fmtKVs(res.Responses[0].KVs))
 	}
 }
-
-func TestMembers(t *testing.T) {
-	s := New()
-	if m := s.Members(); m == nil || len(m) != 0 {
-		t.Fatalf("new store members = %#v, want an empty map", m)
-	}
-	s.SetMember(1, "h1:1")
-	s.SetMember(2, "h2:2")
-	s.SetMember(1, "h1:9")
-	s.RemoveMember(3)
-	m := s.Members()
-	if want := map[uint64]string{1: "h1:9", 2: "h2:2"}; !reflect.DeepEqual(m, want) {
-		t.Fatalf("members = %v, want %v", m, want)
-	}
-	m[7] = "caller's"
-	delete(m, 1)
-	s.RemoveMember(2)
-	if want := map[uint64]string{1: "h1:9"}; !reflect.DeepEqual(s.Members(), want) {
-		t.Errorf("members = %v, want %v (Members must return a copy)", s.Members(), want)
-	}
-	if s.Revision() != 0 {
-		t.Errorf("membership changes moved the revision to %d", s.Revision())
-	}
-}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
-
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/node"
 )
@@ -53,9 +51,15 @@ func TestClusterPartitionedMinorityCannotWrite(t *testing.T) {
 	if err := c.Put(next, "k", "majority"); err != nil {
 		t.Fatalf("majority write: %v", err)
 	}
-	// The isolated old leader cannot confirm a read.
-	if v, err := c.Request(leader, &messages.ClientRead{Op: messages.Op{Type: messages.OpGet, Key: []byte("k")}}, 500*time.Millisecond); err == nil {
-		t.Fatalf("linearizable read on the isolated member answered %v", v)
+	// The isolated old leader cannot confirm a read: once it knows it has
+	// no leader, it says so at once.
+	AwaitCondition(t, "the isolated member knows it has no leader", func() bool {
+		st, err := c.Status(leader)
+		return err == nil && st.Leaderless
+	}, 20*time.Second)
+	v, err := c.Request(leader, &messages.ClientRead{Op: messages.Op{Type: messages.OpGet, Key: []byte("k")}}, 5*time.Second)
+	if r, ok := v.(*messages.ReadReply); err != nil || !ok || !errors.Is(r.Err, messages.ErrNoLeader) {
+		t.Fatalf("linearizable read on the isolated member answered %+v, %v; want ErrNoLeader", v, err)
 	}
 	// A serializable read there is stale: that is what it promises.
 	if v, _, err := c.Get(leader, "k", true); err != nil || v == "majority" {
@@ -110,7 +114,7 @@ func TestClusterMemberRemovedWhileDownStopsWhenBack(t *testing.T) {
 	gone := leader%3 + 1
 	c.Stop(gone)
 	AwaitCondition(t, "the removal of the stopped member is applied", func() bool {
-		v, err := c.Request(leader, &messages.ClientConfChange{Type: raftpb.ConfChangeType_ConfChangeRemoveNode, NodeID: gone}, Dilated(2*time.Second))
+		v, err := c.Request(leader, &messages.ClientConfChange{Change: messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: gone}}}, Dilated(2*time.Second))
 		r, ok := v.(*messages.ConfChangeReply)
 		return err == nil && ok && r.Err == nil
 	}, 20*time.Second)

@@ -35,7 +35,8 @@ func schedules(t *testing.T) (first int64, n int) {
 // crashes, restarts and message loss on a deterministic three-member
 // cluster with small snapshots, writing through random members all along.
 // At the end the network heals and every member restarts: every write that
-// was acknowledged must be on every member, and the members must agree.
+// was acknowledged must be on every member, none that was refused for want
+// of a leader may be anywhere, and the members must agree.
 // A failure names its seed; RAFTKV_SEED=<seed> replays exactly that run.
 func TestRandomSchedulesLoseNoAckedWrite(t *testing.T) {
 	first, n := schedules(t)
@@ -49,6 +50,7 @@ func runSchedule(t *testing.T, seed int64) {
 		WithCatchUpEntries(2), WithRequestSteps(150))
 	rng := rand.New(rand.NewSource(seed))
 	acked := map[string]string{}
+	refused := map[string]bool{} // answered ErrNoLeader: never handed to raft
 	down := map[uint64]bool{}
 	for round := range 6 {
 		switch rng.Intn(6) {
@@ -79,6 +81,13 @@ func runSchedule(t *testing.T, seed int64) {
 			switch {
 			case err == nil:
 				acked[key] = value
+			case errors.Is(err, messages.ErrNoLeader):
+				// Refused at once: time passes before the client's next
+				// request, as a real client backs off.
+				refused[key] = true
+				for range 20 {
+					c.Step()
+				}
 			case errors.Is(err, ErrNoAnswer), errors.Is(err, messages.ErrTimeout):
 				// unknown outcome: it may or may not apply
 			default:
@@ -91,11 +100,16 @@ func runSchedule(t *testing.T, seed int64) {
 	for id := range down {
 		c.Start(id)
 	}
+	// A write through the leader commits after everything before it. The
+	// network is still working off its backlog, reordered: the write may
+	// take more steps than one request's bound, and is asked again then.
 	leader := c.WaitLeader()
-	// A write through the leader commits after everything before it.
-	if err := c.Put(leader, "barrier", "x"); err != nil {
-		t.Fatalf("barrier write through leader %d: %v", leader, err)
-	}
+	c.Await("a barrier write through the leader", func() bool {
+		if l := c.Leader(); l != 0 {
+			leader = l
+		}
+		return c.Put(leader, "barrier", "x") == nil
+	})
 	// Proposals parked during the schedule may still commit: wait until the
 	// members agree on one applied index and revision.
 	c.Await("members converge on one applied index and revision", func() bool {
@@ -121,7 +135,14 @@ func runSchedule(t *testing.T, seed int64) {
 			}
 		}
 	}
-	t.Logf("%d steps", len(c.Trace()))
+	for _, id := range c.Running() {
+		for key := range refused {
+			if got, ok, err := c.Get(id, key, true); err != nil || ok {
+				t.Errorf("member %d: write %s refused with no leader was applied (reads %q, found %v, err %v)", id, key, got, ok, err)
+			}
+		}
+	}
+	t.Logf("%d steps, %d writes acknowledged, %d refused without a leader", len(c.Trace()), len(acked), len(refused))
 	if t.Failed() {
 		t.Logf("replay with RAFTKV_SEED=%d go test -run TestRandomSchedulesLoseNoAckedWrite ./testkit", seed)
 	}

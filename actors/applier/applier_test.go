@@ -1,13 +1,14 @@
 package applier_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3/raftpb"
@@ -19,26 +20,32 @@ import (
 	"github.com/raftkv/raftkv/testkit"
 )
 
-// quiet is how long a test watches a probe to see that nothing arrives.
-const quiet = 100 * time.Millisecond
-
 const self = 1 // the applier's node id
 
-// fixture is an applier whose raftnode (the sender of Apply) and proposer
-// are probes.
+// fixture is an applier whose raftnode (the sender of Apply), proposer and
+// snapshot actor are probes.
 type fixture struct {
-	t        *testing.T
-	system   *actor.ActorSystem
-	pid      *actor.PID
-	raftnode *testkit.Probe
-	proposer *testkit.Probe
-	seq      uint64
+	t           *testing.T
+	system      *actor.ActorSystem
+	pid         *actor.PID
+	raftnode    *testkit.Probe
+	proposer    *testkit.Probe
+	snapshotter *testkit.Probe
+	seq         uint64
 }
 
-func newFixture(t *testing.T, cfg applier.Config) *fixture {
+// newFixture spawns an applier with cfg, its collaborators replaced by
+// probes; opts configure its props (a supervisor, for the fatal cases).
+func newFixture(t *testing.T, cfg applier.Config, opts ...actor.PropsOption) *fixture {
 	t.Helper()
+	if cfg.StoreDir == "" {
+		cfg.StoreDir = t.TempDir() // before the system: removed after it stops
+	}
 	system := testkit.NewSystem(t)
-	f := &fixture{t: t, system: system, raftnode: testkit.NewProbe(t, system), proposer: testkit.NewProbe(t, system)}
+	f := &fixture{
+		t: t, system: system,
+		raftnode: testkit.NewProbe(t, system), proposer: testkit.NewProbe(t, system), snapshotter: testkit.NewProbe(t, system),
+	}
 	if cfg.ID == 0 {
 		cfg.ID = self
 	}
@@ -46,8 +53,9 @@ func newFixture(t *testing.T, cfg applier.Config) *fixture {
 		cfg.Store = store.New()
 	}
 	cfg.Proposer = f.proposer.PID()
+	cfg.Snapshotter = f.snapshotter.PID()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.pid = testkit.Spawn(t, system, applier.Props(cfg))
+	f.pid = testkit.Spawn(t, system, applier.Props(cfg).Configure(opts...))
 	return f
 }
 
@@ -68,6 +76,25 @@ func (f *fixture) applyEntries(es ...*raftpb.Entry) *messages.Applied {
 	return f.apply(&messages.Apply{Entries: es, ConfState: &raftpb.ConfState{Voters: []uint64{1}}})
 }
 
+// barrierKey is never written: the answer of the barrier read is a
+// ReadReply without keys.
+const barrierKey = "\x00barrier"
+
+// barrier checks that the applier has sent p nothing that p has not taken
+// yet. It sends the applier a read due at once (index 0), to be answered to
+// p, and expects that answer as p's next message: the applier handles its
+// messages in order, and a mailbox keeps the messages of one sender in
+// order, so whatever the applier sent p while handling what was sent to it
+// before the read is ahead of the answer.
+func (f *fixture) barrier(p *testkit.Probe) {
+	f.t.Helper()
+	f.system.Root.Send(f.pid, &messages.ReadBatch{Reads: []messages.Read{{Op: getOp(barrierKey), ReplyTo: p.PID()}}})
+	p.ExpectMsgWhere("the answer of the barrier read (a ReadReply without keys)", func(m any) bool {
+		r, ok := m.(*messages.ReadReply)
+		return ok && r.Err == nil && len(r.Result.KVs) == 0
+	})
+}
+
 // get reads key through a ReadBatch that is due at once.
 func (f *fixture) get(key string) (messages.OpResult, int64) {
 	f.t.Helper()
@@ -80,40 +107,104 @@ func (f *fixture) get(key string) (messages.OpResult, int64) {
 	return r.Result, r.Revision
 }
 
+// state reads every key through the applier, as dump renders them.
+func (f *fixture) state() string {
+	f.t.Helper()
+	client := testkit.NewProbe(f.t, f.system)
+	f.system.Root.Send(f.pid, &messages.ReadBatch{Reads: []messages.Read{{Op: allOp, ReplyTo: client.PID()}}})
+	r := testkit.ExpectMsg[*messages.ReadReply](client)
+	return dumpKVs(r.Result.KVs, r.Revision)
+}
+
+var allOp = messages.Op{Type: messages.OpGet, End: []byte{0}}
+
+// dump renders every key of s with its revisions, and s's revision.
+func dump(s *store.Store) string {
+	res, rev := s.Range(allOp)
+	return dumpKVs(res.KVs, rev)
+}
+
+func dumpKVs(kvs []messages.KeyValue, rev int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "revision %d:", rev)
+	for _, kv := range kvs {
+		fmt.Fprintf(&b, " %q=%q(c%d m%d v%d)", kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version)
+	}
+	return b.String()
+}
+
 func getOp(key string) messages.Op { return messages.Op{Type: messages.OpGet, Key: []byte(key)} }
 
 func putTxn(key, value string) messages.Txn {
 	return messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte(key), Value: []byte(value)}}}
 }
 
+func deleteTxn(key string) messages.Txn {
+	return messages.Txn{Success: []messages.Op{{Type: messages.OpDelete, Key: []byte(key)}}}
+}
+
 func entry(index uint64, typ raftpb.EntryType, data []byte) *raftpb.Entry {
-	return &raftpb.Entry{Term: new(uint64(1)), Index: new(index), Type: typ.Enum(), Data: data}
+	return entryAt(index, 1, typ, data)
 }
 
-// put is a normal entry at index putting key=value, proposed by node's
-// proposer as request seq.
+func entryAt(index, term uint64, typ raftpb.EntryType, data []byte) *raftpb.Entry {
+	return &raftpb.Entry{Term: new(term), Index: new(index), Type: typ.Enum(), Data: data}
+}
+
+// txnEntry is a normal entry at index of term carrying txn, proposed by
+// node's proposer as request seq.
+func txnEntry(index, term, node, seq uint64, txn messages.Txn) *raftpb.Entry {
+	data, err := messages.EncodeCommand(messages.Command{ID: messages.RequestID{Node: node, Seq: seq}, Txn: txn})
+	if err != nil {
+		panic(err)
+	}
+	return entryAt(index, term, raftpb.EntryNormal, data)
+}
+
+// put is a normal entry at index (of term 1) putting key=value, proposed by
+// node's proposer as request seq.
 func put(index, node, seq uint64, key, value string) *raftpb.Entry {
-	data, err := messages.EncodeCommand(messages.Command{ID: messages.RequestID{Node: node, Seq: seq}, Txn: putTxn(key, value)})
-	if err != nil {
-		panic(err)
-	}
-	return entry(index, raftpb.EntryNormal, data)
+	return txnEntry(index, 1, node, seq, putTxn(key, value))
 }
 
-func confChange(index uint64, typ raftpb.ConfChangeType, id uint64, req messages.RequestID, address string) *raftpb.Entry {
-	cc := &raftpb.ConfChange{Type: typ.Enum(), NodeId: new(id)}
-	if req != (messages.RequestID{}) || address != "" {
-		c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{ID: req, Address: address})
-		if err != nil {
-			panic(err)
-		}
-		cc.Context = c
-	}
-	data, err := proto.Marshal(cc)
+// confChange is a membership change entry at index, of request req, as the
+// leader proposes it (ConfChangeV2 with a ConfChangeContext); v1 makes it an
+// EntryConfChange instead.
+func confChange(index uint64, req messages.RequestID, change messages.MemberChange, v1 bool) *raftpb.Entry {
+	c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{ID: req, Change: change})
 	if err != nil {
 		panic(err)
 	}
-	return entry(index, raftpb.EntryConfChange, data)
+	typ := raftpb.ConfChangeAddNode
+	switch change.Type {
+	case messages.AddLearner:
+		typ = raftpb.ConfChangeAddLearnerNode
+	case messages.Remove:
+		typ = raftpb.ConfChangeRemoveNode
+	}
+	var data []byte
+	if v1 {
+		data, err = proto.Marshal(&raftpb.ConfChange{Type: typ.Enum(), NodeId: new(change.Member.ID), Context: c})
+	} else {
+		data, err = proto.Marshal(&raftpb.ConfChangeV2{
+			Changes: []*raftpb.ConfChangeSingle{{Type: typ.Enum(), NodeId: new(change.Member.ID)}}, Context: c,
+		})
+	}
+	if err != nil {
+		panic(err)
+	}
+	if v1 {
+		return entry(index, raftpb.EntryConfChange, data)
+	}
+	return entry(index, raftpb.EntryConfChangeV2, data)
+}
+
+func add(id uint64, addr string) messages.MemberChange {
+	return messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: id, PeerAddress: addr}}
+}
+
+func remove(id uint64) messages.MemberChange {
+	return messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: id}}
 }
 
 func value(r messages.OpResult) string {
@@ -121,6 +212,43 @@ func value(r messages.OpResult) string {
 		return fmt.Sprintf("<%d kvs>", len(r.KVs))
 	}
 	return string(r.KVs[0].Value)
+}
+
+// readStream reads s to its end with Next, part by part (max bytes each).
+func readStream(s messages.SnapshotStream, max int) ([]byte, error) {
+	var out []byte
+	for parts := 0; ; parts++ {
+		if parts > 1<<20 {
+			return out, errors.New("the stream never ends")
+		}
+		var done bool
+		var err error
+		out, done, err = s.Next(out, max)
+		if err != nil {
+			return out, err
+		}
+		if done {
+			return out, nil
+		}
+	}
+}
+
+// streamState reads s to its end and decodes it as a store (the format of
+// the store files), rendered by dump.
+func streamState(t *testing.T, s messages.SnapshotStream) string {
+	t.Helper()
+	if s == nil {
+		t.Fatal("no snapshot stream")
+	}
+	data, err := readStream(s, 100)
+	if err != nil {
+		t.Fatalf("read the snapshot stream: %v", err)
+	}
+	st, err := store.ReadSnapshot(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("store.ReadSnapshot of the stream: %v", err)
+	}
+	return dump(st)
 }
 
 // Applied answers the sender with the applied index and store revision; the
@@ -133,7 +261,7 @@ func TestApplyAnswersAppliedAndOwnResults(t *testing.T) {
 		entry(3, raftpb.EntryNormal, nil), // a new leader's empty entry
 		put(4, self, 11, "a", "3"),
 	)
-	if got.Seq != 1 || got.Index != 4 || got.Revision != 3 || got.Members != nil {
+	if got.Seq != 1 || got.Index != 4 || got.Revision != 3 {
 		t.Errorf("Applied %+v, want index 4 at revision 3", got)
 	}
 	for _, want := range []messages.RequestID{{Node: self, Seq: 10}, {Node: self, Seq: 11}} {
@@ -142,7 +270,7 @@ func TestApplyAnswersAppliedAndOwnResults(t *testing.T) {
 			t.Errorf("Result %+v, want a successful put for %v", r, want)
 		}
 	}
-	f.proposer.ExpectNoMsg(quiet)
+	f.barrier(f.proposer)
 	if res, rev := f.get("a"); value(res) != "3" || rev != 3 {
 		t.Errorf("a = %s at revision %d, want 3 at 3", value(res), rev)
 	}
@@ -169,7 +297,7 @@ func TestUndecodableEntryIsSkipped(t *testing.T) {
 	if r := testkit.ExpectMsg[*messages.Result](f.proposer); r.ID.Seq != 2 {
 		t.Errorf("Result %+v, want only the one for the valid entry", r)
 	}
-	f.proposer.ExpectNoMsg(quiet)
+	f.barrier(f.proposer)
 	if res, _ := f.get("x"); len(res.KVs) != 0 {
 		t.Errorf("the entry of an unknown version wrote x: %+v", res)
 	}
@@ -187,66 +315,102 @@ func TestAlreadyAppliedEntriesAreSkipped(t *testing.T) {
 	if r := testkit.ExpectMsg[*messages.Result](f.proposer); r.ID.Seq != 3 {
 		t.Errorf("Result %+v, want only the one of entry 6", r)
 	}
-	f.proposer.ExpectNoMsg(quiet)
+	f.barrier(f.proposer)
 	got = f.applyEntries(put(6, self, 3, "new", "again"))
 	if got.Index != 6 || got.Revision != 1 {
 		t.Errorf("replayed entry: Applied %+v, want still index 6 at revision 1", got)
 	}
+	f.barrier(f.proposer)
 }
 
-// Membership changes are recorded in the store and answered: adding a
-// member twice or removing a stranger is an error for the client, not for
-// the node.
+// The outcome of a membership change is what raftnode decided (ConfResults):
+// the applier answers a request of this node with it when it reaches the
+// entry, in log order with the normal entries around it. Requests of other
+// nodes, bootstrap entries and entries already applied get nothing.
 func TestConfChangeResults(t *testing.T) {
-	f := newFixture(t, applier.Config{SnapshotCount: 10})
-	req := func(seq uint64) messages.RequestID { return messages.RequestID{Node: self, Seq: seq} }
-	tests := []struct {
-		entry *raftpb.Entry
-		want  error // nil: success
-	}{
-		{confChange(1, raftpb.ConfChangeAddNode, 4, req(1), "n4:1"), nil},
-		{confChange(2, raftpb.ConfChangeAddNode, 4, req(2), "n4:2"), messages.ErrMemberExists},
-		{confChange(3, raftpb.ConfChangeRemoveNode, 9, req(3), ""), messages.ErrMemberNotFound},
-		{confChange(4, raftpb.ConfChangeAddLearnerNode, 5, req(4), "n5:1"), nil},
-		{confChange(5, raftpb.ConfChangeRemoveNode, 4, req(5), ""), nil},
-		{confChange(6, raftpb.ConfChangeRemoveNode, 4, req(6), ""), messages.ErrMemberNotFound},
-	}
-	for i, tt := range tests {
-		got := f.applyEntries(tt.entry)
-		if got.Index != uint64(i+1) || got.Members != nil {
-			t.Errorf("%d: Applied %+v, want index %d and no members (no snapshot restored)", i, got, i+1)
-		}
-		r := testkit.ExpectMsg[*messages.Result](f.proposer)
-		if r.ID != req(uint64(i+1)) {
-			t.Fatalf("%d: Result for %v, want %v", i, r.ID, req(uint64(i+1)))
-		}
-		if tt.want == nil && r.Err != nil || tt.want != nil && !errors.Is(r.Err, tt.want) {
-			t.Errorf("%d: Result error %v, want %v", i, r.Err, tt.want)
-		}
-	}
-	// Changes of other nodes' proposers and the bootstrap ones (no request)
-	// are applied but answered by nobody here. Entry 10 makes a snapshot.
-	f.raftnode.Send(f.pid, &messages.Apply{Seq: 100, ConfState: &raftpb.ConfState{Voters: []uint64{1}}, Entries: []*raftpb.Entry{
-		confChange(7, raftpb.ConfChangeAddNode, 6, messages.RequestID{Node: 2, Seq: 1}, "n6:1"),
-		confChange(8, raftpb.ConfChangeAddNode, 7, messages.RequestID{}, "n7:1"),
-		confChange(9, raftpb.ConfChangeAddNode, 8, messages.RequestID{}, ""),
-		entry(10, raftpb.EntryConfChange, []byte("\xff garbage")),
-	}})
-	sc := testkit.ExpectMsg[*messages.SnapshotCreated](f.raftnode)
-	if a := testkit.ExpectMsg[*messages.Applied](f.raftnode); a.Index != 10 {
-		t.Errorf("Applied %+v, want index 10", a)
-	}
-	f.proposer.ExpectNoMsg(quiet)
+	f := newFixture(t, applier.Config{})
+	req := func(node, seq uint64) messages.RequestID { return messages.RequestID{Node: node, Seq: seq} }
+	exists := fmt.Errorf("add member 4: %w", messages.ErrMemberExists)
+	unsafe := fmt.Errorf("remove member 1: %w", messages.ErrUnsafeChange)
 
-	// The membership travels in snapshots.
-	s := store.New()
-	if err := s.Restore(sc.Data); err != nil {
-		t.Fatalf("restore the applier's snapshot: %v", err)
+	got := f.apply(&messages.Apply{
+		Entries: []*raftpb.Entry{
+			put(1, self, 1, "a", "1"),
+			confChange(2, req(self, 2), add(4, "n4:1"), false), // refused
+			put(3, 2, 1, "b", "2"),
+			confChange(4, req(self, 3), add(5, "n5:1"), true), // applied (an EntryConfChange)
+			confChange(5, req(2, 2), remove(1), false),        // another node's, refused
+			confChange(6, messages.RequestID{}, add(6, "n6:1"), false),
+			put(7, self, 4, "c", "3"),
+		},
+		ConfState:  &raftpb.ConfState{Voters: []uint64{1, 2, 5, 6}},
+		Membership: &messages.MembershipState{ClusterID: 1},
+		// Not in log order: the applier answers in log order all the same.
+		ConfResults: []messages.ConfResult{
+			{Index: 6},
+			{Index: 4, ID: req(self, 3)},
+			{Index: 5, ID: req(2, 2), Err: unsafe},
+			{Index: 2, ID: req(self, 2), Err: exists},
+		},
+	})
+	if got.Index != 7 || got.Revision != 3 {
+		t.Errorf("Applied %+v, want index 7 at revision 3 (conf changes move the index, not the revision)", got)
 	}
-	want := map[uint64]string{5: "n5:1", 6: "n6:1", 7: "n7:1", 8: ""}
-	if got := s.Members(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("members %v, want %v", got, want)
+	want := []struct {
+		id  messages.RequestID
+		err error
+		put bool
+	}{
+		{req(self, 1), nil, true},
+		{req(self, 2), exists, false},
+		{req(self, 3), nil, false},
+		{req(self, 4), nil, true},
 	}
+	for i, w := range want {
+		r := testkit.ExpectMsg[*messages.Result](f.proposer)
+		if r.ID != w.id {
+			t.Fatalf("%d: Result for %v, want %v (log order)", i, r.ID, w.id)
+		}
+		if r.Err != w.err {
+			t.Errorf("%d: Result error %v, want %v", i, r.Err, w.err)
+		}
+		if w.err != nil && !errors.Is(r.Err, messages.ErrMemberExists) {
+			t.Errorf("%d: Result error %v is not ErrMemberExists", i, r.Err)
+		}
+		if w.put != r.Result.Succeeded {
+			t.Errorf("%d: Result %+v, want a put's result: %v", i, r.Result, w.put)
+		}
+		if !w.put && !emptyTxnResult(r.Result) {
+			t.Errorf("%d: Result of a conf change carries a txn result %+v", i, r.Result)
+		}
+	}
+	f.barrier(f.proposer)
+
+	// A replayed entry is not answered again, even with its result; a result
+	// of an entry that the Apply does not carry answers nothing.
+	got = f.apply(&messages.Apply{
+		Entries: []*raftpb.Entry{
+			confChange(6, messages.RequestID{}, add(6, "n6:1"), false),
+			confChange(7, req(self, 9), remove(6), false),
+			confChange(8, req(self, 5), remove(9), false),
+		},
+		ConfResults: []messages.ConfResult{
+			{Index: 2, ID: req(self, 2), Err: exists},
+			{Index: 8, ID: req(self, 5), Err: messages.ErrMemberNotFound},
+			{Index: 9, ID: req(self, 6)},
+		},
+	})
+	if got.Index != 8 || got.Revision != 3 {
+		t.Errorf("Applied %+v, want index 8 at revision 3", got)
+	}
+	if r := testkit.ExpectMsg[*messages.Result](f.proposer); r.ID != req(self, 5) || !errors.Is(r.Err, messages.ErrMemberNotFound) {
+		t.Errorf("Result %+v, want ErrMemberNotFound for %v", r, req(self, 5))
+	}
+	f.barrier(f.proposer)
+}
+
+func emptyTxnResult(r messages.TxnResult) bool {
+	return !r.Succeeded && r.Revision == 0 && len(r.Responses) == 0
 }
 
 // ReadBatches are served once the applied index reaches their index: at
@@ -273,7 +437,7 @@ func TestReadBatchWaitsForIndex(t *testing.T) {
 		{Op: getOp("k"), ReplyTo: clients[3].PID()}, {Op: getOp("k"), ReplyTo: clients[3].PID()},
 	}})
 	for _, c := range clients[1:] {
-		c.ExpectNoMsg(quiet)
+		f.barrier(c)
 	}
 	f.applyEntries(put(2, self, 2, "k", "v2"))
 	for _, c := range []*testkit.Probe{clients[2], clients[3], clients[3]} {
@@ -281,111 +445,15 @@ func TestReadBatchWaitsForIndex(t *testing.T) {
 			t.Errorf("read at index 2 = %s@%d, want v2@2", value(r.Result), r.Revision)
 		}
 	}
-	clients[1].ExpectNoMsg(quiet)
+	f.barrier(clients[1])
 	f.applyEntries(put(3, self, 3, "k", "v3"), put(4, self, 4, "k", "v4"))
 	// A read waiting for index 3 sees at least index 3: here the whole batch.
 	if r := testkit.ExpectMsg[*messages.ReadReply](clients[1]); value(r.Result) != "v4" || r.Revision != 4 {
 		t.Errorf("read at index 3 = %s@%d, want v4@4", value(r.Result), r.Revision)
 	}
 	for _, c := range clients {
-		c.ExpectNoMsg(0)
+		f.barrier(c)
 	}
-}
-
-// Every SnapshotCount applied entries the applier serializes the store for
-// raftnode, with the membership it was told, at an index where every entry
-// before it is applied.
-func TestSnapshotEverySnapshotCount(t *testing.T) {
-	f := newFixture(t, applier.Config{SnapshotCount: 3})
-	cs := &raftpb.ConfState{Voters: []uint64{1, 2}, Learners: []uint64{3}}
-	f.seq++
-	f.raftnode.Send(f.pid, &messages.Apply{Seq: f.seq, ConfState: cs, Entries: []*raftpb.Entry{
-		put(1, self, 1, "a", "1"),
-		confChange(2, raftpb.ConfChangeAddNode, 2, messages.RequestID{}, "n2:1"),
-		put(3, 2, 1, "b", "2"),
-	}})
-	sc := testkit.ExpectMsg[*messages.SnapshotCreated](f.raftnode)
-	if sc.Index != 3 || !proto.Equal(sc.ConfState, cs) {
-		t.Errorf("SnapshotCreated at %d with %v, want index 3 with %v", sc.Index, sc.ConfState, cs)
-	}
-	if a := testkit.ExpectMsg[*messages.Applied](f.raftnode); a.Seq != f.seq || a.Index != 3 {
-		t.Errorf("Applied %+v after the snapshot, want seq %d index 3", a, f.seq)
-	}
-	s := store.New()
-	if err := s.Restore(sc.Data); err != nil {
-		t.Fatalf("store.Restore of the snapshot data: %v", err)
-	}
-	if s.Revision() != 2 || s.Len() != 2 || fmt.Sprint(s.Members()) != fmt.Sprint(map[uint64]string{2: "n2:1"}) {
-		t.Errorf("restored store: revision %d, %d keys, members %v; want 2, 2, map[2:n2:1]", s.Revision(), s.Len(), s.Members())
-	}
-
-	// Two more entries: no snapshot yet; the third makes one at index 6.
-	f.applyEntries(put(4, self, 2, "c", "3"), put(5, self, 3, "d", "4"))
-	f.seq++
-	f.raftnode.Send(f.pid, &messages.Apply{Seq: f.seq, ConfState: cs, Entries: []*raftpb.Entry{put(6, self, 4, "e", "5")}})
-	if sc := testkit.ExpectMsg[*messages.SnapshotCreated](f.raftnode); sc.Index != 6 {
-		t.Errorf("second SnapshotCreated at %d, want 6", sc.Index)
-	}
-	testkit.ExpectMsg[*messages.Applied](f.raftnode)
-	f.raftnode.ExpectNoMsg(quiet)
-}
-
-// An Apply that carries a snapshot restores the store from it before the
-// entries after it, and reports the members the snapshot carried.
-func TestApplySnapshotRestoresStore(t *testing.T) {
-	src := store.New()
-	src.Apply(putTxn("a", "from snapshot"))
-	src.Apply(putTxn("b", "gone"))
-	src.SetMember(1, "n1:1")
-	src.SetMember(2, "n2:1")
-	data, err := src.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := func(index uint64) *raftpb.Snapshot {
-		return &raftpb.Snapshot{Data: data, Metadata: &raftpb.SnapshotMetadata{
-			Index: new(index), Term: new(uint64(2)), ConfState: &raftpb.ConfState{Voters: []uint64{1, 2}},
-		}}
-	}
-
-	f := newFixture(t, applier.Config{})
-	f.applyEntries(put(1, self, 1, "local", "x"))
-	got := f.apply(&messages.Apply{Snapshot: snap(10), Entries: []*raftpb.Entry{put(11, 2, 1, "c", "after")}})
-	if got.Index != 11 || got.Revision != src.Revision()+1 {
-		t.Errorf("Applied %+v, want index 11 at revision %d", got, src.Revision()+1)
-	}
-	if fmt.Sprint(got.Members) != fmt.Sprint(src.Members()) {
-		t.Errorf("Applied members %v, want the snapshot's %v", got.Members, src.Members())
-	}
-	for key, want := range map[string]string{"a": "from snapshot", "c": "after"} {
-		if res, _ := f.get(key); value(res) != want {
-			t.Errorf("%s = %s, want %q", key, value(res), want)
-		}
-	}
-	if res, _ := f.get("local"); len(res.KVs) != 0 {
-		t.Errorf("a key written before the snapshot survived the restore: %+v", res)
-	}
-
-	// A snapshot the applier is already past is not restored again.
-	got = f.apply(&messages.Apply{Snapshot: snap(10)})
-	if got.Index != 11 || got.Members != nil || got.Revision != src.Revision()+1 {
-		t.Errorf("stale snapshot: Applied %+v, want index 11, no members, revision unchanged", got)
-	}
-	if res, _ := f.get("c"); value(res) != "after" {
-		t.Errorf("a stale snapshot undid entry 11: c = %s", value(res))
-	}
-}
-
-// A snapshot that does not restore is fatal: the applier fails rather than
-// go on from a state it cannot vouch for.
-func TestCorruptSnapshotIsFatal(t *testing.T) {
-	f := newFixture(t, applier.Config{})
-	events := testkit.WatchSupervision(t, f.system)
-	f.system.Root.Send(f.pid, &messages.Apply{Seq: 1, Snapshot: &raftpb.Snapshot{
-		Data:     []byte("not a snapshot"),
-		Metadata: &raftpb.SnapshotMetadata{Index: new(uint64(5)), Term: new(uint64(1))},
-	}})
-	events.ExpectFailure(f.pid)
 }
 
 func TestSerializableReadBatchIsServedAtOnce(t *testing.T) {

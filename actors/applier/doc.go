@@ -5,23 +5,35 @@
 // # Usage
 //
 //	pid := ctx.Spawn(applier.Props(applier.Config{
-//		ID: id, Store: st, Applied: snapIndex, Proposer: proposer, SnapshotCount: 10000,
+//		ID: id, Store: st, Applied: snapIndex, AppliedTerm: snapTerm, ConfState: cs, Membership: m,
+//		Proposer: proposer, Snapshotter: snapshotActor, StoreDir: dir, SnapshotCount: 10000,
 //	}))
 //
-//	raftnode --Apply{Seq, Snapshot, Entries, ConfState}--> applier --Applied{Seq, Index, Revision, Members}--> raftnode
-//	applier  --SnapshotCreated{Index, ConfState, Data}-->  raftnode (every SnapshotCount entries, before the Applied)
-//	applier  --Result{ID, TxnResult | Err}-->              proposer (requests of this node only)
-//	proposer --ReadBatch{Index, Reads}-->                  applier  --ReadReply--> each Read's ReplyTo
+//	raftnode --Apply{Seq, Snapshot, Entries, ConfState, Membership, ConfResults}--> applier --Applied{Seq, Index, Revision}--> raftnode
+//	applier  --Result{ID, TxnResult | Err}-->                proposer (requests of this node only)
+//	proposer --ReadBatch{Index, Reads}-->                    applier  --ReadReply--> each Read's ReplyTo
+//	applier  --WriteSnapshot{Index, Term, ..., Stream}-->    snapshot actor (every SnapshotCount entries)
+//	snapshot --SnapshotWritten{Index}-->                     applier
+//	raftnode --SnapshotNeeded{MsgSnap, Address}-->           applier --SendSnapshot{To, MsgSnap, Stream}--> snapshot actor
 //
 // An Apply first restores its snapshot, if it carries one newer than the
-// applied index (Applied then reports the members the snapshot holds), then
-// applies each entry above the applied index: a normal entry is a
-// messages.Command, a conf change entry records or removes a member and
-// answers ErrMemberExists or ErrMemberNotFound when it changes nothing.
+// applied index: the snapshot's Data (messages.SnapshotMeta) names the
+// size and CRC of its store file in StoreDir, which the snapshot actor made
+// durable before raft saw the snapshot. Then it applies each entry above
+// the applied index: a normal entry is a messages.Command; a membership
+// change was applied by raftnode already, and the applier answers its
+// request with the outcome raftnode decided (ConfResults), in log order.
 // Entries that do not decode are skipped alike on every replica. A
 // ReadBatch is served as soon as the applied index reaches its Index; a
 // serializable read has Index 0 and is served at once.
 //
-// A snapshot that does not restore, or a store that cannot be serialized,
+// Snapshots never stop the applier: it hands the snapshot actor a stream
+// of a point-in-time view of the store (an O(1) copy-on-write clone) and
+// goes on, asking for the next snapshot only once the last is written.
+// When raft wants to send a member a snapshot, the applier has one of its
+// current state sent, with the membership of its applied index (which
+// includes the receiver, while raft's own latest snapshot may not).
+//
+// A snapshot that does not restore (its file missing or not matching)
 // makes the actor panic: its supervisor must stop the node.
 package applier

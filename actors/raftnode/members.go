@@ -58,6 +58,9 @@ func (n *raftNode) membershipChanged(ctx actor.Context) {
 func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
 	ent, err := membership.DecodeEntry(e)
 	if err == nil {
+		err = n.book.Check(ent.Change)
+	}
+	if err == nil {
 		err = n.checkRaft(ent.Raft)
 	}
 	if err == nil {
@@ -190,8 +193,13 @@ func (n *raftNode) refuseConfChange(ctx actor.Context, r confRequest, err error)
 	ctx.Send(n.cfg.Proposer, &messages.Result{ID: r.id, Err: err})
 }
 
-// peerMessage handles a message of raftkv's own from another member.
+// peerMessage handles a message of raftkv's own from another member. The
+// address it gives for itself is where an answer goes while the membership
+// does not know it.
 func (n *raftNode) peerMessage(ctx actor.Context, m *messages.PeerMessage) {
+	if _, member := n.book.Member(m.From); !member && m.FromAddress != "" {
+		n.hints[m.From] = m.FromAddress
+	}
 	switch m.Kind {
 	case messages.PeerHello:
 		n.hello(ctx, m)
@@ -215,9 +223,6 @@ func (n *raftNode) hello(ctx actor.Context, m *messages.PeerMessage) {
 	if _, gone := n.book.Removed(m.From); gone {
 		n.noticeRemoved(ctx, m.From)
 		return
-	}
-	if _, member := n.book.Member(m.From); !member && m.FromAddress != "" {
-		n.hints[m.From] = m.FromAddress // a joining node learns where its leader is
 	}
 	reply := messages.PeerMessage{Kind: messages.PeerHelloReply, Expected: m.To}
 	if mine := n.book.ClusterID(); mine != 0 && m.ClusterID != 0 && mine != m.ClusterID {

@@ -15,8 +15,10 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/actors/raftnode"
+	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/testkit"
 )
@@ -26,14 +28,15 @@ const quiet = 100 * time.Millisecond
 
 // testNode is a raftnode actor whose collaborators are probes: the
 // persister, the applier, the proposer, the network (every peer link
-// forwards to net) and a client that asks for Status.
+// forwards what it gets to net), the route of raftkv's own peer messages
+// (peers) and a client that asks for Status.
 type testNode struct {
 	t      *testing.T
 	id     uint64
 	system *actor.ActorSystem
 	pid    *actor.PID
 
-	persister, applier, proposer, net, client *testkit.Probe
+	persister, applier, proposer, net, peers, client *testkit.Probe
 	// parent receives what raftnode sends to its parent (Removed), when the
 	// node was started with underParent.
 	parent *testkit.Probe
@@ -64,16 +67,19 @@ func newTestNode(t *testing.T, cfg raftnode.Config, opts ...nodeOption) *testNod
 		applier:   testkit.NewProbe(t, system),
 		proposer:  testkit.NewProbe(t, system),
 		net:       testkit.NewProbe(t, system),
+		peers:     testkit.NewProbe(t, system),
 		client:    testkit.NewProbe(t, system),
 	}
 	cfg.Persister, cfg.Applier, cfg.Proposer = n.persister.PID(), n.applier.PID(), n.proposer.PID()
-	cfg.Link = func(id uint64, address string) *actor.Props {
+	cfg.Link = func(id uint64, address string, _ uint64) *actor.Props {
 		return actor.PropsFromFunc(func(ctx actor.Context) {
-			if m, ok := ctx.Message().(*raftpb.Message); ok {
+			switch m := ctx.Message().(type) {
+			case *raftpb.Message, *messages.LinkChecked, *messages.ClusterIDKnown:
 				ctx.Send(n.net.PID(), m)
 			}
 		})
 	}
+	cfg.Route = func(uint64, string) *actor.PID { return n.peers.PID() }
 	cfg.Logger = testLogger(t)
 	props, err := raftnode.Props(cfg)
 	if err != nil {
@@ -217,7 +223,7 @@ func applyIndex(a *messages.Apply) uint64 {
 // with every Ready acknowledged.
 func newLeader(t *testing.T, cfg raftnode.Config) (*testNode, *messages.Status) {
 	t.Helper()
-	cfg.ID, cfg.Bootstrap = 1, []raft.Peer{{ID: 1}}
+	cfg.ID, cfg.Bootstrap = 1, peers(1)
 	n := newTestNode(t, cfg)
 	// Raft does not campaign before the bootstrap membership is applied.
 	n.settle("the bootstrap applied", func(st *messages.Status) bool { return st.Applied == 1 })
@@ -251,29 +257,71 @@ func entryData(es []*raftpb.Entry) [][]byte {
 	return out
 }
 
-func confChangeEntry(term, index uint64, cc *raftpb.ConfChange) *raftpb.Entry {
+// testClusterID is the cluster id of the test's bootstrap entries.
+const testClusterID = 7
+
+// peers are the bootstrap entries of a new cluster of members ids, at
+// addresses "n<id>:1".
+func peers(ids ...uint64) []raft.Peer {
+	var out []raft.Peer
+	for _, id := range ids {
+		c, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{
+			Change:    messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: id, PeerAddress: addr(id)}},
+			ClusterID: testClusterID,
+		})
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, raft.Peer{ID: id, Context: c})
+	}
+	return out
+}
+
+func addr(id uint64) string { return fmt.Sprintf("n%d:1", id) }
+
+// confChangeEntry is the committed entry of a membership change.
+func confChangeEntry(term, index uint64, req messages.RequestID, ch messages.MemberChange) *raftpb.Entry {
+	cc, err := membership.ConfChange(req, ch)
+	if err != nil {
+		panic(err)
+	}
 	data, err := proto.Marshal(cc)
 	if err != nil {
 		panic(err)
 	}
-	return &raftpb.Entry{Term: new(term), Index: new(index), Type: raftpb.EntryConfChange.Enum(), Data: data}
+	return &raftpb.Entry{Term: new(term), Index: new(index), Type: raftpb.EntryConfChangeV2.Enum(), Data: data}
 }
 
-func addNode(id uint64, address string, req messages.RequestID) *raftpb.ConfChange {
-	cctx, err := messages.EncodeConfChangeContext(messages.ConfChangeContext{ID: req, Address: address})
+// bootstrapEntry is entry index of a bootstrap, adding member id.
+func bootstrapEntry(index, id uint64) *raftpb.Entry {
+	p := peers(id)[0]
+	cc := &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: new(id), Context: p.Context}
+	data, err := proto.Marshal(cc)
 	if err != nil {
 		panic(err)
 	}
-	return &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: new(id), Context: cctx}
+	return &raftpb.Entry{Term: new(uint64(1)), Index: new(index), Type: raftpb.EntryConfChange.Enum(), Data: data}
+}
+
+func addVoter(id uint64) messages.MemberChange {
+	return messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: id, PeerAddress: addr(id)}}
+}
+
+func members(st *messages.Status) map[uint64]string {
+	out := map[uint64]string{}
+	for _, m := range st.Members {
+		out[m.ID] = m.PeerAddress
+	}
+	return out
 }
 
 // A brand-new single-member cluster persists its bootstrap entries before
 // applying them, elects itself when ticked, and tells the proposer.
 func TestSingleMemberBootstrapsAndLeads(t *testing.T) {
-	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: []raft.Peer{{ID: 1}}})
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1)})
 
-	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); *rs != (messages.RaftState{Serving: true}) {
-		t.Errorf("first RaftState %+v, want no leader and serving (nothing to replay)", rs)
+	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); *rs != (messages.RaftState{}) {
+		t.Errorf("first RaftState %+v, want no leader and not serving (not a member before the bootstrap applies)", rs)
 	}
 	p := testkit.ExpectMsg[*messages.Persist](n.persister)
 	if p.Seq != 1 || len(p.Entries) != 1 || p.Entries[0].GetType() != raftpb.EntryConfChange || p.HardState.GetCommit() != 1 {
@@ -287,16 +335,17 @@ func TestSingleMemberBootstrapsAndLeads(t *testing.T) {
 		t.Fatalf("first Apply %+v, want seq 1 with the bootstrap entry and voters [1]", a)
 	}
 	n.send(&messages.Applied{Seq: 1, Index: 1, Revision: 0})
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return *rs == messages.RaftState{Term: 1, Serving: true} })
 
 	n.tick(2 * raftnode.DefaultElectionTick)
 	st := n.settle("leader", func(st *messages.Status) bool { return st.Leader == 1 && st.Applied == st.Commit })
 	want := messages.RaftState{Leader: 1, Term: st.Term, Serving: true}
 	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return *rs == want })
-	if st.ID != 1 || st.Term < 2 || st.Commit < 2 || !st.Serving || len(st.Members) != 1 {
-		t.Errorf("status %+v, want member 1 leading at term >= 2 with its empty entry committed", st)
+	if st.ID != 1 || st.Term < 2 || st.Commit < 2 || !st.Serving || st.State != "leader" || st.ClusterID != testClusterID {
+		t.Errorf("status %+v, want member 1 leading at term >= 2 with its empty entry committed, of cluster %d", st, testClusterID)
 	}
-	if _, ok := st.Members[1]; !ok {
-		t.Errorf("status members %v, want member 1", st.Members)
+	if got := members(st); fmt.Sprint(got) != fmt.Sprint(map[uint64]string{1: addr(1)}) {
+		t.Errorf("status members %v, want member 1 at %s", got, addr(1))
 	}
 }
 
@@ -371,7 +420,7 @@ func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
 // Without a leader raft refuses proposals at once: the proposer hears of it
 // and may propose again. A read index request is not answered.
 func TestNoLeaderDropsProposals(t *testing.T) {
-	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}, {ID: 3}}})
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1, 2, 3)})
 	id := messages.RequestID{Node: 1, Seq: 7}
 	n.send(&messages.Propose{ID: id, Data: command(7, "a")})
 	d := testkit.FishForMsg[*messages.ProposalDropped](n.proposer, nil)
@@ -379,9 +428,9 @@ func TestNoLeaderDropsProposals(t *testing.T) {
 		t.Errorf("ProposalDropped %+v, want id %v and raft.ErrProposalDropped", d, id)
 	}
 	cid := messages.RequestID{Node: 1, Seq: 8}
-	n.send(&messages.ProposeConfChange{ID: cid, ConfChange: addNode(4, "n4:1", cid)})
-	if d := testkit.ExpectMsg[*messages.ProposalDropped](n.proposer); d.ID != cid || d.Err == nil {
-		t.Errorf("ProposalDropped %+v, want id %v with an error", d, cid)
+	n.send(&messages.ProposeConfChange{ID: cid, Change: addVoter(4)})
+	if d := testkit.ExpectMsg[*messages.ProposalDropped](n.proposer); d.ID != cid || !errors.Is(d.Err, messages.ErrNoLeader) {
+		t.Errorf("ProposalDropped %+v, want id %v with ErrNoLeader", d, cid)
 	}
 	n.send(&messages.ReadIndex{Ctx: 1})
 	n.proposer.ExpectNoMsg(quiet)
@@ -414,7 +463,7 @@ func TestServingOnlyAfterReplay(t *testing.T) {
 			Data: bytes.Repeat([]byte{byte(index)}, 600<<10)}
 	}
 	entries := []*raftpb.Entry{
-		confChangeEntry(1, 1, &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: new(uint64(1))}),
+		bootstrapEntry(1, 1),
 		big(1, 2), big(1, 3),
 	}
 	n := newTestNode(t, raftnode.Config{
@@ -452,9 +501,10 @@ func TestServingOnlyAfterReplay(t *testing.T) {
 	}
 }
 
-// A snapshot the applier made is saved by the persister; once it is saved,
-// the log before it is compacted, so a member that needs those entries gets
-// the snapshot instead.
+// A snapshot the snapshot actor made is saved by the persister; once it is
+// saved, the log before it is compacted, so a member that needs those
+// entries gets a snapshot instead: raftnode asks the applier for one of
+// its current state (SnapshotNeeded), and raft waits for the outcome.
 func TestSnapshotSavedCompactsLog(t *testing.T) {
 	n, st := newLeader(t, raftnode.Config{CatchUpEntries: 1})
 	for i := range 3 {
@@ -463,47 +513,60 @@ func TestSnapshotSavedCompactsLog(t *testing.T) {
 	st = n.settle("the writes applied", func(s *messages.Status) bool { return s.Applied >= st.Applied+3 && s.Applied == s.Commit })
 
 	cs := &raftpb.ConfState{Voters: []uint64{1}}
-	n.send(&messages.SnapshotCreated{Index: st.Applied, ConfState: cs, Data: []byte("state")})
+	data := snapshotData(t, messages.MembershipState{ClusterID: testClusterID, Members: []messages.Member{{ID: 1, PeerAddress: addr(1)}}})
+	n.send(&messages.SnapshotCreated{Index: st.Applied, ConfState: cs, Data: data})
 	save := testkit.ExpectMsg[*messages.SaveSnapshot](n.persister)
 	md := save.Snapshot.GetMetadata()
 	if md.GetIndex() != st.Applied || md.GetTerm() != st.Term || !proto.Equal(md.GetConfState(), cs) ||
-		string(save.Snapshot.GetData()) != "state" {
-		t.Fatalf("SaveSnapshot %v, want index %d, term %d, voters [1] and the applier's data", save.Snapshot, st.Applied, st.Term)
+		!bytes.Equal(save.Snapshot.GetData(), data) {
+		t.Fatalf("SaveSnapshot %v, want index %d, term %d, voters [1] and the snapshot actor's data", save.Snapshot, st.Applied, st.Term)
 	}
 	// An older snapshot than the one already made is ignored.
-	n.send(&messages.SnapshotCreated{Index: st.Applied - 1, ConfState: cs, Data: []byte("old")})
-	n.persister.ExpectNoMsg(quiet)
+	n.send(&messages.SnapshotCreated{Index: st.Applied - 1, ConfState: cs, Data: data})
 	n.send(&messages.SnapshotSaved{Index: st.Applied})
 
 	// Member 2 joins. Played by the test, it has no log at all.
 	cid := messages.RequestID{Node: 1, Seq: 10}
-	n.send(&messages.ProposeConfChange{ID: cid, ConfChange: addNode(2, "n2:1", cid)})
-	st = n.settle("member 2 added", func(s *messages.Status) bool { return s.Members[2] == "n2:1" && s.Applied == s.Commit })
+	n.send(&messages.ProposeConfChange{ID: cid, Change: addVoter(2)})
+	// The persister got nothing but the change's Ready: the old snapshot
+	// was ignored.
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if len(p.Entries) != 1 || p.Entries[0].GetType() != raftpb.EntryConfChangeV2 {
+		t.Fatalf("Persist %+v, want the conf change entry", p)
+	}
+	n.send(&messages.Persisted{Seq: p.Seq})
+	st = n.settle("member 2 added", func(s *messages.Status) bool { return members(s)[2] == addr(2) && s.Applied == s.Commit })
 	n.tick(1) // a heartbeat
-	snapIndex := save.Snapshot.GetMetadata().GetIndex()
 	snapped := false
 	for range 20 {
-		m := testkit.ExpectMsg[*raftpb.Message](n.net)
+		var m *raftpb.Message
+		if !snapped {
+			n.status() // raftnode handled what the test sent it
+			e := n.flush(n.applier)
+			for _, a := range e {
+				if need, ok := a.(*messages.SnapshotNeeded); ok {
+					if need.Message.GetTo() != 2 || need.Address != addr(2) || need.Message.GetType() != raftpb.MsgSnap {
+						t.Fatalf("SnapshotNeeded %+v, want a MsgSnap for member 2 at %s", need, addr(2))
+					}
+					// The snapshot actor reports the snapshot sent; raft
+					// then probes member 2 from it on.
+					snapped = true
+					n.send(&messages.SnapshotStatus{ID: 2})
+					n.tick(1)
+				}
+			}
+		}
+		m = testkit.ExpectMsg[*raftpb.Message](n.net)
 		if m.GetTo() != 2 {
 			t.Fatalf("message to member %d, want 2", m.GetTo())
 		}
 		switch m.GetType() {
-		case raftpb.MsgSnap:
-			got := m.GetSnapshot()
-			if got.GetMetadata().GetIndex() != snapIndex || string(got.GetData()) != "state" {
-				t.Fatalf("MsgSnap carries %v, want the saved snapshot", got.GetMetadata())
-			}
-			// The link reports the snapshot sent; raft then probes member 2
-			// from the snapshot on, at the next heartbeat.
-			snapped = true
-			n.send(&messages.SnapshotStatus{ID: 2})
-			n.tick(1)
 		case raftpb.MsgHeartbeat:
 			n.send(&raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(m.GetTerm())})
 		case raftpb.MsgApp:
 			if snapped {
-				if m.GetIndex() != snapIndex {
-					t.Fatalf("after the snapshot, MsgApp from index %d, want %d", m.GetIndex(), snapIndex)
+				if m.GetIndex() < md.GetIndex() {
+					t.Fatalf("after the snapshot, MsgApp from index %d, want at least %d", m.GetIndex(), md.GetIndex())
 				}
 				return
 			}
@@ -513,7 +576,17 @@ func TestSnapshotSavedCompactsLog(t *testing.T) {
 			t.Fatalf("unexpected message to member 2: %v", m)
 		}
 	}
-	t.Fatalf("member 2 never got the snapshot and then the entries after it (snapshot sent: %v)", snapped)
+	t.Fatalf("member 2 never got a snapshot and then the entries after it (snapshot asked for: %v)", snapped)
+}
+
+// snapshotData is the Data of a raft snapshot with membership st.
+func snapshotData(t *testing.T, st messages.MembershipState) []byte {
+	t.Helper()
+	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // A follower sends nothing that depends on a Ready's entries before the
@@ -521,13 +594,13 @@ func TestSnapshotSavedCompactsLog(t *testing.T) {
 // its parent.
 func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
 	n := newTestNode(t, raftnode.Config{
-		ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}}, Addresses: map[uint64]string{2: "n2:1"},
+		ID: 1, Bootstrap: peers(1, 2),
 	}, underParent)
 	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
 
 	// Member 2, played by the test, leads term 2 and appends the removal of
 	// member 1, already committed.
-	removal := confChangeEntry(2, 3, &raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: new(uint64(1))})
+	removal := confChangeEntry(2, 3, messages.RequestID{Node: 2, Seq: 1}, messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: 1}})
 	n.send(&raftpb.Message{
 		Type: raftpb.MsgApp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(2)),
 		LogTerm: new(uint64(1)), Index: new(uint64(2)), Commit: new(uint64(3)),
@@ -550,7 +623,7 @@ func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
 	if applyIndex(a) != 3 || len(a.ConfState.GetVoters()) != 1 || a.ConfState.GetVoters()[0] != 2 {
 		t.Errorf("Apply %+v, want entry 3 with voters [2]", a)
 	}
-	if r := testkit.ExpectMsg[*messages.Removed](n.parent); r.ID != 1 {
+	if r := testkit.ExpectMsg[*messages.Removed](n.parent); r.ID != 1 || r.Reason == "" {
 		t.Errorf("Removed %+v, want member 1", r)
 	}
 	n.send(applied(a))
@@ -563,7 +636,7 @@ func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
 // only once its own vote is durable.
 func TestLeaderSendsBeforePersistCandidateAfter(t *testing.T) {
 	n := newTestNode(t, raftnode.Config{
-		ID: 1, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}}, Addresses: map[uint64]string{2: "n2:1"},
+		ID: 1, Bootstrap: peers(1, 2),
 	})
 	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
 
@@ -614,8 +687,7 @@ func deliver(from, to *testNode, typ raftpb.MessageType) *raftpb.Message {
 func TestTwoMembersElectAndReplicate(t *testing.T) {
 	cfg := func(id uint64) raftnode.Config {
 		return raftnode.Config{
-			ID: id, Bootstrap: []raft.Peer{{ID: 1}, {ID: 2}},
-			Addresses: map[uint64]string{1: "n1:1", 2: "n2:1"},
+			ID: id, Bootstrap: peers(1, 2),
 		}
 	}
 	n1, n2 := newTestNode(t, cfg(1)), newTestNode(t, cfg(2))
@@ -673,27 +745,286 @@ func TestTwoMembersElectAndReplicate(t *testing.T) {
 }
 
 // Raft turns a membership change proposed while another one is not applied
-// into an empty entry; raftnode must refuse such a change openly, so that
-// the proposer can retry it instead of waiting for a result that never comes.
-func TestSecondConfChangeWhileOneIsPendingIsRefused(t *testing.T) {
+// into an empty entry; the leader queues the second change and proposes it
+// once the first is applied, so neither is lost.
+func TestConfChangesAreProposedOneAtATime(t *testing.T) {
 	n, _ := newLeader(t, raftnode.Config{})
 	first, second := messages.RequestID{Node: 1, Seq: 1}, messages.RequestID{Node: 1, Seq: 2}
-	n.send(&messages.ProposeConfChange{ID: first, ConfChange: addNode(2, "n2:1", first)})
-	n.send(&messages.ProposeConfChange{ID: second, ConfChange: addNode(3, "n3:1", second)})
-	d := testkit.FishForMsg[*messages.ProposalDropped](n.proposer, nil, quiet*5)
-	if d.ID != second || !errors.Is(d.Err, messages.ErrConfChangePending) {
-		t.Errorf("ProposalDropped %+v, want the second change refused with ErrConfChangePending", d)
+	learner := func(id uint64) messages.MemberChange {
+		return messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{ID: id, PeerAddress: addr(id)}}
+	}
+	n.send(&messages.ProposeConfChange{ID: first, Change: learner(2)})
+	n.send(&messages.ProposeConfChange{ID: second, Change: learner(3)})
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	if len(p.Entries) != 1 {
+		t.Fatalf("Persist with %d entries, want the first change alone", len(p.Entries))
+	}
+	n.send(&messages.Persisted{Seq: p.Seq})
+	// The first change commits and goes to the applier with its outcome;
+	// only once it is applied does the second leave.
+	p = testkit.ExpectMsg[*messages.Persist](n.persister)
+	a := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if len(p.Entries) != 0 {
+		t.Fatalf("the second change left before the first was applied: %+v", p)
+	}
+	if len(a.ConfResults) != 1 || a.ConfResults[0].ID != first || a.ConfResults[0].Err != nil {
+		t.Fatalf("Apply ConfResults %+v, want the first change applied", a.ConfResults)
+	}
+	n.send(&messages.Persisted{Seq: p.Seq})
+	n.send(applied(a))
+	st := n.settle("both changes applied", func(s *messages.Status) bool { return len(s.Members) == 3 && s.Applied == s.Commit })
+	for _, m := range st.Members[1:] {
+		if !m.Learner {
+			t.Errorf("member %+v, want a learner", m)
+		}
+	}
+	for _, m := range n.flush(n.proposer) {
+		if d, ok := m.(*messages.ProposalDropped); ok {
+			t.Errorf("a change was dropped: %+v", d)
+		}
 	}
 }
 
 // Status answers with what raftnode knows; it reaches raftnode through
-// the proposer, and here straight from the client.
+// the proposer, and here straight from the client. The leader knows its
+// members' progress.
 func TestClientStatus(t *testing.T) {
-	n, st := newLeader(t, raftnode.Config{Addresses: map[uint64]string{1: "n1:1"}})
+	n, st := newLeader(t, raftnode.Config{})
 	got := n.status()
 	if got.ID != 1 || got.Leader != 1 || got.Term != st.Term || got.Commit != st.Commit || got.Applied != st.Commit ||
-		!got.Serving || got.Revision != int64(st.Commit) || fmt.Sprint(got.Members) != fmt.Sprint(map[uint64]string{1: "n1:1"}) {
-		t.Errorf("status %+v, want member 1 leading term %d, commit and applied %d, serving, members map[1:n1:1]",
-			got, st.Term, st.Commit)
+		!got.Serving || got.Revision != int64(st.Commit) || got.State != "leader" || len(got.Members) != 1 {
+		t.Fatalf("status %+v, want member 1 leading term %d, commit and applied %d, serving, one member", got, st.Term, st.Commit)
 	}
+	m := got.Members[0]
+	if m.ID != 1 || m.PeerAddress != addr(1) || m.Learner || m.Progress == nil || m.Progress.Match != st.Commit || !m.Progress.Reachable {
+		t.Errorf("member %+v (progress %+v), want voter 1 at %s, matching %d, reachable", m, m.Progress, addr(1), st.Commit)
+	}
+}
+
+// A restarted node reports the term of its hard state at once, not 0
+// until the next election.
+func TestRestartReportsTermAtOnce(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{
+		ID: 1, Restart: true,
+		HardState: &raftpb.HardState{Term: new(uint64(5)), Vote: new(uint64(1)), Commit: new(uint64(1))},
+		Entries:   []*raftpb.Entry{bootstrapEntry(1, 1)},
+	})
+	if rs := testkit.ExpectMsg[*messages.RaftState](n.proposer); rs.Term != 5 {
+		t.Errorf("first RaftState %+v, want term 5", rs)
+	}
+	if st := n.status(); st.Term != 5 {
+		t.Errorf("status %+v, want term 5", st)
+	}
+}
+
+// A node that joins with an empty log serves only once the log made it a
+// member: before, it knows no member at all.
+func TestJoiningNodeServesOnlyAsMember(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 2, Addresses: map[uint64]string{1: addr(1)}})
+	if st := n.status(); st.Serving || len(st.Members) != 0 {
+		t.Fatalf("status %+v before it learned the log, want not serving and no members", st)
+	}
+	// The leader, played by the test, sends the log: the bootstrap of member
+	// 1 and the addition of member 2.
+	n.send(&raftpb.Message{
+		Type: raftpb.MsgApp.Enum(), From: new(uint64(1)), To: new(uint64(2)), Term: new(uint64(2)),
+		LogTerm: new(uint64(0)), Index: new(uint64(0)), Commit: new(uint64(2)),
+		Entries: []*raftpb.Entry{bootstrapEntry(1, 1), confChangeEntry(2, 2, messages.RequestID{Node: 1, Seq: 1}, addVoter(2))},
+	})
+	st := n.settle("member 2 applied its addition", func(s *messages.Status) bool { return s.Applied == 2 })
+	if !st.Serving || len(st.Members) != 2 || st.ClusterID != testClusterID {
+		t.Errorf("status %+v, want serving as one of two members of cluster %d", st, testClusterID)
+	}
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return rs.Serving })
+}
+
+// A committed change that the membership refuses changes nothing, on the
+// membership nor in raft, and its request learns why: here a member added
+// again under a new address, and the removal of the last voter (which raft
+// would refuse by panicking, "removed all voters").
+func TestCommittedChangeThatIsRefusedChangesNothing(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1, 2)})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+	again := messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 2, PeerAddress: "elsewhere:1"}}
+	removeAll := []messages.MemberChange{
+		{Type: messages.Remove, Member: messages.Member{ID: 2}},
+		{Type: messages.Remove, Member: messages.Member{ID: 1}},
+	}
+	req := func(seq uint64) messages.RequestID { return messages.RequestID{Node: 2, Seq: seq} }
+	n.send(&raftpb.Message{
+		Type: raftpb.MsgApp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(2)),
+		LogTerm: new(uint64(1)), Index: new(uint64(2)), Commit: new(uint64(5)),
+		Entries: []*raftpb.Entry{
+			confChangeEntry(2, 3, req(1), again),
+			confChangeEntry(2, 4, req(2), removeAll[0]),
+			confChangeEntry(2, 5, req(3), removeAll[1]),
+		},
+	})
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	n.send(&messages.Persisted{Seq: p.Seq})
+	a := testkit.ExpectMsg[*messages.Apply](n.applier)
+	want := []error{messages.ErrMemberExists, nil, messages.ErrUnsafeChange}
+	if len(a.ConfResults) != len(want) {
+		t.Fatalf("ConfResults %+v, want %d outcomes", a.ConfResults, len(want))
+	}
+	for i, r := range a.ConfResults {
+		if r.ID != req(uint64(i+1)) || r.Index != uint64(i+3) || !errors.Is(r.Err, want[i]) || (want[i] == nil) != (r.Err == nil) {
+			t.Errorf("%d: outcome %+v, want request %v at %d with %v", i, r, req(uint64(i+1)), i+3, want[i])
+		}
+	}
+	if !slices.Equal(a.ConfState.GetVoters(), []uint64{1}) {
+		t.Errorf("voters after the changes %v, want [1]: member 2 removed, member 1 kept", a.ConfState.GetVoters())
+	}
+	n.send(applied(a))
+	st := n.status()
+	if got := members(st); fmt.Sprint(got) != fmt.Sprint(map[uint64]string{1: addr(1)}) || !st.Serving {
+		t.Errorf("members %v (serving %v), want member 1 alone at its address, serving", got, st.Serving)
+	}
+}
+
+// A follower forwards a membership change to its leader; the leader's
+// refusal comes back to the follower's proposer as the request's result,
+// or as a dropped proposal when the leader had none to take it.
+func TestFollowerForwardsConfChangeToLeader(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1, 2)})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+	// Member 2 leads term 2.
+	n.send(&raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(2)), Commit: new(uint64(2))})
+	n.settle("member 2 leads", func(s *messages.Status) bool { return s.Leader == 2 })
+
+	id := messages.RequestID{Node: 1, Seq: 9}
+	n.send(&messages.ProposeConfChange{ID: id, Change: addVoter(3)})
+	fwd := peerMessage(t, n.peers)
+	if fwd.Kind != messages.PeerConfChange || fwd.To != 2 || fwd.From != 1 || *fwd.Request != id || *fwd.Change != addVoter(3) {
+		t.Fatalf("forwarded %+v, want the change to member 2", fwd)
+	}
+	n.send(&messages.PeerMessage{Kind: messages.PeerConfChangeRefused, From: 2, To: 1, Request: &id,
+		Code: "unsafe_change", Error: "too few voters respond"})
+	r := testkit.FishForMsg[*messages.Result](n.proposer, nil)
+	if r.ID != id || !errors.Is(r.Err, messages.ErrUnsafeChange) || r.Err.Error() != "too few voters respond" {
+		t.Errorf("Result %+v, want the leader's refusal", r)
+	}
+	n.send(&messages.PeerMessage{Kind: messages.PeerConfChangeRefused, From: 2, To: 1, Request: &id, Code: "no_leader", Error: "lost it"})
+	if d := testkit.FishForMsg[*messages.ProposalDropped](n.proposer, nil); d.ID != id || !errors.Is(d.Err, messages.ErrNoLeader) {
+		t.Errorf("ProposalDropped %+v, want the request to be asked again", d)
+	}
+}
+
+// The leader refuses what the membership would refuse, and what could cost
+// the cluster its quorum, before proposing: the forwarding member hears why.
+func TestLeaderRefusesUnsafeForwardedChange(t *testing.T) {
+	n, _ := newLeader(t, raftnode.Config{})
+	id := messages.RequestID{Node: 2, Seq: 3}
+	tests := []struct {
+		change messages.MemberChange
+		code   string
+	}{
+		{messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 1, PeerAddress: "x:1"}}, "member_exists"},
+		{messages.MemberChange{Type: messages.Remove, Member: messages.Member{ID: 1}}, "unsafe_change"},
+		{messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 5, PeerAddress: addr(1)}}, "address_in_use"},
+		{messages.MemberChange{Type: messages.Promote, Member: messages.Member{ID: 1}}, "not_learner"},
+	}
+	for i, tt := range tests {
+		n.send(&messages.PeerMessage{Kind: messages.PeerConfChange, From: 2, To: 1, FromAddress: addr(2), Request: &id, Change: &tt.change})
+		m := peerMessage(t, n.peers)
+		if m.Kind != messages.PeerConfChangeRefused || m.To != 2 || *m.Request != id || m.Code != tt.code || m.Error == "" {
+			t.Errorf("%d: answer %+v, want a refusal with code %s", i, m, tt.code)
+		}
+	}
+}
+
+// peerMessage is the next PeerMessage p received.
+func peerMessage(t *testing.T, p *testkit.Probe) messages.PeerMessage {
+	t.Helper()
+	w := testkit.ExpectMsg[*wrapperspb.BytesValue](p)
+	m, err := messages.DecodePeerMessage(w)
+	if err != nil {
+		t.Fatalf("peer message: %v", err)
+	}
+	return m
+}
+
+// A link's hello is answered with this member's id and cluster; the answer
+// to the node's own link's hello becomes the link's verdict.
+func TestHelloAndItsAnswer(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Address: addr(1), Bootstrap: peers(1, 2)})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+	tests := []struct {
+		hello   messages.PeerMessage
+		wantErr bool
+	}{
+		{messages.PeerMessage{Kind: messages.PeerHello, From: 2, To: 1, FromAddress: addr(2), ClusterID: testClusterID}, false},
+		{messages.PeerMessage{Kind: messages.PeerHello, From: 2, To: 1, FromAddress: addr(2)}, false},                           // it does not know its cluster yet
+		{messages.PeerMessage{Kind: messages.PeerHello, From: 2, To: 3, FromAddress: addr(2), ClusterID: testClusterID}, false}, // expects another member: told who this is
+		{messages.PeerMessage{Kind: messages.PeerHello, From: 2, To: 1, FromAddress: addr(2), ClusterID: 99}, true},
+	}
+	for i, tt := range tests {
+		n.send(&tt.hello)
+		r := peerMessage(t, n.peers)
+		if r.Kind != messages.PeerHelloReply || r.From != 1 || r.To != 2 || r.Expected != tt.hello.To ||
+			r.ClusterID != testClusterID || (r.Error != "") != tt.wantErr || r.FromAddress != addr(1) {
+			t.Errorf("%d: reply %+v, want member 1 of cluster %d answering (error: %v)", i, r, testClusterID, tt.wantErr)
+		}
+	}
+
+	// The node's own link to member 2 exists once raft sends it something.
+	n.tick(2 * raftnode.DefaultElectionTick)
+	testkit.FishForMsg(n.net, func(m *raftpb.Message) bool { return m.GetTo() == 2 })
+	verdicts := []struct {
+		reply messages.PeerMessage
+		ok    bool
+	}{
+		{messages.PeerMessage{Kind: messages.PeerHelloReply, From: 2, To: 1, Expected: 2, ClusterID: testClusterID}, true},
+		{messages.PeerMessage{Kind: messages.PeerHelloReply, From: 3, To: 1, Expected: 2, ClusterID: testClusterID}, false},
+		{messages.PeerMessage{Kind: messages.PeerHelloReply, From: 1, To: 1, Expected: 2, ClusterID: testClusterID}, false},
+		{messages.PeerMessage{Kind: messages.PeerHelloReply, From: 2, To: 1, Expected: 2, ClusterID: 99}, false},
+		{messages.PeerMessage{Kind: messages.PeerHelloReply, From: 2, To: 1, Expected: 2, Error: "another cluster"}, false},
+	}
+	for i, v := range verdicts {
+		n.send(&v.reply)
+		got := testkit.FishForMsg[*messages.LinkChecked](n.net, nil)
+		if (got.Err == nil) != v.ok {
+			t.Errorf("%d: verdict %v, want ok %v", i, got.Err, v.ok)
+		}
+	}
+}
+
+// Raft messages from an id that is no member are dropped; a removed member
+// that still sends is told it was removed.
+func TestMessagesFromNonMembers(t *testing.T) {
+	n, st := newLeader(t, raftnode.Config{})
+	// A heartbeat of a higher term from a stranger would depose the leader.
+	n.send(&raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(uint64(9)), To: new(uint64(1)), Term: new(st.Term + 5)})
+	if got := n.status(); got.Leader != 1 || got.Term != st.Term {
+		t.Fatalf("status %+v after a stranger's heartbeat, want member 1 still leading term %d", got, st.Term)
+	}
+
+	// Member 2 joins and is removed; then it sends again.
+	for i, ch := range []messages.MemberChange{
+		{Type: messages.AddLearner, Member: messages.Member{ID: 2, PeerAddress: addr(2)}},
+		{Type: messages.Remove, Member: messages.Member{ID: 2}},
+	} {
+		n.send(&messages.ProposeConfChange{ID: messages.RequestID{Node: 1, Seq: uint64(i + 1)}, Change: ch})
+		n.settle("the change applied", func(s *messages.Status) bool { return s.Applied == s.Commit && s.Commit > st.Commit+uint64(i) })
+	}
+	n.send(&raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(st.Term)})
+	if m := peerMessage(t, n.peers); m.Kind != messages.PeerRemoved || m.To != 2 {
+		t.Errorf("told member 2 %+v, want PeerRemoved", m)
+	}
+}
+
+// Without a leader for longer than an election timeout, the node tells the
+// proposer, so that requests fail at once; a leader clears it.
+func TestLeaderlessAfterAnElectionTimeout(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1, 2, 3)})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 3 })
+	n.tick(raftnode.DefaultElectionTick)
+	if st := n.status(); st.Leaderless {
+		t.Fatalf("leaderless after %d ticks, want only after more", raftnode.DefaultElectionTick)
+	}
+	n.tick(1)
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return rs.Leaderless && rs.Leader == 0 })
+	// Member 2 leads.
+	n.send(&raftpb.Message{Type: raftpb.MsgHeartbeat.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(3))})
+	testkit.FishForMsg(n.proposer, func(rs *messages.RaftState) bool { return !rs.Leaderless && rs.Leader == 2 })
 }
