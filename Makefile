@@ -5,10 +5,15 @@ BIN      := bin/raftkv
 CLUSTER  := http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379
 RUN_DIR  ?= run
 
-.PHONY: build run test test-race test-short vet lint fuzz bench stress clean
+.PHONY: build run test test-race test-short vet lint fuzz bench stress clean image
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftkv
+
+## image: a static linux binary in a FROM-scratch image, raftkv:latest (see Dockerfile, deploy/)
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/linux/raftkv ./cmd/raftkv
+	docker build -t raftkv:latest .
 
 ## run: build and start a local three-node cluster in the foreground (Ctrl-C stops it)
 run: build

@@ -33,9 +33,8 @@ type incoming struct {
 }
 
 // startIncoming checks chunk 0 of a transfer to member self and returns the
-// transfer, with open creating its store file.
-func startIncoming(self uint64, from uint64, fromAddr string, c *messages.SnapshotChunk, now uint64,
-	open func(term, index uint64) (storeFile, error)) (*incoming, error) {
+// transfer, without its store file yet (see open).
+func startIncoming(self uint64, from uint64, fromAddr string, c *messages.SnapshotChunk, now uint64) (*incoming, error) {
 	if c.Seq != 0 || c.Offset != 0 || len(c.Message) == 0 {
 		return nil, fmt.Errorf("transfer %d starts at chunk %d (offset %d) without the raft message", c.Transfer, c.Seq, c.Offset)
 	}
@@ -56,11 +55,18 @@ func startIncoming(self uint64, from uint64, fromAddr string, c *messages.Snapsh
 	if err != nil {
 		return nil, fmt.Errorf("transfer %d: %w", c.Transfer, err)
 	}
-	f, err := open(md.GetTerm(), md.GetIndex())
+	return &incoming{from: from, fromAddr: fromAddr, transfer: c.Transfer, message: &m, meta: meta, progress: now}, nil
+}
+
+// open creates the transfer's store file with create.
+func (in *incoming) open(create func(term, index uint64) (storeFile, error)) error {
+	md := in.message.GetSnapshot().GetMetadata()
+	f, err := create(md.GetTerm(), md.GetIndex())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &incoming{from: from, fromAddr: fromAddr, transfer: c.Transfer, message: &m, meta: meta, file: f, progress: now}, nil
+	in.file = f
+	return nil
 }
 
 // add writes chunk c. It returns the raft message to step when c completes

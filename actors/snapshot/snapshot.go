@@ -40,8 +40,11 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// Defaults for Config, in raftexample's ticks of 100 ms.
+// Defaults for Config, in raftexample's ticks of 100 ms. A chunk may exceed
+// ChunkSize by one key-value record (at most about 1 MiB), so ChunkSize is
+// at most MaxChunkSize, keeping every chunk under messages.MaxChunkSize.
 const (
+	MaxChunkSize           = 2 << 20
 	DefaultChunkSize       = 512 << 10
 	DefaultWindow          = 4
 	DefaultTimeoutTicks    = 100
@@ -58,6 +61,7 @@ func Props(cfg Config) *actor.Props {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = DefaultChunkSize
 	}
+	cfg.ChunkSize = min(cfg.ChunkSize, MaxChunkSize)
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
@@ -83,6 +87,12 @@ func Props(cfg Config) *actor.Props {
 			transfer: uint64(time.Now().UnixNano()),
 		}
 	})
+}
+
+// doneTransfer names a transfer received whole: its sender, id and last
+// chunk.
+type doneTransfer struct {
+	from, transfer, seq uint64
 }
 
 // writeMore asks the actor to write the next step of the local snapshot.
@@ -112,8 +122,9 @@ type snapshotter struct {
 	transfer uint64 // id of the last transfer started
 
 	in *incoming
-	// lastDone is the sender and transfer of the last snapshot received.
-	lastDone    [2]uint64
+	// lastDone is the last snapshot received, whose duplicate chunks are
+	// acknowledged again.
+	lastDone    doneTransfer
 	cancelTicks func()
 }
 
@@ -285,11 +296,11 @@ func (s *snapshotter) tick(ctx actor.Context) {
 		}
 	}
 	for id, o := range s.out {
-		if s.ticks-o.progress > s.cfg.TimeoutTicks {
+		if s.ticks-o.progress >= s.cfg.TimeoutTicks {
 			s.fail(ctx, id, fmt.Errorf("no progress for %d ticks", s.cfg.TimeoutTicks))
 		}
 	}
-	if in := s.in; in != nil && s.ticks-in.progress > s.cfg.TimeoutTicks {
+	if in := s.in; in != nil && s.ticks-in.progress >= s.cfg.TimeoutTicks {
 		s.log.Warn("giving up an incoming snapshot that stopped arriving", "from", in.from, "transfer", in.transfer)
 		in.file.Abort()
 		s.in = nil
@@ -304,9 +315,9 @@ func (s *snapshotter) receiveChunk(ctx actor.Context, m *messages.PeerMessage) {
 	ack := &messages.SnapshotAck{Transfer: c.Transfer, Seq: c.Seq}
 	in := s.in
 	switch {
-	case s.lastDone == [2]uint64{m.From, c.Transfer}:
+	case s.lastDone.from == m.From && s.lastDone.transfer == c.Transfer:
 		// a duplicate of a chunk of the transfer just completed
-		ack.Done = true
+		ack.Seq, ack.Done = s.lastDone.seq, true
 		s.sendPeer(ctx, m.From, m.FromAddress, messages.PeerMessage{Kind: messages.PeerSnapshotAck, Ack: ack})
 		return
 	case in != nil && in.from == m.From && in.transfer == c.Transfer && c.Seq < in.next:
@@ -316,19 +327,22 @@ func (s *snapshotter) receiveChunk(ctx actor.Context, m *messages.PeerMessage) {
 		return
 	}
 	if c.Seq == 0 {
+		next, err := startIncoming(s.cfg.ID, m.From, m.FromAddress, c, s.ticks)
+		if err != nil {
+			s.refuseChunk(ctx, m, err) // a transfer under way goes on
+			return
+		}
 		if in != nil {
 			in.file.Abort()
 			s.in = nil
 		}
-		var err error
-		in, err = startIncoming(s.cfg.ID, m.From, m.FromAddress, c, s.ticks, func(term, index uint64) (storeFile, error) {
+		if err := next.open(func(term, index uint64) (storeFile, error) {
 			return snapfile.Create(s.cfg.StoreDir, term, index)
-		})
-		if err != nil {
+		}); err != nil {
 			s.refuseChunk(ctx, m, err)
 			return
 		}
-		s.in = in
+		in, s.in = next, next
 	}
 	if in == nil || in.from != m.From || in.transfer != c.Transfer {
 		s.refuseChunk(ctx, m, fmt.Errorf("transfer %d is not under way", c.Transfer))
@@ -343,7 +357,7 @@ func (s *snapshotter) receiveChunk(ctx actor.Context, m *messages.PeerMessage) {
 	}
 	if msg != nil {
 		s.in = nil
-		s.lastDone = [2]uint64{m.From, c.Transfer}
+		s.lastDone = doneTransfer{from: m.From, transfer: c.Transfer, seq: c.Seq}
 		s.log.Info("snapshot received", "from", m.From, "index", msg.GetSnapshot().GetMetadata().GetIndex(), "bytes", in.file.Size())
 		ctx.Send(s.cfg.Raftnode, msg)
 		ack.Done = true
@@ -358,7 +372,7 @@ func (s *snapshotter) refuseChunk(ctx actor.Context, m *messages.PeerMessage, er
 }
 
 func (s *snapshotter) sendPeer(ctx actor.Context, to uint64, addr string, m messages.PeerMessage) {
-	if addr == "" {
+	if addr == "" || s.cfg.Route == nil {
 		s.log.Warn("no address for member, dropping a snapshot message", "to", to)
 		return
 	}
