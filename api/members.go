@@ -17,6 +17,11 @@ type Member struct {
 	// to the leader only, and set only in its answers.
 	MatchIndex *uint64 `json:"match_index,omitempty"`
 	Reachable  *bool   `json:"reachable,omitempty"`
+	// LinkError says why the answering member does not send raft messages
+	// to this member's address: the host there answered as another member,
+	// or as a member of another cluster. Fix the address (remove the member
+	// and add it again at the right one).
+	LinkError string `json:"link_error,omitempty"`
 }
 
 // Roles of a member.

@@ -42,7 +42,7 @@ func apiMembers(st *messages.Status) []api.Member {
 
 func apiMember(m messages.MemberStatus, leader uint64) api.Member {
 	a := api.Member{ID: m.ID, Address: m.PeerAddress, ClientAddress: m.ClientAddress,
-		Role: api.RoleVoter, IsLeader: m.ID == leader}
+		Role: api.RoleVoter, IsLeader: m.ID == leader, LinkError: m.LinkError}
 	if m.Learner {
 		a.Role = api.RoleLearner
 	}

@@ -290,10 +290,12 @@ type Status struct {
 }
 
 // MemberStatus is a member as a node sees it; Progress is set on the leader
-// only.
+// only. LinkError says why this node refuses to send raft messages to the
+// member's address (it answered as another member, or of another cluster).
 type MemberStatus struct {
 	Member
-	Progress *MemberProgress
+	Progress  *MemberProgress
+	LinkError string
 }
 
 // MemberProgress is what the leader knows of a member: the highest log

@@ -41,6 +41,7 @@ func (n *raftNode) membershipChanged(ctx actor.Context) {
 		if _, gone := n.book.Removed(id); gone {
 			ctx.Stop(pid)
 			delete(n.links, id)
+			delete(n.linkErrs, id)
 		}
 	}
 	if cid := n.book.ClusterID(); cid != 0 && old.ClusterID != cid {
@@ -257,6 +258,11 @@ func (n *raftNode) helloReply(ctx actor.Context, m *messages.PeerMessage) {
 		err = fmt.Errorf("the address of member %d reaches %s: check the addresses in --cluster and the membership", m.Expected, who)
 	case mine != 0 && m.ClusterID != 0 && mine != m.ClusterID:
 		err = fmt.Errorf("member %d is of cluster %016x, not %016x", m.From, m.ClusterID, mine)
+	}
+	if err == nil {
+		delete(n.linkErrs, m.Expected)
+	} else {
+		n.linkErrs[m.Expected] = err.Error()
 	}
 	ctx.Send(pid, &messages.LinkChecked{Err: err})
 }

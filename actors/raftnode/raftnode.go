@@ -123,6 +123,9 @@ type raftNode struct {
 	confQueue   confQueue
 
 	links map[uint64]*actor.PID
+	// linkErrs says why the link to a member refuses its address, if it
+	// does.
+	linkErrs map[uint64]string
 	// hints are peer addresses of ids the membership does not know: from
 	// Config.Addresses and from the hellos of other members.
 	hints map[uint64]string
@@ -147,6 +150,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		book:        membership.New(),
 		confState:   &raftpb.ConfState{},
 		links:       map[uint64]*actor.PID{},
+		linkErrs:    map[uint64]string{},
 		hints:       map[uint64]string{},
 		toldRemoved: map[uint64]uint64{},
 	}
@@ -564,7 +568,7 @@ func (n *raftNode) status() *messages.Status {
 	}
 	progress := n.progress()
 	for _, m := range n.book.Members() {
-		ms := messages.MemberStatus{Member: m}
+		ms := messages.MemberStatus{Member: m, LinkError: n.linkErrs[m.ID]}
 		if p, ok := progress[m.ID]; ok {
 			ms.Progress = &messages.MemberProgress{Match: p.Match, Reachable: p.Active || m.ID == n.cfg.ID}
 		}
