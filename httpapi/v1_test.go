@@ -606,6 +606,6 @@ func TestV1Members(t *testing.T) {
 	}
 	testkit.AwaitCondition(t, "member 2 is listed", func() bool {
 		code, body := request(url, http.MethodGet, "/v1/members", nil, nil)
-		return code == http.StatusOK && strings.Contains(string(body), `{"id":2,"address":"127.0.0.1:1"}`)
+		return code == http.StatusOK && strings.Contains(string(body), `{"id":2,"address":"127.0.0.1:1","role":"voter"`)
 	})
 }

@@ -278,9 +278,10 @@ func (k *kvClient) txn(id uint64, txn messages.Txn) (messages.TxnResult, error) 
 }
 
 // endWrite records a write that got no success answer: dropped when it
-// certainly never reached raft, of unknown outcome otherwise.
+// certainly never reached raft (a member down, not ready, or refusing it
+// for want of a leader), of unknown outcome otherwise.
 func endWrite(op *linearizability.Op, err error) {
-	if errors.Is(err, testkit.ErrMemberDown) || errors.Is(err, messages.ErrNotReady) {
+	if errors.Is(err, testkit.ErrMemberDown) || errors.Is(err, messages.ErrNotReady) || errors.Is(err, messages.ErrNoLeader) {
 		op.Discard()
 		return
 	}

@@ -45,7 +45,7 @@ func (s *supervisor) Receive(ctx actor.Context) {
 // fatal is the supervision of persister, applier, raftnode and proposer:
 // their failure (a storage or apply error, a broken raft invariant) is not
 // retried. The failed actor is stopped and the node reports the reason on
-// Done, so that its owner shuts it down (DESIGN.md, STYLE.md rule 7).
+// Done, so that its owner shuts it down (docs/design.md, "Failures").
 type fatal struct{ node *Node }
 
 func (f fatal) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason any, message any) {

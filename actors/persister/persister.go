@@ -79,7 +79,7 @@ type persister struct {
 }
 
 // Receive handles one message. A failed write panics, after closing the
-// disk, so that the node's supervisor stops the node (DESIGN rule 7): the
+// disk, so that the node's supervisor stops the node (docs/design.md, "Failures"): the
 // sender never gets an acknowledgement for data that may not be on disk.
 func (p *persister) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {

@@ -20,7 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raftkv/raftkv/actors/persister"
+	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/store"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -142,15 +144,56 @@ func ents(from, to, term uint64) []*raftpb.Entry {
 	return es
 }
 
-func snapshot(index, term uint64) *raftpb.Snapshot {
+// snapshot is a snapshot at index, term as the snapshot actor makes one:
+// its store file (one key, "state", whose value names the index) in the
+// data directory dir, its Data the meta with that file's size and CRC.
+func snapshot(t testing.TB, dir string, index, term uint64) *raftpb.Snapshot {
+	t.Helper()
+	st := store.New()
+	st.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte("state"), Value: fmt.Appendf(nil, "at-%d", index)}}})
+	w, err := snapfile.Create(snapfile.Dir(filepath.Join(dir, "snap")), term, index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.WriteSnapshot(w, st.View()); err != nil {
+		t.Fatal(err)
+	}
+	size, crc, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &raftpb.Snapshot{
-		Data: fmt.Appendf(nil, "state-at-%d", index),
+		Data: data,
 		Metadata: &raftpb.SnapshotMetadata{
 			Index:     proto.Uint64(index),
 			Term:      proto.Uint64(term),
 			ConfState: &raftpb.ConfState{Voters: []uint64{1, 2, 3}},
 		},
 	}
+}
+
+// stateOf is the value of "state" in the store file of the recovered
+// snapshot s of the data directory dir.
+func stateOf(t testing.TB, dir string, s *raftpb.Snapshot) string {
+	t.Helper()
+	meta, err := messages.DecodeSnapshotMeta(s.GetData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := s.GetMetadata()
+	st, err := snapfile.Load(snapfile.Dir(filepath.Join(dir, "snap")), md.GetTerm(), md.GetIndex(), meta.DBSize, meta.DBCRC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := st.Range(messages.Op{Type: messages.OpGet, Key: []byte("state")})
+	if len(r.KVs) != 1 {
+		return ""
+	}
+	return string(r.KVs[0].Value)
 }
 
 func wantEntries(t testing.TB, got []*raftpb.Entry, from, to uint64) {
@@ -261,7 +304,7 @@ func TestPersistWithSnapshot(t *testing.T) {
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1)})
 	// A snapshot from the leader replaces the log: install it with the
 	// entries that follow it.
-	n.persist(&messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 10), Entries: ents(11, 12, 2)})
+	n.persist(&messages.Persist{Seq: 2, Snapshot: snapshot(t, dir, 10, 2), HardState: hs(2, 0, 10), Entries: ents(11, 12, 2)})
 	n.persist(&messages.Persist{Seq: 3, HardState: hs(2, 0, 13), Entries: ents(13, 13, 2)})
 	n.stop()
 
@@ -271,7 +314,7 @@ func TestPersistWithSnapshot(t *testing.T) {
 	d, rec := open(t, dir)
 	defer d.Close()
 	if rec.Snapshot.GetMetadata().GetIndex() != 10 || rec.Snapshot.GetMetadata().GetTerm() != 2 ||
-		string(rec.Snapshot.GetData()) != "state-at-10" {
+		stateOf(t, dir, rec.Snapshot) != "at-10" {
 		t.Fatalf("snapshot = %v", rec.Snapshot)
 	}
 	if got := rec.Snapshot.GetMetadata().GetConfState().GetVoters(); len(got) != 3 {
@@ -287,7 +330,7 @@ func TestSaveSnapshotPurgesSnapshotFiles(t *testing.T) {
 	n := spawn(t, d, persister.WithMaxSnapshots(2))
 	for i := uint64(1); i <= 6; i++ {
 		n.persist(&messages.Persist{Seq: i, HardState: hs(1, 1, 2*i), Entries: ents(2*i-1, 2*i, 1)})
-		n.saveSnapshot(snapshot(2*i, 1))
+		n.saveSnapshot(snapshot(t, dir, 2*i, 1))
 	}
 	n.persist(&messages.Persist{Seq: 7, HardState: hs(1, 1, 13), Entries: ents(13, 13, 1)})
 	n.stop()
@@ -296,6 +339,12 @@ func TestSaveSnapshotPurgesSnapshotFiles(t *testing.T) {
 	want := []string{"0000000000000001-000000000000000a.snap", "0000000000000001-000000000000000c.snap"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("snap files %v, want %v", got, want)
+	}
+	// The store files go with their snapshots.
+	got = filesWithExt(t, snapfile.Dir(filepath.Join(dir, "snap")), ".db")
+	want = []string{"0000000000000001-000000000000000a.db", "0000000000000001-000000000000000c.db"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("store files %v, want %v", got, want)
 	}
 	d, rec := open(t, dir)
 	defer d.Close()
@@ -334,7 +383,7 @@ func TestPurgeWALSegments(t *testing.T) {
 			index += 10
 		}
 		maxSegments = max(maxSegments, len(filesWithExt(t, walDir, ".wal")))
-		n.saveSnapshot(snapshot(index-5, 1))
+		n.saveSnapshot(snapshot(t, dir, index-5, 1))
 	}
 	// Entries after the last snapshot, in the segment(s) still locked.
 	n.persist(&messages.Persist{Seq: index + 1, HardState: hs(1, 1, index+3), Entries: big(index+1, index+3)})
@@ -440,8 +489,8 @@ func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
 	d, _ := open(t, dir)
 	n := spawn(t, d)
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
-	n.saveSnapshot(snapshot(5, 1))
-	n.saveSnapshot(snapshot(8, 1))
+	n.saveSnapshot(snapshot(t, dir, 5, 1))
+	n.saveSnapshot(snapshot(t, dir, 8, 1))
 	n.stop()
 
 	newest := filepath.Join(dir, "snap", "0000000000000001-0000000000000008.snap")
@@ -462,7 +511,7 @@ func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if rec.Snapshot.GetMetadata().GetIndex() != 5 || string(rec.Snapshot.GetData()) != "state-at-5" {
+	if rec.Snapshot.GetMetadata().GetIndex() != 5 || stateOf(t, dir, rec.Snapshot) != "at-5" {
 		t.Fatalf("snapshot = %v, want the one at 5", rec.Snapshot)
 	}
 	wantEntries(t, rec.Entries, 6, 10)
@@ -475,6 +524,67 @@ func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `msg="snap file is corrupt" component=etcd`) {
 		t.Fatalf("etcd's warning not logged through slog:\n%s", buf.String())
+	}
+}
+
+// A snapshot whose store file does not match its recorded size and CRC is
+// not used: the persister falls back to the older one, as for a damaged
+// snap file.
+func TestDamagedStoreFileFallsBackToOlder(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
+	n.saveSnapshot(snapshot(t, dir, 5, 1))
+	n.saveSnapshot(snapshot(t, dir, 8, 1))
+	n.stop()
+
+	newest := filepath.Join(snapfile.Dir(filepath.Join(dir, "snap")), snapfile.Name(1, 8))
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(newest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, buf := testLogger(t)
+	d, rec, err := persister.Open(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if rec.Snapshot.GetMetadata().GetIndex() != 5 || stateOf(t, dir, rec.Snapshot) != "at-5" {
+		t.Fatalf("snapshot = %v, want the one at 5", rec.Snapshot.GetMetadata())
+	}
+	wantEntries(t, rec.Entries, 6, 10)
+	if !strings.Contains(buf.String(), "does not match its snapshot") {
+		t.Fatalf("the mismatch is not logged:\n%s", buf.String())
+	}
+}
+
+// A snapshot written by an earlier raftkv (the whole store in the raft
+// snapshot, format 1) is refused with a message that says so, rather than
+// taken for a damaged one.
+func TestOldSnapshotFormatIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
+	old := snapshot(t, dir, 5, 1)
+	data, err := messages.Encode(&struct {
+		Version uint8 `msgpack:"version"`
+		KVs     []int `msgpack:"kvs"`
+	}{Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Data = data
+	n.saveSnapshot(old)
+	n.stop()
+	_, _, err = persister.Open(dir, nil)
+	if !errors.Is(err, messages.ErrVersion) || !strings.Contains(err.Error(), "earlier raftkv") {
+		t.Fatalf("Open: %v, want a version error naming an earlier raftkv", err)
 	}
 }
 
@@ -576,10 +686,11 @@ func TestWriteErrorIsFatal(t *testing.T) {
 		t.Fatalf("reply %v", persisted)
 	}
 
+	snap := snapshot(t, dir, 10, 2)
 	if err := os.RemoveAll(filepath.Join(dir, "snap")); err != nil {
 		t.Fatal(err)
 	}
-	raftnode.Send(pid, &messages.Persist{Seq: 2, Snapshot: snapshot(10, 2), HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)})
+	raftnode.Send(pid, &messages.Persist{Seq: 2, Snapshot: snap, HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)})
 	ev := events.ExpectFailure(pid, replyTimeout)
 	if ev.Directive != actor.StopDirective {
 		t.Fatalf("directive %v, want a stop", ev.Directive)

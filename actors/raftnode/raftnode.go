@@ -131,6 +131,9 @@ type raftNode struct {
 	hints map[uint64]string
 	// toldRemoved is the tick at which a removed member was last told so.
 	toldRemoved map[uint64]uint64
+	// heardAt is the tick at which a raft message of each member was last
+	// stepped: a member heard within an election timeout responds.
+	heardAt map[uint64]uint64
 	// publishedAt is the tick of the last attempt to publish ClientAddress.
 	publishedAt uint64
 	cancelTicks func()
@@ -153,6 +156,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		linkErrs:    map[uint64]string{},
 		hints:       map[uint64]string{},
 		toldRemoved: map[uint64]uint64{},
+		heardAt:     map[uint64]uint64{},
 	}
 	for id, addr := range cfg.Addresses {
 		n.hints[id] = addr
@@ -291,6 +295,7 @@ func (n *raftNode) step(ctx actor.Context, msg *raftpb.Message) {
 			"from", from, "type", msg.GetType().String())
 		return
 	}
+	n.heardAt[from] = n.ticks
 	if err := n.rn.Step(msg); err != nil {
 		n.log.Debug("step refused", "type", msg.GetType().String(), "from", from, "err", err)
 	}
@@ -577,15 +582,19 @@ func (n *raftNode) status() *messages.Status {
 	return st
 }
 
-// progress is what raft knows of each member's replication: on the leader
-// only, nil elsewhere.
+// progress is what the leader knows of each member: how far raft knows
+// its log to go, and whether it was heard from within the last election
+// timeout (a sliding window, unlike raft's RecentActive, which CheckQuorum
+// clears every election timeout). nil on any other node.
 func (n *raftNode) progress() map[uint64]membership.Progress {
 	if n.state != raft.StateLeader {
 		return nil
 	}
 	out := map[uint64]membership.Progress{}
 	n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-		out[id] = membership.Progress{Match: pr.Match, Active: pr.RecentActive}
+		at, heard := n.heardAt[id]
+		out[id] = membership.Progress{Match: pr.Match,
+			Active: id == n.cfg.ID || heard && n.ticks-at <= uint64(n.cfg.ElectionTick)}
 	})
 	return out
 }

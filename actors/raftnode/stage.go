@@ -9,7 +9,7 @@ import (
 // waits for the persister, and which acknowledgements are still missing.
 // raftnode calls Advance only once a stage is done.
 //
-// The rules it encodes (DESIGN.md, rules 1 and 2):
+// The rules it encodes (docs/design.md, rules 1 and 2):
 //   - A leader sends its messages at once (it may replicate before its own
 //     fsync); a follower sends them only after the persister's ack.
 //   - Committed entries that are not yet durable on this node (a single node
