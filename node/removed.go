@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/raftkv/raftkv/actors/persister"
+	"github.com/raftkv/raftkv/internal/fsutil"
 	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
 )
@@ -25,19 +26,7 @@ func markRemoved(dir string, id uint64, reason string) error {
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("mark data dir as removed: %w", err)
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	serr := f.Sync()
-	if cerr := f.Close(); serr == nil {
-		serr = cerr
-	}
-	return serr
+	return fsutil.SyncDir(dir)
 }
 
 // checkNotRemoved refuses a data directory whose member was removed: its

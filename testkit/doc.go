@@ -23,14 +23,20 @@
 // raftkv command runs, real WALs in a temporary directory) in one process,
 // joined by a simulated network that the test controls: Partition, Isolate
 // and Heal; SetDropRate, SetDuplicateRate and SetDelay; Stop, Start and
-// Restart of a member (a stop drops whatever is in flight). Put, Get, Txn
-// and Request talk to a member's proposer; WaitLeader, WaitApplied and
-// Await wait for a state of the cluster.
+// Restart of a member (a stop drops whatever is in flight), and Join of a
+// new member once the cluster added it. Put, Get, Txn and Request talk to a
+// member's proposer; WaitLeader, WaitApplied and Await wait for a state of
+// the cluster. Every member has a peer address on the simulated network
+// (Address); a hello goes to the member at the address it dialed, other
+// messages to the member they name.
 //
 // With WithSeed and Deterministic no timer runs and nothing is delivered by
 // itself: Step takes one action chosen by the seed (a tick of one member or
-// the delivery of one queued message) and then waits until every member is
-// quiet, and requests step until they are answered. etcd raft's election
+// the delivery of one queued message: raft's, or raftkv's own, such as a
+// snapshot chunk) and then waits until every member is quiet — a
+// dispatcher that runs each member's actors counts the mailboxes at work,
+// and a member is quiet when none is — and requests step until they are
+// answered. etcd raft's election
 // jitter is drawn from the seed as well, so a seed gives one schedule:
 // Trace lists it, and a failure message names the seed to replay.
 //

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftkv/raftkv/internal/fsutil"
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/messages"
 )
@@ -306,7 +307,7 @@ func (d *Disk) saveSnapshot(s *raftpb.Snapshot) error {
 	if err := d.ss.SaveSnap(s); err != nil {
 		return fmt.Errorf("save snapshot file %d: %w", md.GetIndex(), err)
 	}
-	if err := syncDir(d.snapDir); err != nil {
+	if err := fsutil.SyncDir(d.snapDir); err != nil {
 		return fmt.Errorf("sync snapshot directory after snapshot %d: %w", md.GetIndex(), err)
 	}
 	rec := &walpb.Snapshot{
@@ -417,16 +418,4 @@ func (d *Disk) purgeStoreFiles() error {
 		d.log.Info("persister: purged", "path", filepath.Join(d.storeDir, name))
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	f, err := fileutil.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	serr := fileutil.Fsync(f)
-	if cerr := f.Close(); serr == nil {
-		serr = cerr
-	}
-	return serr
 }

@@ -33,25 +33,49 @@
 // Acks whose Seq is not the Ready in flight are logged and ignored.
 //
 // Besides the Ready, raftnode reports to the proposer: RaftState (leader,
-// term and whether the node serves) when it changes, ReadState for each
-// answered ReadIndex, and ProposalDropped for a proposal raft refused at
-// once. A restarted node serves only once the applier has applied
-// everything that was committed before the restart (the HardState's
-// commit index). It applies membership changes to raft when it hands out
-// the entries that carry them, spawns a peer link (Config.Link) on the first
-// message to a member, stops the link of a removed member, and tells its
-// parent messages.Removed when this node is removed. A removed member that
-// keeps sending raft messages is told so with a PeerNotice (raft alone may
-// never tell it: the leader stops replicating to it), and a notice received
-// from a peer becomes messages.Removed too. A membership change that raft
-// would turn silently into an empty entry (another change not applied yet)
-// is refused with ProposalDropped instead, so the proposer retries it.
+// term, whether the node serves, and whether it has known no leader for
+// an election timeout) when it changes, ReadState for each answered
+// ReadIndex, and ProposalDropped for a proposal raft refused at once. A
+// restarted node serves only once the applier has applied everything that
+// was committed before the restart (the HardState's commit index), and any
+// node only while the membership counts it in.
 //
-// Snapshots: the applier answers an Apply with SnapshotCreated when it has
-// serialized the store; raftnode makes a raft snapshot of it in memory and
-// asks the persister to SaveSnapshot. When the persister answers
-// SnapshotSaved, the in-memory log before the snapshot is compacted,
-// keeping Config.CatchUpEntries entries for slow followers.
+// # Membership
+//
+// raftnode owns the node's membership (membership.Book). It applies every
+// committed membership change, when it hands out the entry that carries
+// it, to the Book and to raft, or, when the Book or raft's own rules refuse
+// it, an empty change to raft: a refused change changes nothing on any
+// member. The outcomes go to the applier with the entries
+// (Apply.ConfResults), which answers the requests in log order. A change
+// asked of a follower (ProposeConfChange) is forwarded to the leader
+// (PeerConfChange); the leader queues changes and proposes the next one
+// only once the previous one is applied (raft would turn it into an empty
+// entry), after checking it against the Book and against quorum safety
+// (membership.Book.CheckSafety, judged from when it last heard from each
+// member); a refusal goes back to the asking member's proposer as Result,
+// or as ProposalDropped when there is no leader to take it. A snapshot's
+// Data carries the membership at its index.
+//
+// # Peers
+//
+// raftnode spawns a peer link (Config.Link) on the first message to a
+// member, stops it when the member is removed, and passes it the verdict
+// on the answer to its hello (LinkChecked): it answers other links' hellos
+// itself (PeerHello, PeerHelloReply) with its id and cluster id. Raft
+// messages from an id that is not a member are dropped; a removed member
+// that keeps sending is told so (PeerRemoved), at most once per election
+// timeout, since raft alone may never tell it. A notice that this node was
+// removed, or the removal of this node applied, is passed to its parent as
+// messages.Removed. raft's MsgSnap is not sent by a link: raftnode asks the
+// applier for a snapshot of its current state (SnapshotNeeded), which the
+// snapshot actor streams; its outcome comes back as SnapshotStatus.
+//
+// Snapshots: the snapshot actor answers SnapshotCreated when it has
+// written the store's state at an index to its file; raftnode makes a raft
+// snapshot of it in memory and asks the persister to SaveSnapshot. When the
+// persister answers SnapshotSaved, the in-memory log before the snapshot is
+// compacted, keeping Config.CatchUpEntries entries for slow followers.
 //
 // # Usage
 //
@@ -59,10 +83,13 @@
 // and the PIDs of its collaborators:
 //
 //	props, err := raftnode.Props(raftnode.Config{
-//		ID: id, Addresses: addrs, Bootstrap: peers, // Bootstrap only for a new cluster
+//		ID: id, Address: self, Addresses: addrs, Bootstrap: peers, // Bootstrap only for a new cluster
 //		Restart: rec.Exists, Snapshot: rec.Snapshot, HardState: rec.HardState, Entries: rec.Entries,
 //		Persister: persister, Applier: applier, Proposer: proposer,
-//		Link: func(id uint64, addr string) *actor.Props { return peer.Props(peer.Config{ID: id, Address: addr}) },
+//		Link: func(id uint64, addr string, clusterID uint64) *actor.Props {
+//			return peer.Props(peer.Config{ID: id, Address: addr, Self: self, SelfAddress: selfAddr, ClusterID: clusterID})
+//		},
+//		Route:        func(id uint64, addr string) *actor.PID { return actor.NewPID(addr, peer.InboxName) },
 //		TickInterval: raftnode.DefaultTickInterval,
 //	})
 //	pid := ctx.Spawn(props) // its parent receives messages.Removed

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/raftkv/raftkv/internal/fsutil"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -107,7 +108,7 @@ func (w *Writer) Commit() (size uint64, crc uint32, err error) {
 	if err := os.Rename(w.tmp, w.final); err != nil {
 		return 0, 0, fmt.Errorf("rename snapshot store file: %w", err)
 	}
-	if err := syncDir(filepath.Dir(w.final)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(w.final)); err != nil {
 		return 0, 0, fmt.Errorf("sync snapshot store directory: %w", err)
 	}
 	return w.size, w.CRC(), nil
@@ -241,16 +242,4 @@ func parseName(name string) (term, index uint64, ok bool) {
 	term, err1 := strconv.ParseUint(t, 16, 64)
 	index, err2 := strconv.ParseUint(i, 16, 64)
 	return term, index, err1 == nil && err2 == nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	serr := f.Sync()
-	if cerr := f.Close(); serr == nil {
-		serr = cerr
-	}
-	return serr
 }
