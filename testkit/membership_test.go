@@ -165,7 +165,7 @@ func TestClusterReplaceFailedMember(t *testing.T) {
 // address.
 func TestClusterRefusedChangeChangesNothing(t *testing.T) {
 	c := NewCluster(t, 3)
-	leader := c.WaitLeader()
+	c.WaitLeader()
 	for id := uint64(1); id <= 3; id++ {
 		err := c.change(id, messages.MemberChange{Type: messages.AddVoter, Member: messages.Member{ID: 2, PeerAddress: "elsewhere:1"}})
 		if !errors.Is(err, messages.ErrMemberExists) {
@@ -175,7 +175,7 @@ func TestClusterRefusedChangeChangesNothing(t *testing.T) {
 	for _, id := range []uint64{1, 2, 3} {
 		c.Restart(id)
 	}
-	leader = c.WaitLeader()
+	leader := c.WaitLeader()
 	for id := uint64(1); id <= 3; id++ {
 		st, err := c.Status(id)
 		if err != nil {

@@ -47,6 +47,3 @@ func (q *confQueue) drain() []confRequest {
 	q.reqs = nil
 	return r
 }
-
-// len is the number of queued requests.
-func (q *confQueue) len() int { return len(q.reqs) }
