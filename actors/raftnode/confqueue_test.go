@@ -1,6 +1,7 @@
 package raftnode
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/raftkv/raftkv/messages"
@@ -39,10 +40,10 @@ func TestConfQueue(t *testing.T) {
 		for _, r := range q.drain() {
 			drained = append(drained, r.id.Seq)
 		}
-		if refused != tt.wantRefused || !equal(popped, tt.wantPopped) {
+		if refused != tt.wantRefused || !slices.Equal(popped, tt.wantPopped) {
 			t.Errorf("%d (%s): refused %d, popped %v; want %d, %v", i, tt.name, refused, popped, tt.wantRefused, tt.wantPopped)
 		}
-		if tt.name != "bounded" && !equal(drained, tt.wantDrained) {
+		if tt.name != "bounded" && !slices.Equal(drained, tt.wantDrained) {
 			t.Errorf("%d (%s): drained %v, want %v", i, tt.name, drained, tt.wantDrained)
 		}
 		if tt.name == "bounded" && len(drained) != maxQueuedConfChanges {
@@ -52,16 +53,4 @@ func TestConfQueue(t *testing.T) {
 			t.Errorf("%d (%s): the queue is not empty after drain", i, tt.name)
 		}
 	}
-}
-
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
