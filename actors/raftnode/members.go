@@ -78,8 +78,9 @@ func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
 	wasMember := containsID(n.confState, n.cfg.ID)
 	n.confState = n.rn.ApplyConfChange(ent.Raft)
 	n.membershipChanged(ctx)
+	m, _ := n.book.Member(ent.Change.Member.ID)
 	n.log.Info("membership changed", "change", ent.Change.Type.String(), "member", ent.Change.Member.ID,
-		"peer_address", ent.Change.Member.PeerAddress, "index", e.GetIndex())
+		"peer_address", m.PeerAddress, "client_address", m.ClientAddress, "learner", m.Learner, "index", e.GetIndex())
 	return ent.Change.Type == messages.Remove && ent.Change.Member.ID == n.cfg.ID && wasMember
 }
 
