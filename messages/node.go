@@ -86,6 +86,7 @@ type WriteSnapshot struct {
 	Term       uint64
 	ConfState  *raftpb.ConfState
 	Membership *MembershipState
+	Requests   []AppliedRequests
 	Stream     SnapshotStream
 }
 
@@ -207,6 +208,13 @@ type LinkChecked struct {
 // for the hellos it sends.
 type ClusterIDKnown struct {
 	ClusterID uint64
+}
+
+// SeqFloor tells the proposer that commands of its node with request
+// counters up to Seq are in the log (the applier restored a snapshot that
+// holds them), so that it never gives a new request such a counter.
+type SeqFloor struct {
+	Seq uint64
 }
 
 // Result is what the applier reports to its node's proposer for every

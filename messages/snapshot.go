@@ -3,8 +3,8 @@ package messages
 import "fmt"
 
 // SnapshotMeta is what a raft snapshot's Data holds in raftkv: the
-// membership at the snapshot's index, and the size and checksum of the file
-// that holds the store's state at that index (its name follows from the
+// membership and the applied requests at the snapshot's index, and the size
+// and checksum of the file that holds the store's state at that index (its name follows from the
 // snapshot's term and index). The store itself lives in that file, so that
 // neither raft's in-memory log nor a raft message ever holds it whole.
 type SnapshotMeta struct {
@@ -12,6 +12,23 @@ type SnapshotMeta struct {
 	DBSize     uint64          `msgpack:"db_size"`
 	DBCRC      uint32          `msgpack:"db_crc"`
 	Membership MembershipState `msgpack:"membership"`
+	// Requests are the request ids whose commands were applied up to the
+	// snapshot's index, so that a command in the log twice applies once.
+	Requests []AppliedRequests `msgpack:"requests,omitempty"`
+}
+
+// RequestWindow is how many of a member's most recent request counters the
+// state machine tells apart (see AppliedRequests).
+const RequestWindow = 1 << 16
+
+// AppliedRequests are the applied commands of the member Node: the highest
+// request counter applied, Top, and which of the RequestWindow counters up
+// to it were applied: counter s is bit s%64 of word s%RequestWindow/64 of
+// Seen, which has RequestWindow/64 words.
+type AppliedRequests struct {
+	Node uint64   `msgpack:"node"`
+	Top  uint64   `msgpack:"top"`
+	Seen []uint64 `msgpack:"seen"`
 }
 
 // MembershipState is the cluster's membership as the log defines it at some
@@ -57,6 +74,14 @@ func DecodeSnapshotMeta(data []byte) (SnapshotMeta, error) {
 	var m SnapshotMeta
 	if err := Decode(data, &m); err != nil {
 		return SnapshotMeta{}, fmt.Errorf("snapshot data: %w", err)
+	}
+	seen := map[uint64]bool{}
+	for _, a := range m.Requests {
+		if len(a.Seen) != RequestWindow/64 || seen[a.Node] {
+			return SnapshotMeta{}, fmt.Errorf("snapshot data: applied requests of member %d: %d words (want %d), or listed twice",
+				a.Node, len(a.Seen), RequestWindow/64)
+		}
+		seen[a.Node] = true
 	}
 	return m, nil
 }

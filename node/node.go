@@ -210,7 +210,7 @@ func Start(cfg Config) (*Node, error) {
 		}))},
 		{"applier", n.props(applier.Props(appl))},
 		{"proposer", n.props(proposer.Props(proposer.Config{
-			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID,
+			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
 			SweepInterval: sweep, Logger: log,
 		}))},
 		{"raftnode", n.props(raftProps)},
@@ -268,8 +268,22 @@ func recoverStore(disk *persister.Disk, rec *persister.Recovered) (*store.Store,
 		return nil, appl, fmt.Errorf("restore: %w", err)
 	}
 	appl.Applied, appl.AppliedTerm = md.GetIndex(), md.GetTerm()
-	appl.ConfState, appl.Membership = md.GetConfState(), &meta.Membership
+	appl.ConfState, appl.Membership, appl.Requests = md.GetConfState(), &meta.Membership, meta.Requests
 	return st, appl, nil
+}
+
+// firstSeq is the first request counter of the member's proposer: the wall
+// clock in nanoseconds, so that counters are not reused after a restart,
+// and past every counter of the member that the recovered snapshot says
+// was applied, should the clock have gone back.
+func firstSeq(id uint64, applied []messages.AppliedRequests) uint64 {
+	seq := uint64(time.Now().UnixNano())
+	for _, a := range applied {
+		if a.Node == id {
+			seq = max(seq, a.Top+1)
+		}
+	}
+	return seq
 }
 
 // bootstrapPeers are the entries that start a new cluster of the members

@@ -25,7 +25,9 @@ type Config struct {
 	AppliedTerm uint64
 	ConfState   *raftpb.ConfState
 	Membership  *messages.MembershipState
-	Proposer    *actor.PID
+	// Requests are the commands applied up to the snapshot (its meta's).
+	Requests []messages.AppliedRequests
+	Proposer *actor.PID
 	// Snapshotter is the actor that writes and sends snapshots.
 	Snapshotter *actor.PID
 	// StoreDir is the directory of the snapshots' store files, where a
@@ -63,6 +65,7 @@ func Props(cfg Config) *actor.Props {
 			snapIndex:   cfg.Applied,
 			confState:   cfg.ConfState,
 			membership:  cfg.Membership,
+			requests:    requestsFrom(cfg.Requests),
 		}
 	})
 }
@@ -80,6 +83,9 @@ type applier struct {
 	// confState and membership are the membership at the applied index.
 	confState  *raftpb.ConfState
 	membership *messages.MembershipState
+	// requests are the commands applied, by request id: one in the log
+	// twice applies once.
+	requests *requests
 	// waiting are read batches whose index is not applied yet, by index.
 	waiting []*messages.ReadBatch
 }
@@ -108,6 +114,7 @@ func (a *applier) Receive(ctx actor.Context) {
 func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
 		a.restore(s)
+		ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: a.requests.top(a.cfg.ID)})
 	}
 	if msg.ConfState != nil {
 		a.confState = msg.ConfState
@@ -160,6 +167,7 @@ func (a *applier) restore(s *raftpb.Snapshot) {
 	a.snapIndex = a.applied
 	a.confState = md.GetConfState()
 	a.membership = &meta.Membership
+	a.requests = requestsFrom(meta.Requests)
 	a.log.Info("restored snapshot", "index", a.applied, "keys", a.store.Len())
 }
 
@@ -172,6 +180,12 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 	cmd, err := messages.DecodeCommand(e.GetData())
 	if err != nil {
 		a.log.Error("skipping undecodable entry", "index", e.GetIndex(), "err", err)
+		return
+	}
+	if !a.requests.first(cmd.ID) {
+		// Proposed again after a leader change, or delivered twice: it
+		// applied already, and its result went out then.
+		a.log.Debug("skipping a command applied before", "index", e.GetIndex(), "node", cmd.ID.Node, "seq", cmd.ID.Seq)
 		return
 	}
 	res := a.store.Apply(cmd.Txn)
@@ -195,7 +209,7 @@ func (a *applier) snapshot(ctx actor.Context) {
 	a.snapIndex = a.applied
 	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
 		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,
-		Stream: store.NewSnapshotEncoder(a.store.View()),
+		Requests: a.requests.state(), Stream: store.NewSnapshotEncoder(a.store.View()),
 	})
 }
 
@@ -204,7 +218,7 @@ func (a *applier) snapshot(ctx actor.Context) {
 // snapshot may not (a member added since).
 func (a *applier) sendSnapshot(ctx actor.Context, msg *messages.SnapshotNeeded) {
 	m := msg.Message
-	meta, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: *a.membership})
+	meta, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: *a.membership, Requests: a.requests.state()})
 	if err != nil {
 		panic(fmt.Errorf("encode snapshot meta: %w", err))
 	}

@@ -323,6 +323,46 @@ func TestAlreadyAppliedEntriesAreSkipped(t *testing.T) {
 	f.barrier(f.proposer)
 }
 
+// A command in the log twice — proposed again after a leader change, or a
+// proposal delivered twice — applies once: the second copy changes nothing
+// and answers nothing, and a snapshot carries which ids applied, so a
+// member restored from it skips them too.
+func TestCommandInTheLogTwiceAppliesOnce(t *testing.T) {
+	f := newFixture(t, applier.Config{SnapshotCount: 4})
+	cas := messages.Txn{
+		Compares: []messages.Compare{{Key: []byte("n"), Target: messages.TargetVersion, Result: messages.Equal, Revision: 1}},
+		Success:  []messages.Op{{Type: messages.OpPut, Key: []byte("n"), Value: []byte("2")}},
+	}
+	got := f.applyEntries(
+		put(1, self, 10, "n", "1"),
+		txnEntry(2, 1, self, 11, cas),
+		put(3, 2, 10, "other", "x"), // another member's counter 10 is another request
+		txnEntry(4, 2, self, 11, cas),
+		put(5, self, 10, "n", "1"),
+	)
+	if got.Index != 5 || got.Revision != 3 {
+		t.Errorf("Applied %+v, want index 5 at revision 3: the copies changed nothing", got)
+	}
+	for _, seq := range []uint64{10, 11} {
+		if r := testkit.ExpectMsg[*messages.Result](f.proposer); r.ID.Seq != seq || !r.Result.Succeeded {
+			t.Errorf("Result %+v, want request %d, succeeded", r, seq)
+		}
+	}
+	f.barrier(f.proposer)
+	if res, _ := f.get("n"); value(res) != "2" {
+		t.Errorf("n = %s, want 2: the compare-and-swap applied once", value(res))
+	}
+	w := testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
+	restored := newFixture(t, applier.Config{Applied: w.Index, Requests: w.Requests})
+	got = restored.applyEntries(txnEntry(w.Index+1, 2, self, 11, cas), put(w.Index+2, self, 12, "m", "1"))
+	if got.Revision != 1 {
+		t.Errorf("a member restored from the snapshot: Applied %+v, want revision 1 (only the new request)", got)
+	}
+	if r := testkit.ExpectMsg[*messages.Result](restored.proposer); r.ID.Seq != 12 {
+		t.Errorf("Result %+v, want only request 12", r)
+	}
+}
+
 // The outcome of a membership change is what raftnode decided (ConfResults):
 // the applier answers a request of this node with it when it reaches the
 // entry, in log order with the normal entries around it. Requests of other

@@ -102,6 +102,8 @@ func (p *proposer) Receive(ctx actor.Context) {
 		p.send(ctx, p.w.readState(msg.Ctx, msg.Index, time.Now()))
 	case *messages.Result:
 		p.send(ctx, p.w.result(msg.ID, msg.Result, msg.Err))
+	case *messages.SeqFloor:
+		p.w.seqFloor(msg.Seq)
 	case *messages.ProposalDropped:
 		p.send(ctx, p.w.dropped(msg.ID))
 	case *messages.RaftState:

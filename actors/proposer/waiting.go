@@ -40,7 +40,16 @@ import (
 //     meanwhile go together in the next round. A round unanswered after
 //     readRetry is asked again under a new ctx; a late answer to the old
 //     one is ignored.
+//   - When the leader changes (another leader, or a new term), every
+//     request handed to raft is proposed again, with the same id: the old
+//     leader may have lost it (a proposal forwarded to a leader that dies is
+//     lost in flight). The state machine applies a request id once, so a
+//     request in the log twice applies once, and its result comes from
+//     whichever copy applies first.
 //   - A request older than maxWait is answered ErrTimeout.
+//   - A request counter is never reused: the counter moves past every
+//     counter of this node that the applier reports (results of requests
+//     proposed before a restart, SeqFloor after a snapshot was restored).
 type waiting struct {
 	node      uint64
 	seq       uint64 // the last request counter used
@@ -50,6 +59,7 @@ type waiting struct {
 
 	serving    bool
 	leader     uint64
+	term       uint64
 	leaderless bool
 
 	pending map[messages.RequestID]*pending
@@ -219,10 +229,13 @@ func (w *waiting) readState(ctx, index uint64, now time.Time) (out outbox) {
 
 // result answers the request id with its outcome, reported by the applier
 // or refused by raftnode; unknown ids (proposed before a restart, already
-// expired or answered) are ignored.
+// expired or answered) are ignored, but the counter moves past them.
 func (w *waiting) result(id messages.RequestID, res messages.TxnResult, err error) (out outbox) {
 	p, ok := w.pending[id]
 	if !ok {
+		if id.Node == w.node {
+			w.seqFloor(id.Seq)
+		}
 		return out
 	}
 	delete(w.pending, id)
@@ -247,18 +260,34 @@ func (w *waiting) dropped(id messages.RequestID) (out outbox) {
 	return out
 }
 
+// seqFloor makes sure that no new request gets a counter up to seq.
+func (w *waiting) seqFloor(seq uint64) {
+	w.seq = max(w.seq, seq)
+}
+
 // setState takes raftnode's report of the leader. Turning Leaderless fails
 // what waits without being in raft's hands; a known leader gets the parked
-// proposals.
+// proposals, and a new leader the ones the old one may have lost.
 func (w *waiting) setState(st messages.RaftState) (out outbox) {
-	w.serving, w.leader, w.leaderless = st.Serving, st.Leader, st.Leaderless
+	changed := st.Leader != 0 && (st.Leader != w.leader || st.Term != w.term)
+	w.serving, w.leader, w.term, w.leaderless = st.Serving, st.Leader, st.Term, st.Leaderless
 	switch {
 	case w.leaderless:
 		w.failUnsent(&out, messages.ErrNoLeader)
 	case w.leader != 0:
+		if changed {
+			w.repropose(&out)
+		}
 		w.unpark(&out)
 	}
 	return out
+}
+
+// repropose proposes again, in id order, every request in raft's hands.
+func (w *waiting) repropose(out *outbox) {
+	for _, id := range w.ids(func(p *pending) bool { return !p.parked }) {
+		out.raftnode = append(out.raftnode, w.pending[id].propose)
+	}
 }
 
 // unpark proposes again, in id order, what raft dropped or never got.

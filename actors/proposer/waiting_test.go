@@ -330,6 +330,33 @@ func TestWaiting(t *testing.T) {
 			},
 		},
 		{
+			name: "a new leader gets again what raft holds, with the same ids; the same leader does not",
+			steps: []step{
+				{do: leader},
+				{do: txn("c1"), want: []string{"raftnode: propose 7/100 put c1"}},
+				{do: conf("c2"), want: []string{"raftnode: conf change 7/101 add 4"}},
+				{do: state(1, true, false)}, // a commit moved: same leader, same term
+				{do: state(2, true, false), want: []string{"raftnode: propose 7/100 put c1", "raftnode: conf change 7/101 add 4"}},
+				{do: result(100, 3), want: []string{"c1: txn rev 3"}},
+				{do: result(100, 3)}, // the second copy is skipped by the applier; were it answered, it is ignored
+				{do: func(w *waiting, _ time.Time) outbox {
+					return w.setState(messages.RaftState{Leader: 2, Term: 7, Serving: true}) // re-elected: a new term
+				}, want: []string{"raftnode: conf change 7/101 add 4"}},
+			},
+		},
+		{
+			name: "counters move past those of requests from before a restart and of a restored snapshot",
+			steps: []step{
+				{do: leader},
+				{do: result(500, 1)}, // a request of this node proposed before a restart, replayed
+				{do: txn("c1"), want: []string{"raftnode: propose 7/501 put c1"}},
+				{do: func(w *waiting, _ time.Time) outbox { w.seqFloor(900); return outbox{} }},
+				{do: txn("c2"), want: []string{"raftnode: propose 7/901 put c2"}},
+				{do: func(w *waiting, _ time.Time) outbox { w.seqFloor(10); return outbox{} }},
+				{do: txn("c3"), want: []string{"raftnode: propose 7/902 put c3"}},
+			},
+		},
+		{
 			name: "linearizable reads share rounds, one round in flight",
 			steps: []step{
 				{do: leader},

@@ -209,7 +209,8 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 	if err != nil {
 		panic(fmt.Errorf("snapshot %d: %w", l.req.Index, err))
 	}
-	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc, Membership: *l.req.Membership})
+	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc,
+		Membership: *l.req.Membership, Requests: l.req.Requests})
 	if err != nil {
 		panic(fmt.Errorf("snapshot %d: %w", l.req.Index, err))
 	}
