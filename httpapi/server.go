@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type Server struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	mux      *http.ServeMux
+	handler  http.Handler // route, behind recoverPanics
 }
 
 // New returns the HTTP API of the node whose proposer is given: the
@@ -47,12 +49,67 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger) *Ser
 	s.mux.HandleFunc("/v1/txn", s.txnV1)
 	s.mux.HandleFunc("/v1/members", s.membersV1)
 	s.mux.HandleFunc("/v1/members/", s.membersV1)
+	s.handler = recoverPanics(logger, http.HandlerFunc(s.route))
 	return s
 }
 
+// recoverPanics answers 503 "internal" for a request whose handler
+// panicked before it answered, and logs the panic with its stack; net/http
+// alone would drop the connection, which a client cannot tell from a
+// network failure. A panic after the answer started leaves the answer as
+// it is (the connection then breaks it off). http.ErrAbortHandler is passed
+// on: it means "abort this answer".
+func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &trackingWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			logger.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if !tw.wrote {
+				writeError(w, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
+			}
+		}()
+		h.ServeHTTP(tw, r)
+	})
+}
+
+// trackingWriter tells whether the answer has started.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *trackingWriter) WriteHeader(status int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *trackingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // ServeHTTP serves one request. The key routes of /v1 bypass the ServeMux,
-// which would clean their paths (a key may hold "//" or "..").
+// which would clean their paths (a key may hold "//" or ".."). A handler
+// that panics before answering answers 503 "internal" (see recoverPanics).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// route serves one request on its route.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if isKVPath(r.URL.Path) {
 		s.serveKV(w, r)
 		return
@@ -106,7 +163,12 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 // statusOfCode is the HTTP status of each error code of
-// messages.ErrorCode.
+// messages.ErrorCode. A code that is not listed (such as "internal", an
+// error the API does not expect) answers 503: the only 5xx statuses of the
+// API are 503 (this member cannot serve the request now; a write may or may
+// not apply, see the code) and 504 (the deadline passed first). A new error
+// of the node that needs a status of its own gets its code here, such as
+// the disk-full alarm's 507.
 var statusOfCode = map[string]int{
 	"not_ready":         http.StatusServiceUnavailable,
 	"no_leader":         http.StatusServiceUnavailable,
@@ -134,7 +196,7 @@ func classify(err error, deadlineStatus int) (int, string) {
 	if status, ok := statusOfCode[code]; ok {
 		return status, code
 	}
-	return http.StatusInternalServerError, "internal"
+	return http.StatusServiceUnavailable, code
 }
 
 // askFor is ask for an answer of type T: any other answer is an error.

@@ -87,6 +87,9 @@ package httpapi
 //	503 not_ready            the node is replaying its log (nothing was done: safe to retry)
 //	503 no_leader            no leader (nothing was done: safe to retry)
 //	503 stopping             the node is shutting down (a write may still apply)
+//	503 internal             an error the API did not expect (a write may still apply)
 //	504 deadline_exceeded    the deadline passed first (a write may still apply)
 //	499 client_gone          the client went away before the answer
+//
+// The only 5xx statuses are 503 and 504 (and 507 for a full disk).
 const V1Prefix = "/v1/"
