@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/raftkv/raftkv/api"
 )
@@ -57,10 +59,70 @@ func TestJSONShapes(t *testing.T) {
 			`{"id":1,"leader":1,"state":"leader","term":2,"commit":9,"applied":9,"serving":true,"revision":7,` +
 				`"cluster_id":"00000000000000ab","members":[{"id":1,"address":"127.0.0.1:12379","role":"voter"}]}`},
 	}
+	bin := api.KeyValue{Value: []byte{}, CreateRevision: 1, ModRevision: 1, Version: 1}
+	bin.SetKey([]byte("k\xff\x00"))
+	tests = append(tests, []struct {
+		v    any
+		want string
+	}{
+		{bin, `{"key_base64":"a/8A","value":"","create_revision":1,"mod_revision":1,"version":1}`},
+		{api.TxnRange{KeyBase64: []byte{0xff}, RangeEndBase64: []byte{0}}, `{"key_base64":"/w==","range_end_base64":"AA=="}`},
+		{api.TxnPut{KeyBase64: []byte{0xff}, Value: []byte{}}, `{"key_base64":"/w==","value":""}`},
+		{api.TxnCompare{KeyBase64: []byte{0xff}, Target: "exists", Result: "equal"}, `{"key_base64":"/w==","target":"exists","result":"equal"}`},
+	}...)
 	for i, tt := range tests {
 		got, err := json.Marshal(tt.v)
 		if err != nil || string(got) != tt.want {
 			t.Errorf("%d: %T: %s, %v\nwant %s", i, tt.v, got, err, tt.want)
 		}
+	}
+}
+
+// TestKeyFields checks that the key helpers put a key in "key" exactly
+// when it is valid UTF-8, give every key back as it was, and refuse a
+// request that gives both fields.
+func TestKeyFields(t *testing.T) {
+	keys := [][]byte{[]byte("plain"), []byte("nul\x00inside"), []byte("été"), {0xff}, {'a', 0xc3}, {0xed, 0xa0, 0x80}, []byte("\uFFFD")}
+	for b := range 256 {
+		keys = append(keys, []byte{'k', byte(b)})
+	}
+	for _, key := range keys {
+		var kv api.KeyValue
+		kv.SetKey(key)
+		data, err := json.Marshal(kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back api.KeyValue
+		if err := json.Unmarshal(data, &back); err != nil || string(back.KeyBytes()) != string(key) {
+			t.Errorf("%q: %s reads back as %q, %v", key, data, back.KeyBytes(), err)
+		}
+		if (kv.KeyBase64 == nil) != utf8.Valid(key) || (kv.Key != "") == (kv.KeyBase64 != nil) {
+			t.Errorf("%q: key %q key_base64 %q", key, kv.Key, kv.KeyBase64)
+		}
+		var r api.TxnRange
+		r.SetKey(key)
+		r.SetRangeEnd(key)
+		if data, err = json.Marshal(r); err != nil {
+			t.Fatal(err)
+		}
+		var rBack api.TxnRange
+		if err := json.Unmarshal(data, &rBack); err != nil {
+			t.Fatal(err)
+		}
+		k, err1 := rBack.KeyBytes()
+		end, err2 := rBack.RangeEndBytes()
+		if string(k) != string(key) || string(end) != string(key) || err1 != nil || err2 != nil {
+			t.Errorf("%q: range %s reads back as %q, %q (%v, %v)", key, data, k, end, err1, err2)
+		}
+	}
+	both := api.TxnPut{Key: "a", KeyBase64: []byte("a")}
+	if _, err := both.KeyBytes(); !errors.Is(err, api.ErrKeyFields) {
+		t.Errorf("key and key_base64 together: %v, want ErrKeyFields", err)
+	}
+	var r api.TxnRange
+	r.SetRangeEnd(nil)
+	if end, err := r.RangeEndBytes(); len(end) != 0 || err != nil {
+		t.Errorf("no range end: %q, %v", end, err)
 	}
 }

@@ -18,9 +18,15 @@ const (
 const MaxTimeout = time.Minute
 
 // KeyValue is a key as the store holds it and as /v1 answers show it.
+//
+// The key is in Key when it is valid UTF-8, else in KeyBase64 (JSON
+// "key_base64", standard base64) and Key is empty: an answer carries
+// exactly one of "key" and "key_base64". KeyBytes returns the key
+// whichever field holds it; SetKey sets the right one.
 type KeyValue struct {
-	Key   string `json:"key"`
-	Value []byte `json:"value"`
+	Key       string `json:"key,omitempty"`
+	KeyBase64 []byte `json:"key_base64,omitempty"`
+	Value     []byte `json:"value"`
 	// CreateRevision is the revision that created the key, ModRevision the
 	// one that last wrote it (its entity tag), Version the number of writes
 	// since it was created.

@@ -13,9 +13,12 @@ type TxnRequest struct {
 // "mod_revision", "create_revision", "version", "exists"; Result one of
 // "equal", "not_equal", "greater", "less" ("exists" takes only equal and
 // not_equal). The field named like the target holds the operand. A missing
-// key has an empty value and revisions and version 0.
+// key has an empty value and revisions and version 0. The key is in Key,
+// or in KeyBase64 when it is not valid UTF-8 (either, not both: see
+// SetKey and KeyBytes).
 type TxnCompare struct {
-	Key            string `json:"key"`
+	Key            string `json:"key,omitempty"`
+	KeyBase64      []byte `json:"key_base64,omitempty"`
 	Target         string `json:"target"`
 	Result         string `json:"result"`
 	Value          []byte `json:"value,omitempty"`
@@ -32,23 +35,31 @@ type TxnOp struct {
 	Delete *TxnRange `json:"delete,omitempty"`
 }
 
-// TxnPut sets Key to Value; PrevKV returns the value it replaced.
+// TxnPut sets Key to Value; PrevKV returns the value it replaced. The key
+// is in Key, or in KeyBase64 when it is not valid UTF-8 (either, not
+// both).
 type TxnPut struct {
-	Key    string `json:"key"`
-	Value  []byte `json:"value"`
-	PrevKV bool   `json:"prev_kv,omitempty"`
+	Key       string `json:"key,omitempty"`
+	KeyBase64 []byte `json:"key_base64,omitempty"`
+	Value     []byte `json:"value"`
+	PrevKV    bool   `json:"prev_kv,omitempty"`
 }
 
 // TxnRange names a key, or a range of keys, for a get or a delete: Key
 // alone is that key; with RangeEnd it is [Key, RangeEnd) (RangeEnd "\u0000"
 // means every key >= Key); Prefix true makes it every key that starts with
 // Key. Limit caps a get; PrevKV makes a delete return what it deleted.
+// Key and RangeEnd that are not valid UTF-8 go in KeyBase64 and
+// RangeEndBase64 instead (either field of each, not both: see SetKey,
+// SetRangeEnd).
 type TxnRange struct {
-	Key      string `json:"key"`
-	RangeEnd string `json:"range_end,omitempty"`
-	Prefix   bool   `json:"prefix,omitempty"`
-	Limit    int64  `json:"limit,omitempty"`
-	PrevKV   bool   `json:"prev_kv,omitempty"`
+	Key            string `json:"key,omitempty"`
+	KeyBase64      []byte `json:"key_base64,omitempty"`
+	RangeEnd       string `json:"range_end,omitempty"`
+	RangeEndBase64 []byte `json:"range_end_base64,omitempty"`
+	Prefix         bool   `json:"prefix,omitempty"`
+	Limit          int64  `json:"limit,omitempty"`
+	PrevKV         bool   `json:"prev_kv,omitempty"`
 }
 
 // TxnReply is the answer of POST /v1/txn: which branch ran, the revision

@@ -30,6 +30,14 @@
 // before the caller gives up rather than leaving the outcome to a closed
 // connection.
 //
+// # Keys
+//
+// Keys are strings of any bytes, UTF-8 or not, NUL included: the client
+// percent-encodes them in URLs and sends those that are not valid UTF-8 in
+// base64 in transactions. In answers, KeyValue.KeyBytes gives every key
+// back as it was written (KeyValue.Key is empty for a key that is not
+// valid UTF-8).
+//
 // # Consistency
 //
 // Reads are linearizable by default: they observe every write acknowledged

@@ -12,9 +12,11 @@ import (
 // The answers of the key calls are the JSON shapes of the API (package
 // api), under the names of this package.
 
-// KeyValue is a key as the store holds it: Key, Value, CreateRevision,
-// ModRevision (its entity tag, for IfMatch) and Version. In JSON its value
-// is base64.
+// KeyValue is a key as the store holds it: its key, Value, CreateRevision,
+// ModRevision (its entity tag, for IfMatch) and Version. KeyBytes returns
+// the key, whatever its bytes: the field Key holds it only when it is valid
+// UTF-8 (KeyBase64 otherwise, as the JSON carried it), so read keys that
+// may not be UTF-8 with KeyBytes. In JSON its value is base64.
 type KeyValue = api.KeyValue
 
 // GetResponse is the answer of Get: the key and the store revision the

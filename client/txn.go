@@ -73,7 +73,8 @@ func CompareExists(key string, exists bool) Compare {
 
 // MarshalJSON writes the compare as POST /v1/txn takes it.
 func (c Compare) MarshalJSON() ([]byte, error) {
-	w := api.TxnCompare{Key: c.Key, Target: string(c.Target), Result: string(c.Result)}
+	w := api.TxnCompare{Target: string(c.Target), Result: string(c.Result)}
+	w.SetKey([]byte(c.Key))
 	switch c.Target {
 	case TargetValue:
 		w.Value = c.Value
@@ -128,17 +129,26 @@ func OpDelete(key string, opts ...OpOption) Op {
 
 // MarshalJSON writes the op as POST /v1/txn takes it.
 func (o Op) MarshalJSON() ([]byte, error) {
+	// Keys and range ends that are not UTF-8 go in the _base64 fields.
 	switch o.Type {
 	case OpTypePut:
 		v := o.Value
 		if v == nil {
 			v = []byte{}
 		}
-		return json.Marshal(api.TxnOp{Put: &api.TxnPut{Key: o.Key, Value: v, PrevKV: o.cfg.prevKV}})
+		p := &api.TxnPut{Value: v, PrevKV: o.cfg.prevKV}
+		p.SetKey([]byte(o.Key))
+		return json.Marshal(api.TxnOp{Put: p})
 	case OpTypeDelete:
-		return json.Marshal(api.TxnOp{Delete: &api.TxnRange{Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, PrevKV: o.cfg.prevKV}})
+		d := &api.TxnRange{Prefix: o.cfg.prefix, PrevKV: o.cfg.prevKV}
+		d.SetKey([]byte(o.Key))
+		d.SetRangeEnd([]byte(o.cfg.end))
+		return json.Marshal(api.TxnOp{Delete: d})
 	default:
-		return json.Marshal(api.TxnOp{Get: &api.TxnRange{Key: o.Key, RangeEnd: o.cfg.end, Prefix: o.cfg.prefix, Limit: o.cfg.limit}})
+		g := &api.TxnRange{Prefix: o.cfg.prefix, Limit: o.cfg.limit}
+		g.SetKey([]byte(o.Key))
+		g.SetRangeEnd([]byte(o.cfg.end))
+		return json.Marshal(api.TxnOp{Get: g})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -50,11 +52,13 @@ func TestClassifyAnswersOnly503Or504(t *testing.T) {
 	}
 }
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // TestPanicAnswers503 checks that a handler that panics before answering
 // answers 503 internal (net/http alone would drop the connection), and that
 // one that panics after answering keeps its answer.
 func TestPanicAnswers503(t *testing.T) {
-	h := recoverPanics(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := recoverPanics(quiet, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/late" {
 			w.WriteHeader(http.StatusOK)
 		}
@@ -68,7 +72,7 @@ func TestPanicAnswers503(t *testing.T) {
 		}
 	}
 	// http.ErrAbortHandler still aborts.
-	abort := recoverPanics(nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	abort := recoverPanics(quiet, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
 	defer func() {
 		if r := recover(); r != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", r)

@@ -160,6 +160,13 @@ func TestV1ErrorsAndStatusCodes(t *testing.T) {
 		{call{method: "PUT", path: "/v1/kv/errs/k", body: `{"value":"not base64!"}`}, 400, "invalid", ""},
 		{call{method: "PUT", path: "/v1/kv/errs/k", body: `{"value":"dg==","valeu":1}`}, 400, "invalid", ""},
 		{call{method: "PUT", path: "/v1/kv/errs/k", body: `{"value":"dg=="} {}`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/k", body: `null`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/k", body: `{}`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/k", body: `{"value":null}`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/k", body: ``}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/new", body: `null`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/new", body: `{}`}, 400, "invalid", ""},
+		{call{method: "PUT", path: "/v1/kv/errs/new", body: `{"value":null}`}, 400, "invalid", ""},
 		{call{method: "PUT", path: "/v1/kv/errs/k?timeout=soon", body: `{"value":"dg=="}`}, 400, "invalid", ""},
 		{call{method: "PUT", path: "/v1/kv/errs/k?timeout=-1s", body: `{"value":"dg=="}`}, 400, "invalid", ""},
 		{call{method: "PUT", path: "/v1/kv/errs/k?prev_kv=maybe", body: `{"value":"dg=="}`}, 400, "invalid", ""},
@@ -202,6 +209,10 @@ func TestV1ErrorsAndStatusCodes(t *testing.T) {
 		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"delete":{"key":"a","limit":3}}]}`}, 400, "invalid", ""},
 		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"get":{"key":"a","prefix":true,"range_end":"b"}}]}`}, 400, "invalid", ""},
 		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"get":{"key":"a","limit":-2}}]}`}, 400, "invalid", ""},
+		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"put":{"key":"a","key_base64":"YQ==","value":""}}]}`}, 400, "invalid", ""},
+		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"get":{"key":"a","range_end":"b","range_end_base64":"Yg=="}}]}`}, 400, "invalid", ""},
+		{call{method: "POST", path: "/v1/txn", body: `{"compare":[{"key":"a","key_base64":"YQ==","target":"version","result":"equal"}]}`}, 400, "invalid", ""},
+		{call{method: "POST", path: "/v1/txn", body: `{"success":[{"get":{"key_base64":"not base64!"}}]}`}, 400, "invalid", ""},
 		{call{method: "POST", path: "/v1/members", body: `{"id":0,"address":"127.0.0.1:1"}`}, 400, "invalid", ""},
 		{call{method: "POST", path: "/v1/members", body: `{"id":7,"address":"nowhere"}`}, 400, "invalid", ""},
 		{call{method: "POST", path: "/v1/members", body: `{"id":1,"address":"127.0.0.1:1"}`}, 409, "member_exists", ""},
@@ -228,11 +239,12 @@ func TestV1ErrorsAndStatusCodes(t *testing.T) {
 			t.Errorf("%d: %s %.60s: Content-Type %q", i, tt.method, tt.path, ct)
 		}
 	}
-	// None of it changed errs/k.
+	// None of it changed errs/k, nor created errs/new.
 	got, _ := getJSON(t, "errs/k")
 	if string(got.KV.Value) != "v" || got.KV.Version != 1 {
 		t.Errorf("after bad requests errs/k = %q version %d, want v version 1", got.KV.Value, got.KV.Version)
 	}
+	mustDo(t, http.StatusNotFound, call{method: "GET", path: "/v1/kv/errs/new"})
 }
 
 func TestV1ReadRoutesCarryRevision(t *testing.T) {
@@ -390,7 +402,7 @@ func TestV1ConditionalPutAndDelete(t *testing.T) {
 	// If-None-Match: * creates only if absent; If-Match: * updates only if present.
 	mustDo(t, http.StatusOK, call{method: "PUT", path: "/v1/kv/cond/new", header: map[string]string{"If-None-Match": "*"}, body: `{"value":"` + b64("n") + `"}`})
 	mustDo(t, http.StatusOK, call{method: "PUT", path: "/v1/kv/cond/new", header: map[string]string{"If-Match": "*"}, body: `{"value":"` + b64("n2") + `"}`})
-	r = mustDo(t, http.StatusPreconditionFailed, call{method: "PUT", path: "/v1/kv/cond/absent", header: map[string]string{"If-Match": "*"}, body: `{}`})
+	r = mustDo(t, http.StatusPreconditionFailed, call{method: "PUT", path: "/v1/kv/cond/absent", header: map[string]string{"If-Match": "*"}, body: `{"value":""}`})
 	if e := errorOf(t, r); e.KV != nil {
 		t.Errorf("412 on an absent key has kv %+v", e.KV)
 	}

@@ -13,19 +13,26 @@ package httpapi
 //	GET    /v1/status         this node's view   200 api.StatusReply
 //
 // where KV is {"key":"k","value":"<base64>","create_revision":C,"mod_revision":M,"version":V}
-// (api.KeyValue). Every answer that knows the store revision carries it in the
+// (api.KeyValue; "key_base64":"<base64>" instead of "key" for a key that is not UTF-8). Every answer that knows the store revision carries it in the
 // X-Raftkv-Revision header and in the JSON field "revision": every 2xx
 // answer, 404 key_not_found and 412 precondition_failed.
 //
-// Keys are the rest of the path after /v1/kv/, percent-decoded and taken
-// as they are: "a/b", "x//y" and ".." are keys like any other (escape "?",
-// "#" and "%" as %3F, %23, %25). In JSON bodies keys are plain strings.
-// Values are bytes: standard base64 in JSON "value" fields (like etcd's
-// JSON gateway); GET ?raw answers the raw value as
-// application/octet-stream (metadata in X-Raftkv-Revision,
-// X-Raftkv-Create-Revision, X-Raftkv-Mod-Revision, X-Raftkv-Version and
-// ETag), and a PUT with Content-Type: application/octet-stream takes the raw
-// body as the value; any other PUT body is JSON {"value":"<base64>"}.
+// Keys are bytes. In a path they are the rest of the path after /v1/kv/,
+// percent-decoded and taken as they are: "a/b", "x//y" and ".." are keys
+// like any other (escape "?", "#" and "%" as %3F, %23, %25), and any byte
+// can be escaped (/v1/kv/%FF%00 is the key 0xFF 0x00); the prefix, start
+// and end query parameters are percent-decoded bytes too. In JSON a key is
+// a string ("key") when it is valid UTF-8, and otherwise standard base64
+// in "key_base64" (which JSON strings cannot lose): an answer carries
+// exactly one of the two; a request may use either, not both. Range ends
+// go the same way ("range_end" or "range_end_base64"). Values are bytes:
+// standard base64 in JSON "value" fields (like etcd's JSON gateway); GET
+// ?raw answers the raw value as application/octet-stream (metadata in
+// X-Raftkv-Revision, X-Raftkv-Create-Revision, X-Raftkv-Mod-Revision,
+// X-Raftkv-Version and ETag), and a PUT with Content-Type:
+// application/octet-stream takes the raw body as the value; any other PUT
+// body is JSON {"value":"<base64>"}, where "value" is required
+// ({"value":""} is the empty value; null, {} and {"value":null} are 400).
 //
 // Query parameters (a parameter a route does not take is a 400, so that a
 // misspelt one never changes a request silently; flags take no value,

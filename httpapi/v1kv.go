@@ -235,6 +235,12 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 		if !decodeJSON(w, r, maxPutBodySize, &body) {
 			return
 		}
+		if body.Value == nil {
+			// null, {} and {"value":null} name no value: refused rather
+			// than taken as an empty one, which is {"value":""}.
+			s.failV1(w, badRequest(`body has no "value": want {"value":"<base64>"} ({"value":""} for an empty value)`))
+			return
+		}
 		value = body.Value
 	}
 	if valueTooLarge(w, len(value)) {

@@ -126,7 +126,11 @@ func toCompare(c api.TxnCompare) (messages.Compare, error) {
 	if !ok {
 		return messages.Compare{}, badRequest("result %q: want equal, not_equal, greater or less", c.Result)
 	}
-	cmp := messages.Compare{Key: []byte(c.Key), Target: target, Result: result}
+	key, err := c.KeyBytes()
+	if err != nil {
+		return messages.Compare{}, badRequest("%v", err)
+	}
+	cmp := messages.Compare{Key: key, Target: target, Result: result}
 	// Only the operand of the target may be set, so that a misplaced one
 	// (target version with a mod_revision) is an error, not a compare to 0.
 	operands := 0
@@ -171,7 +175,11 @@ func toOp(o api.TxnOp) (messages.Op, error) {
 		return messages.Op{}, badRequest(`want exactly one of "put", "get", "delete"`)
 	}
 	if o.Put != nil {
-		return messages.Op{Type: messages.OpPut, Key: []byte(o.Put.Key), Value: o.Put.Value, PrevKV: o.Put.PrevKV}, nil
+		key, err := o.Put.KeyBytes()
+		if err != nil {
+			return messages.Op{}, badRequest("put: %v", err)
+		}
+		return messages.Op{Type: messages.OpPut, Key: key, Value: o.Put.Value, PrevKV: o.Put.PrevKV}, nil
 	}
 	rg, op := o.Get, messages.Op{Type: messages.OpGet}
 	if o.Delete != nil {
@@ -182,14 +190,22 @@ func toOp(o api.TxnOp) (messages.Op, error) {
 	} else if rg.PrevKV {
 		return op, badRequest("get takes no prev_kv")
 	}
-	op.Key, op.Limit, op.PrevKV = []byte(rg.Key), rg.Limit, rg.PrevKV
+	key, err := rg.KeyBytes()
+	if err != nil {
+		return op, badRequest("%v", err)
+	}
+	end, err := rg.RangeEndBytes()
+	if err != nil {
+		return op, badRequest("%v", err)
+	}
+	op.Key, op.Limit, op.PrevKV = key, rg.Limit, rg.PrevKV
 	switch {
-	case rg.Prefix && rg.RangeEnd != "":
+	case rg.Prefix && len(end) > 0:
 		return op, badRequest("give prefix or range_end, not both")
 	case rg.Prefix:
 		op.End = prefixEnd(op.Key) // every key for an empty prefix
-	case rg.RangeEnd != "":
-		op.End = []byte(rg.RangeEnd)
+	case len(end) > 0:
+		op.End = end
 	}
 	return op, nil
 }
