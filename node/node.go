@@ -78,6 +78,10 @@ type Config struct {
 	// UnsafeNoFsync turns off the WAL's fsync, for in-process tests that
 	// simulate no power loss. Never in production.
 	UnsafeNoFsync bool
+	// RepairWAL cuts off a damaged WAL tail rather than refuse to start
+	// (persister.WithRepairWAL): the member may lose entries it
+	// acknowledged.
+	RepairWAL bool
 	Logger        *slog.Logger
 }
 
@@ -139,7 +143,11 @@ func Start(cfg Config) (*Node, error) {
 		n.shutdownSystem()
 		return nil, err
 	}
-	disk, rec, err := persister.Open(cfg.DataDir, log)
+	var openOpts []persister.OpenOption
+	if cfg.RepairWAL {
+		openOpts = append(openOpts, persister.WithRepairWAL())
+	}
+	disk, rec, err := persister.Open(cfg.DataDir, log, openOpts...)
 	if err != nil {
 		n.shutdownSystem()
 		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)

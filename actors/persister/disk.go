@@ -1,12 +1,15 @@
 package persister
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/snap"
@@ -32,6 +35,9 @@ var (
 	// ErrClosed is returned by writes on a Disk that was closed, including
 	// a Disk the actor closed after a failed write.
 	ErrClosed = errors.New("raftkv: persister disk is closed")
+	// ErrDamaged means the WAL is damaged in a way that may have lost
+	// entries this member acknowledged: it must not serve from it.
+	ErrDamaged = errors.New("raftkv: the WAL is damaged and may have lost acknowledged entries")
 )
 
 // Names of the two subdirectories of a node's data directory.
@@ -55,6 +61,18 @@ type Recovered struct {
 	Entries []*raftpb.Entry
 }
 
+// OpenOption configures Open.
+type OpenOption func(*Disk)
+
+// WithRepairWAL makes Open cut off a damaged WAL tail rather than refuse
+// it: everything from the damage on is discarded (and kept in a .broken
+// file), even entries this member may have acknowledged. Only for a member
+// whose peers hold the data, or a single member after a power loss.
+func WithRepairWAL() OpenOption { return func(d *Disk) { d.repairWAL = true } }
+
+// crcTable is the CRC-32C table of etcd's WAL records.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
 // Disk is one node's open WAL and snapshot directory. Open returns it; Props
 // hands it to the persister actor, which owns it from then on: after Props,
 // only the actor may use or close it. Close it yourself only if it never
@@ -69,6 +87,8 @@ type Disk struct {
 	w        *wal.WAL
 	ss       *snap.Snapshotter
 	closed   bool
+	// repairWAL cuts a damaged WAL tail instead of refusing it.
+	repairWAL bool
 }
 
 // Open opens, or creates, the data directory dir of a node: dir/wal holds
@@ -81,7 +101,7 @@ type Disk struct {
 // Open never panics: every failure, including a WAL that is corrupt beyond
 // repair (errors.Is(err, ErrCorrupt)), is returned as an error. A nil logger
 // means slog.Default().
-func Open(dir string, logger *slog.Logger) (d *Disk, rec *Recovered, err error) {
+func Open(dir string, logger *slog.Logger, opts ...OpenOption) (d *Disk, rec *Recovered, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -92,6 +112,9 @@ func Open(dir string, logger *slog.Logger) (d *Disk, rec *Recovered, err error) 
 		storeDir: snapfile.Dir(filepath.Join(dir, snapDirName)),
 		log:      logger,
 		zl:       newZapLogger(logger),
+	}
+	for _, o := range opts {
+		o(disk)
 	}
 	defer func() {
 		// etcd's wal and snap packages panic (or zap.Fatal, which our logger
@@ -185,35 +208,29 @@ func (d *Disk) replay() (*Recovered, error) {
 		Index: proto.Uint64(snapshot.GetMetadata().GetIndex()),
 		Term:  proto.Uint64(snapshot.GetMetadata().GetTerm()),
 	}
-	var (
-		st       *raftpb.HardState
-		ents     []*raftpb.Entry
-		repaired bool
-	)
-	for {
-		w, err := wal.Open(d.zl, d.walDir, walsnap)
-		if err != nil {
-			if errors.Is(err, fileutil.ErrLocked) {
-				return nil, fmt.Errorf("open wal: locked, is another process using %s? %w", d.walDir, err)
-			}
-			return nil, fmt.Errorf("open wal at snapshot index %d: %w", walsnap.GetIndex(), err)
+	if err := d.checkTail(); err != nil {
+		return nil, err
+	}
+	w, err := wal.Open(d.zl, d.walDir, walsnap)
+	if err != nil {
+		if errors.Is(err, fileutil.ErrLocked) {
+			return nil, fmt.Errorf("open wal: locked, is another process using %s? %w", d.walDir, err)
 		}
-		d.w = w
-		_, st, ents, err = w.ReadAll()
-		if err == nil {
-			break
-		}
-		_ = w.Close()
-		d.w = nil
-		if repaired || !errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, corrupt(fmt.Errorf("read wal from snapshot index %d: %w", walsnap.GetIndex(), err))
-		}
-		d.log.Warn("persister: the WAL ends in a torn record; repairing it", "dir", d.walDir, "err", err)
-		if !wal.Repair(d.zl, d.walDir) {
-			return nil, corrupt(fmt.Errorf("repair wal: %w", err))
-		}
-		d.log.Warn("persister: repaired the WAL (the torn tail is kept in a .broken file)", "dir", d.walDir)
-		repaired = true
+		return nil, fmt.Errorf("open wal at snapshot index %d: %w", walsnap.GetIndex(), err)
+	}
+	d.w = w
+	_, st, ents, err := w.ReadAll()
+	if err != nil {
+		return nil, corrupt(fmt.Errorf("read wal from snapshot index %d: %w", walsnap.GetIndex(), err))
+	}
+	last := snapshot.GetMetadata().GetIndex()
+	if n := len(ents); n > 0 {
+		last = ents[n-1].GetIndex()
+	}
+	if st.GetCommit() > last {
+		return nil, fmt.Errorf("%w: its hard state says entries up to %d are committed, and it holds entries up to %d only: "+
+			"this member acknowledged entries it lost; remove it from the cluster and add it anew with an empty data dir",
+			ErrDamaged, st.GetCommit(), last)
 	}
 	if st == nil {
 		st = &raftpb.HardState{}
@@ -263,6 +280,99 @@ func (d *Disk) loadSnapshot(walSnaps []*walpb.Snapshot) (*raftpb.Snapshot, error
 		}
 		candidates = older
 	}
+}
+
+// checkTail checks the newest WAL segment before etcd's WAL opens it for
+// writing (which zeroes whatever follows the end of its records). A
+// segment being written is preallocated with zeros, so its records must be
+// followed by zeros only, to its full size. A torn last record — the end
+// of what was written, a sector of it never written, nothing after it — is
+// cut off and the segment is preallocated again, as etcd repairs a torn
+// tail. Anything else — a
+// record that does not check out with more written after it, a zeroed
+// length word in front of records, a segment cut short — is damage: the
+// member may have acknowledged what lies beyond, so it must not serve from
+// this log, and Open fails with ErrDamaged, saying what it found, unless
+// the disk was opened with WithRepairWAL (then the tail is cut off too, and
+// the log says what was discarded).
+func (d *Disk) checkTail() error {
+	names, err := fileutil.ReadDir(d.walDir, fileutil.WithExt(".wal"))
+	if err != nil || len(names) == 0 {
+		return fmt.Errorf("read wal directory: %w", err)
+	}
+	path := filepath.Join(d.walDir, names[len(names)-1])
+	lock, err := fileutil.TryLockFile(path, os.O_RDWR, fileutil.PrivateFileMode)
+	if err != nil {
+		return fmt.Errorf("open wal: locked, is another process using %s? %w", d.walDir, err)
+	}
+	defer lock.Close()
+	scan, err := scanSegment(path)
+	if err != nil {
+		return err
+	}
+	cut := scan.size < wal.SegmentSizeBytes
+	switch {
+	case scan.damage == "" && scan.nonZero < 0 && !cut:
+		return nil
+	case scan.damage != "" && scan.torn && scan.nonZero < 0 && !cut:
+		d.log.Warn("persister: the WAL ends in a torn record; cutting it off", "segment", path,
+			"offset", scan.valid, "found", scan.damage, "records_kept", scan.records, "last_index", scan.lastIndex)
+		return d.cutTail(lock, scan)
+	}
+	what := describeDamage(scan, cut)
+	if !d.repairWAL {
+		return fmt.Errorf("%w: %s. Entries past it may have been acknowledged, so this member must not serve from this log: "+
+			"remove it from the cluster and add it anew with an empty data dir (its peers hold the data), or, if you know "+
+			"that nothing past it was acknowledged (a single member after a power loss, say), start it once with --repair-wal "+
+			"to cut the segment at offset %d, keeping entries up to index %d",
+			ErrDamaged, what, scan.valid, scan.lastIndex)
+	}
+	d.log.Error("persister: the WAL is damaged; cutting it off as --repair-wal asks, and discarding everything after",
+		"segment", path, "found", what, "offset", scan.valid, "records_kept", scan.records, "last_index", scan.lastIndex)
+	return d.cutTail(lock, scan)
+}
+
+// describeDamage says in words what scan found.
+func describeDamage(scan segmentScan, cut bool) string {
+	var parts []string
+	if scan.damage != "" {
+		parts = append(parts, fmt.Sprintf("%s at offset %d of %s", scan.damage, scan.valid, scan.path))
+	} else if scan.nonZero >= 0 {
+		parts = append(parts, fmt.Sprintf("a zeroed length word at offset %d of %s", scan.valid, scan.path))
+	}
+	if scan.nonZero >= 0 {
+		parts = append(parts, fmt.Sprintf("with data written after it (from offset %d)", scan.nonZero))
+	}
+	if cut {
+		parts = append(parts, fmt.Sprintf("%s is %d bytes, shorter than the %d bytes a segment being written has: it was cut",
+			scan.path, scan.size, wal.SegmentSizeBytes))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// cutTail cuts the locked segment of scan after its last good record,
+// keeping what it cuts in a .broken file, and preallocates it again.
+func (d *Disk) cutTail(f *fileutil.LockedFile, scan segmentScan) error {
+	if scan.size > scan.valid {
+		tail := make([]byte, scan.size-scan.valid)
+		if _, err := f.ReadAt(tail, scan.valid); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("repair wal: read the tail: %w", err)
+		}
+		if err := os.WriteFile(scan.path+".broken", bytes.TrimRight(tail, "\x00"), 0o600); err != nil {
+			return fmt.Errorf("repair wal: keep the tail: %w", err)
+		}
+	}
+	if err := f.Truncate(scan.valid); err != nil {
+		return fmt.Errorf("repair wal: %w", err)
+	}
+	if err := fileutil.Preallocate(f.File, max(wal.SegmentSizeBytes, scan.valid), true); err != nil {
+		return fmt.Errorf("repair wal: preallocate: %w", err)
+	}
+	if err := fileutil.Fsync(f.File); err != nil {
+		return fmt.Errorf("repair wal: %w", err)
+	}
+	d.log.Warn("persister: cut the WAL (what was cut is kept in a .broken file)", "segment", scan.path, "offset", scan.valid)
+	return nil
 }
 
 // corrupt marks err as ErrCorrupt when it says that the WAL's content cannot

@@ -424,64 +424,72 @@ func lastWAL(t *testing.T, dir string) (string, int64) {
 	return p, end
 }
 
+// A torn tail — the frame of a last record written, part of its data not
+// (a sector of zeros), nothing after it — is cut off as etcd repairs it;
+// the cut part is kept in a .broken file and the WAL takes new writes.
 func TestTornWALTailIsRepaired(t *testing.T) {
-	tests := []struct {
-		name string
-		tear func(t *testing.T, path string, end int64)
-	}{
-		{"truncated last record", func(t *testing.T, path string, end int64) {
-			if err := os.Truncate(path, end-5); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"record header written, data not", func(t *testing.T, path string, end int64) {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			// The end of the data is 8-byte aligned: the frame of a
-			// 4000-byte record of which only 100 bytes reached the disk.
-			frame := binary.LittleEndian.AppendUint64(nil, 4000)
-			frame = append(frame, bytes.Repeat([]byte{0xab}, 100)...)
-			if _, err := f.WriteAt(frame, (end+7)/8*8); err != nil {
-				t.Fatal(err)
-			}
-		}},
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 5), Entries: ents(1, 5, 1)})
+	n.persist(&messages.Persist{Seq: 2, Entries: ents(6, 8, 1)})
+	n.stop()
+
+	path, end := lastWAL(t, dir)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			d, _ := open(t, dir)
-			n := spawn(t, d)
-			n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 5), Entries: ents(1, 5, 1)})
-			n.persist(&messages.Persist{Seq: 2, Entries: ents(6, 8, 1)})
-			n.stop()
-
-			path, end := lastWAL(t, dir)
-			tt.tear(t, path, end)
-
-			d, rec := open(t, dir)
-			wantHardState(t, rec.HardState, hs(1, 1, 5))
-			want := uint64(8)
-			if i == 0 {
-				want = 7 // the cut removed entry 8
-			}
-			wantEntries(t, rec.Entries, 1, want)
-			if _, err := os.Stat(path + ".broken"); err != nil {
-				t.Fatalf("no backup of the torn segment: %v", err)
-			}
-
-			// The repaired WAL takes new writes.
-			n = spawn(t, d)
-			n.persist(&messages.Persist{Seq: 3, HardState: hs(1, 1, 9), Entries: ents(want+1, 9, 1)})
-			n.stop()
-			d, rec = open(t, dir)
-			defer d.Close()
-			wantHardState(t, rec.HardState, hs(1, 1, 9))
-			wantEntries(t, rec.Entries, 1, 9)
-		})
+	// The frame of a 4000-byte record of which only 100 bytes reached the
+	// disk.
+	frame := binary.LittleEndian.AppendUint64(nil, 4000)
+	frame = append(frame, bytes.Repeat([]byte{0xab}, 100)...)
+	if _, err := f.WriteAt(frame, (end+7)/8*8); err != nil {
+		t.Fatal(err)
 	}
+	f.Close()
+
+	d, rec := open(t, dir)
+	wantHardState(t, rec.HardState, hs(1, 1, 5))
+	wantEntries(t, rec.Entries, 1, 8)
+	if _, err := os.Stat(path + ".broken"); err != nil {
+		t.Fatalf("no backup of the torn segment: %v", err)
+	}
+	// The repaired WAL takes new writes.
+	n = spawn(t, d)
+	n.persist(&messages.Persist{Seq: 3, HardState: hs(1, 1, 9), Entries: ents(9, 9, 1)})
+	n.stop()
+	d, rec = open(t, dir)
+	defer d.Close()
+	wantHardState(t, rec.HardState, hs(1, 1, 9))
+	wantEntries(t, rec.Entries, 1, 9)
+}
+
+// A WAL segment cut short is not a torn tail (a segment being written is
+// preallocated, so a write cut short never shortens it): the member may
+// have acknowledged what was cut. It is refused, saying so, unless opened
+// with WithRepairWAL.
+func TestCutWALIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 5), Entries: ents(1, 5, 1)})
+	n.persist(&messages.Persist{Seq: 2, Entries: ents(6, 8, 1)})
+	n.stop()
+	path, end := lastWAL(t, dir)
+	if err := os.Truncate(path, end-5); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := persister.Open(dir, nil)
+	if !errors.Is(err, persister.ErrDamaged) || !strings.Contains(err.Error(), "it was cut") {
+		t.Fatalf("Open of a cut WAL: %v, want ErrDamaged saying it was cut", err)
+	}
+	d, rec, err := persister.Open(dir, nil, persister.WithRepairWAL())
+	if err != nil {
+		t.Fatalf("Open with WithRepairWAL: %v", err)
+	}
+	defer d.Close()
+	wantEntries(t, rec.Entries, 1, 7) // the cut took entry 8
 }
 
 func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
