@@ -262,3 +262,23 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Errorf("bad member requests changed membership: %v", st.Members)
 	}
 }
+
+// A member that stops cleanly, and starts again, is an expected disconnect
+// for the others: nobody logs an error for it.
+func TestCleanStopLogsNoError(t *testing.T) {
+	c := newCluster(t, 3)
+	c.mustPut(1, "k", "v")
+	for _, id := range []uint64{3, 2} {
+		c.stop(id)
+		c.mustPut(1, "while-down", fmt.Sprint(id))
+		c.start(id, false)
+		c.waitValue(id, "while-down", fmt.Sprint(id))
+	}
+	for id := uint64(1); id <= 3; id++ {
+		for _, line := range strings.Split(c.logOf(c.procs[id]), "\n") {
+			if strings.Contains(line, "level=ERROR") {
+				t.Errorf("member %d logged an error: %s", id, line)
+			}
+		}
+	}
+}
