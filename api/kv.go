@@ -62,18 +62,23 @@ type DeleteReply struct {
 	Revision int64 `json:"revision"`
 	// Deleted is how many keys were deleted.
 	Deleted int64 `json:"deleted"`
-	// PrevKVs are the deleted keys, when asked for with ?prev_kv.
-	PrevKVs []KeyValue `json:"prev_kvs,omitempty"`
+	// PrevKVs are the deleted keys, when asked for with ?prev_kv: at most
+	// MaxDeletePrevKVs keys and MaxRangeBytes bytes of a prefix delete,
+	// the first in key order; PrevKVsTruncated tells that some deleted
+	// keys were left out.
+	PrevKVs          []KeyValue `json:"prev_kvs,omitempty"`
+	PrevKVsTruncated bool       `json:"prev_kvs_truncated,omitempty"`
 }
 
 // RangeReply is the answer of GET /v1/kv: one page of a range, in key
-// order.
+// order: at most the limit asked for (DefaultRangeLimit if none, at most
+// MaxRangeLimit) and at most MaxRangeBytes of keys and values.
 type RangeReply struct {
 	Revision int64      `json:"revision"`
 	KVs      []KeyValue `json:"kvs"`
-	// More tells that a limit cut the range; Next is then the continuation
-	// token to pass as ?next= (the client's WithNext) for the following
-	// page.
+	// More tells that the page ends before the range does (its limit or
+	// its size cut it); Next is then the continuation token to pass as
+	// ?next= (the client's WithNext) for the following page.
 	More bool   `json:"more"`
 	Next string `json:"next,omitempty"`
 }

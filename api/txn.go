@@ -2,7 +2,8 @@ package api
 
 // TxnRequest is the body of POST /v1/txn, like etcd's Txn: if every
 // compare holds, the Success ops run, otherwise the Failure ops, all
-// atomically at one revision.
+// atomically at one revision. It has at most MaxTxnOps compares and
+// MaxTxnOps ops in each branch.
 type TxnRequest struct {
 	Compare []TxnCompare `json:"compare,omitempty"`
 	Success []TxnOp      `json:"success,omitempty"`
@@ -48,8 +49,9 @@ type TxnPut struct {
 // TxnRange names a key, or a range of keys, for a get or a delete: Key
 // alone is that key; with RangeEnd it is [Key, RangeEnd) (RangeEnd "\u0000"
 // means every key >= Key); Prefix true makes it every key that starts with
-// Key. Limit caps a get; PrevKV makes a delete return what it deleted.
-// Key and RangeEnd that are not valid UTF-8 go in KeyBase64 and
+// Key. Limit caps a get of a range (0: DefaultRangeLimit; at most
+// MaxRangeLimit); PrevKV makes a delete return what it deleted (at most
+// MaxDeletePrevKVs keys of a range). Key and RangeEnd that are not valid UTF-8 go in KeyBase64 and
 // RangeEndBase64 instead (either field of each, not both: see SetKey,
 // SetRangeEnd).
 type TxnRange struct {
@@ -83,15 +85,19 @@ type TxnPutResponse struct {
 }
 
 // TxnGetResponse is the outcome of a get: the keys found, in key order, and
-// whether the limit cut the range.
+// whether the range goes on past them (its limit, DefaultRangeLimit if it
+// gave none, or the answer's MaxRangeBytes cut it).
 type TxnGetResponse struct {
 	KVs  []KeyValue `json:"kvs"`
 	More bool       `json:"more"`
 }
 
 // TxnDeleteResponse is the outcome of a delete: how many keys it removed
-// and, with prev_kv, what they held.
+// and, with prev_kv, what they held (for a range delete at most
+// MaxDeletePrevKVs keys, and within the answer's MaxRangeBytes;
+// PrevKVsTruncated tells that some were left out).
 type TxnDeleteResponse struct {
-	Deleted int64      `json:"deleted"`
-	PrevKVs []KeyValue `json:"prev_kvs,omitempty"`
+	Deleted          int64      `json:"deleted"`
+	PrevKVs          []KeyValue `json:"prev_kvs,omitempty"`
+	PrevKVsTruncated bool       `json:"prev_kvs_truncated,omitempty"`
 }

@@ -29,11 +29,15 @@ type GetResponse = api.GetReply
 type PutResponse = api.PutReply
 
 // DeleteResponse is the answer of Delete and DeletePrefix: how many keys
-// were deleted and, with WithPrevKV, their values in PrevKVs.
+// were deleted and, with WithPrevKV, their values in PrevKVs (for
+// DeletePrefix, the first api.MaxDeletePrevKVs keys at most;
+// PrevKVsTruncated tells that some were left out).
 type DeleteResponse = api.DeleteReply
 
-// RangeResponse is one page of a range, in key order. More tells that the
-// limit cut the range; Next is then the token to pass WithNext for the
+// RangeResponse is one page of a range, in key order: at most the limit
+// (the server's default page, api.DefaultRangeLimit keys, without
+// WithLimit) and at most api.MaxRangeBytes of keys and values. More tells
+// that the range goes on; Next is then the token to pass WithNext for the
 // following page.
 type RangeResponse = api.RangeReply
 
@@ -81,7 +85,10 @@ func IfNotExists() OpOption { return func(c *opConfig) { c.ifNoneMatch = true } 
 // but possibly stale (it may miss writes already acknowledged).
 func WithSerializable() OpOption { return func(c *opConfig) { c.serializable = true } }
 
-// WithLimit caps the keys a range (or a get Op) returns; 0 means no limit.
+// WithLimit caps the keys a range (or a get Op) returns: from 1 to
+// api.MaxRangeLimit (a larger one is ErrInvalid); 0 or none is the
+// server's default page, api.DefaultRangeLimit. A page may hold fewer keys
+// when they are large (api.MaxRangeBytes); follow Next for the rest.
 func WithLimit(n int64) OpOption { return func(c *opConfig) { c.limit = n } }
 
 // WithNext continues a range after the page whose RangeResponse.Next is
@@ -181,10 +188,12 @@ func (c *Client) delete(ctx context.Context, key string, prefix bool, opts []OpO
 	return &out, nil
 }
 
-// Range reads the keys [start, end) in key order: an empty start is the
-// first key, an empty end is past the last. Options: WithLimit, WithNext,
-// WithSerializable. Each page is its own read: a range of several pages
-// is not one snapshot.
+// Range reads one page of the keys [start, end) in key order: an empty
+// start is the first key, an empty end is past the last. A page holds the
+// keys of WithLimit (api.DefaultRangeLimit without it), fewer if they hold
+// more than api.MaxRangeBytes; when More is set, call again WithNext(Next)
+// for the next page. Options: WithLimit, WithNext, WithSerializable. Each
+// page is its own read: a range of several pages is not one snapshot.
 func (c *Client) Range(ctx context.Context, start, end string, opts ...OpOption) (*RangeResponse, error) {
 	q := url.Values{}
 	if start != "" {
@@ -196,8 +205,8 @@ func (c *Client) Range(ctx context.Context, start, end string, opts ...OpOption)
 	return c.rangeQuery(ctx, q, opts)
 }
 
-// RangePrefix reads the keys that start with prefix (every key for an
-// empty prefix), in key order. Options as Range.
+// RangePrefix reads one page of the keys that start with prefix (every key
+// for an empty prefix), in key order; pages as Range. Options as Range.
 func (c *Client) RangePrefix(ctx context.Context, prefix string, opts ...OpOption) (*RangeResponse, error) {
 	q := url.Values{}
 	q.Set("prefix", prefix)

@@ -172,15 +172,19 @@ type TxnResponse struct {
 // OpResponse is the outcome of one Op.
 type OpResponse struct {
 	Type OpType
-	// KVs are the keys a get found; More tells that its limit cut them.
+	// KVs are the keys a get found; More tells that the range goes on
+	// past them (its limit, the server's default page if it gave none, or
+	// the answer's size cut it).
 	KVs  []KeyValue
 	More bool
 	// PrevKV is the value a put with WithPrevKV replaced.
 	PrevKV *KeyValue
 	// Deleted counts the keys a delete removed; PrevKVs are their values
-	// with WithPrevKV.
-	Deleted int64
-	PrevKVs []KeyValue
+	// with WithPrevKV (for a range delete, the first api.MaxDeletePrevKVs
+	// at most; PrevKVsTruncated tells that some were left out).
+	Deleted          int64
+	PrevKVs          []KeyValue
+	PrevKVsTruncated bool
 }
 
 // UnmarshalJSON reads an op response of POST /v1/txn.
@@ -195,7 +199,7 @@ func (r *OpResponse) UnmarshalJSON(data []byte) error {
 	case w.Get != nil:
 		*r = OpResponse{Type: OpTypeGet, KVs: w.Get.KVs, More: w.Get.More}
 	case w.Delete != nil:
-		*r = OpResponse{Type: OpTypeDelete, Deleted: w.Delete.Deleted, PrevKVs: w.Delete.PrevKVs}
+		*r = OpResponse{Type: OpTypeDelete, Deleted: w.Delete.Deleted, PrevKVs: w.Delete.PrevKVs, PrevKVsTruncated: w.Delete.PrevKVsTruncated}
 	}
 	return nil
 }

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"testing"
 
-	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -17,15 +15,24 @@ func FuzzTxnRequest(f *testing.F) {
 	f.Add([]byte(`{"compare":[{"key":"a","target":"mod_revision","result":"greater","mod_revision":-1}]}`))
 	f.Add([]byte(`{"success":[{"get":{"key":"","range_end":"\u0000","limit":-5}}]}`))
 	f.Add([]byte(`{"success":[{}]}`))
+	f.Add([]byte(`{"success":[{"delete":{"key_base64":"/w==","range_end_base64":"AA==","prev_kv":true}},{"get":{"key":"a","prefix":true,"limit":10000}}]}`))
+	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var req api.TxnRequest
-		if json.Unmarshal(data, &req) != nil {
-			return
-		}
-		txn, err := toTxn(req)
+		req, err := decodeTxn(data)
 		if err != nil {
 			return
 		}
-		_ = store.Validate(txn)
+		plan, err := toTxn(req)
+		if err != nil {
+			return
+		}
+		_ = store.Validate(plan.txn)
+		if len(plan.txn.Compares) > MaxTxnOps || len(plan.txn.Success) > MaxTxnOps || len(plan.txn.Failure) > MaxTxnOps {
+			t.Fatalf("plan over the bounds: %d compares, %d and %d ops", len(plan.txn.Compares), len(plan.txn.Success), len(plan.txn.Failure))
+		}
+		// An answer can be made from any results, even short ones.
+		for _, o := range plan.success {
+			o.response(nil, newBudget())
+		}
 	})
 }

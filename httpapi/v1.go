@@ -29,7 +29,8 @@ const (
 	HeaderVersion        = api.HeaderVersion
 )
 
-// MaxTxnBodySize bounds the JSON body of POST /v1/txn.
+// MaxTxnBodySize bounds the JSON body of POST /v1/txn. Its compares and
+// ops are bounded too (MaxTxnOps), while it is decoded.
 const MaxTxnBodySize = 4 << 20
 
 // maxPutBodySize bounds the JSON body of PUT /v1/kv/<key>: a value of

@@ -4,7 +4,7 @@ package httpapi
 //
 //	GET    /v1/kv/<key>       read a key         200 {"revision":R,"kv":KV}, ETag: "<mod_revision>"
 //	PUT    /v1/kv/<key>       write a key        200 {"revision":R,"prev_kv":KV}, ETag: "<R>"
-//	DELETE /v1/kv/<key>       delete a key       200 {"revision":R,"deleted":N,"prev_kvs":[KV...]}
+//	DELETE /v1/kv/<key>       delete a key       200 {"revision":R,"deleted":N,"prev_kvs":[KV...],"prev_kvs_truncated":B}
 //	GET    /v1/kv             read a range       200 {"revision":R,"kvs":[KV...],"more":B,"next":"<token>"}
 //	POST   /v1/txn            transaction        200 {"revision":R,"succeeded":B,"responses":[...]}
 //	GET    /v1/members        membership         200 {"revision":R,"leader":ID,"members":[{"id":ID,"address":"host:port"}...]}
@@ -45,13 +45,30 @@ package httpapi
 //	prefix                        DELETE /v1/kv/<key>: delete every key starting with <key>
 //	prefix=<p>                    GET /v1/kv: the keys starting with p (every key for p empty)
 //	start=<a>&end=<b>             GET /v1/kv: the keys in [a, b); no start: from the first key, no end: to the last
-//	limit=<n>                     GET /v1/kv: at most n keys (0 or none: no limit)
+//	limit=<n>                     GET /v1/kv: at most n keys a page (0 or none: DefaultRangeLimit; at most MaxRangeLimit)
 //	next=<token>                  GET /v1/kv: continue after the page that answered "next": <token>
 //
-// A range without prefix, start or end reads every key. Each page of a
-// range is its own read: pages are in key order and, following "next",
-// cover every key of the range exactly once if nothing writes meanwhile,
-// but they are not one snapshot.
+// A range without prefix, start or end reads every key. A range answers
+// one page: limit keys (DefaultRangeLimit, 1000, if none; a limit over
+// MaxRangeLimit, 10000, is a 400), and no more than MaxRangeBytes (4 MiB)
+// of keys and values: a page stops before the key that would take it over
+// (it always holds the first key). "more" tells that the range goes on,
+// and "next" continues it. Each page of a range is its own read: pages are
+// in key order and, following "next", cover every key of the range exactly
+// once if nothing writes meanwhile, but they are not one snapshot.
+//
+// Bounds of one request: bodies are bounded (a PUT's by the value limit,
+// a txn's by MaxTxnBodySize, a membership change's by 4 KiB); a txn has at
+// most MaxTxnOps (128) compares and ops in each branch (a range delete with
+// prev_kv counts two), and the gets of a branch read at most MaxRangeLimit
+// keys in all (a range get without limit counts DefaultRangeLimit). A
+// txn get of a range without limit gets DefaultRangeLimit, and "more". The
+// gets and the prev_kvs of range deletes of one txn answer share one
+// MaxRangeBytes budget (each get holds at least its first key). prev_kv
+// on a delete of a prefix or range returns at most the first
+// MaxDeletePrevKVs (1000) keys, within MaxRangeBytes, with
+// "prev_kvs_truncated": true when it left some out; "deleted" counts them
+// all.
 //
 // Conditional writes, checked by the state machine when the write applies
 // (never before proposing): "If-Match: "<mod_revision>"" on PUT or DELETE
@@ -77,12 +94,14 @@ package httpapi
 // its key, on [key, range_end) (range_end "\u0000": every key >= key) or,
 // with prefix, on every key starting with key. The answer has one response
 // per op of the branch that ran: {"put":{"prev_kv":KV}},
-// {"get":{"kvs":[KV...],"more":B}}, {"delete":{"deleted":N,"prev_kvs":[KV...]}}.
+// {"get":{"kvs":[KV...],"more":B}},
+// {"delete":{"deleted":N,"prev_kvs":[KV...],"prev_kvs_truncated":B}}.
 // A txn whose compares fail is still a 200, with "succeeded": false.
 //
 // Errors are api.ErrorReply, {"error":"...","code":"..."}:
 //
-//	400 invalid              malformed JSON, base64, timeout, query or header; empty or too long key; bad txn
+//	400 invalid              malformed JSON, base64, timeout, query or header; empty or too long key; bad txn;
+//	                         a limit over MaxRangeLimit; a txn over MaxTxnOps or reading over MaxRangeLimit keys
 //	404 key_not_found        GET of a missing key (a DELETE of one answers 200 with "deleted": 0)
 //	404 member_not_found     DELETE /v1/members/<id> of a non-member
 //	404 not_found            no such route

@@ -161,13 +161,13 @@ func oneHeader(r *http.Request, name string) (string, bool, error) {
 	}
 }
 
-// conditionalWrite applies the write op on key through the raft log, if
-// the compares cmps (none: always) hold when it applies. It answers the
+// conditionalWrite applies the ops of a write on key through the raft log,
+// if the compares cmps (none: always) hold when it applies. It answers the
 // request itself and returns false when the write failed or a compare did
 // not hold (412): the failure branch reads the key, so that a 412 can show
 // its current state.
-func (s *Server) conditionalWrite(w http.ResponseWriter, r *http.Request, key string, cmps []messages.Compare, op messages.Op, timeout time.Duration) (messages.TxnResult, bool) {
-	txn := messages.Txn{Compares: cmps, Success: []messages.Op{op}}
+func (s *Server) conditionalWrite(w http.ResponseWriter, r *http.Request, key string, cmps []messages.Compare, ops []messages.Op, timeout time.Duration) (messages.TxnResult, bool) {
+	txn := messages.Txn{Compares: cmps, Success: ops}
 	if len(cmps) > 0 {
 		txn.Failure = []messages.Op{{Type: messages.OpGet, Key: []byte(key)}}
 	}
@@ -247,7 +247,7 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 		return
 	}
 	op := messages.Op{Type: messages.OpPut, Key: []byte(key), Value: value, PrevKV: prevKV}
-	res, ok := s.conditionalWrite(w, r, key, cmps, op, p.timeout)
+	res, ok := s.conditionalWrite(w, r, key, cmps, []messages.Op{op}, p.timeout)
 	if !ok {
 		return
 	}
@@ -294,23 +294,65 @@ func (s *Server) deleteV1(w http.ResponseWriter, r *http.Request, key string) {
 	if prefix {
 		op.End = prefixEnd(op.Key)
 	}
-	res, ok := s.conditionalWrite(w, r, key, cmps, op, p.timeout)
+	ops, deleteAt, prevAt := deleteOps(op)
+	res, ok := s.conditionalWrite(w, r, key, cmps, ops, p.timeout)
 	if !ok {
 		return
 	}
 	reply := api.DeleteReply{Revision: res.Revision}
-	if len(res.Responses) > 0 {
-		reply.Deleted = res.Responses[0].Deleted
-		if len(res.Responses[0].KVs) > 0 {
-			reply.PrevKVs = toKeyValues(res.Responses[0].KVs)
-		}
+	if d := resultAt(res.Responses, deleteAt); d != nil {
+		reply.Deleted = d.Deleted
+	}
+	if prev := resultAt(res.Responses, prevAt); prev != nil && len(prev.KVs) > 0 {
+		reply.PrevKVs, reply.PrevKVsTruncated = prevKVs(*prev, prevAt != deleteAt, newBudget())
 	}
 	writeV1(w, http.StatusOK, res.Revision, reply)
 }
 
+// deleteOps returns the ops that run the delete op, and where their
+// results are: the delete's own (its count) at deleteAt, the keys it
+// deleted at prevAt (-1 without prev_kv). A range delete with prev_kv runs
+// as a get of at most MaxDeletePrevKVs keys of its range, then the delete
+// without prev_kv, both at one revision: so the keys it returns are
+// bounded, however many it deletes.
+func deleteOps(op messages.Op) (ops []messages.Op, deleteAt, prevAt int) {
+	switch {
+	case !op.PrevKV:
+		return []messages.Op{op}, 0, -1
+	case len(op.End) == 0:
+		return []messages.Op{op}, 0, 0
+	}
+	get := messages.Op{Type: messages.OpGet, Key: op.Key, End: op.End, Limit: MaxDeletePrevKVs}
+	op.PrevKV = false
+	return []messages.Op{get, op}, 1, 0
+}
+
+// resultAt is results[i], or nil when there is none.
+func resultAt(results []messages.OpResult, i int) *messages.OpResult {
+	if i < 0 || i >= len(results) {
+		return nil
+	}
+	return &results[i]
+}
+
+// prevKVs returns the deleted keys of result to answer: all of them for a
+// single-key delete, and for a range delete (ranged, result is the get of
+// deleteOps) as many as fit in b, and whether some deleted keys are left
+// out.
+func prevKVs(result messages.OpResult, ranged bool, b *budget) ([]api.KeyValue, bool) {
+	if !ranged {
+		b.add(result.KVs)
+		return toKeyValues(result.KVs), false
+	}
+	n := b.take(result.KVs)
+	return toKeyValues(result.KVs[:n]), result.More || n < len(result.KVs)
+}
+
 // rangeV1 serves GET /v1/kv: ?prefix=<p>, or ?start=<a>&end=<b> (either
 // may be left out: from the first key, to the last), or neither (every
-// key); ?limit=<n> caps a page and ?next=<token> continues one.
+// key); ?limit=<n> caps a page (DefaultRangeLimit if none, at most
+// MaxRangeLimit) and ?next=<token> continues one. A page also stops before
+// the key that would take it over MaxRangeBytes of keys and values.
 func (s *Server) rangeV1(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseParams(r, "prefix", "start", "end", "limit", "next", "consistency")
 	if err != nil {
@@ -328,9 +370,10 @@ func (s *Server) rangeV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := reply.Result
-	out := api.RangeReply{Revision: reply.Revision, KVs: toKeyValues(res.KVs), More: res.More}
-	if res.More && len(res.KVs) > 0 {
-		last := res.KVs[len(res.KVs)-1].Key
+	n := newBudget().take(res.KVs)
+	out := api.RangeReply{Revision: reply.Revision, KVs: toKeyValues(res.KVs[:n]), More: res.More || n < len(res.KVs)}
+	if out.More && n > 0 {
+		last := res.KVs[n-1].Key
 		out.Next = encodeNext(append(bytes.Clone(last), 0))
 	}
 	writeV1(w, http.StatusOK, reply.Revision, out)
@@ -353,12 +396,17 @@ func rangeOp(p v1Params) (messages.Op, error) {
 			op.End = []byte(allKeysEnd)
 		}
 	}
+	var limit int64
 	if q.Has("limit") {
 		n, err := strconv.ParseInt(q.Get("limit"), 10, 64)
-		if err != nil || n < 0 {
-			return op, badRequest("limit=%q: want a number >= 0 (0: no limit)", q.Get("limit"))
+		if err != nil {
+			return op, badRequest("limit=%q: want a number from 0 (the default, %d) to %d", q.Get("limit"), DefaultRangeLimit, MaxRangeLimit)
 		}
-		op.Limit = n
+		limit = n
+	}
+	var err error
+	if op.Limit, err = checkLimit(limit); err != nil {
+		return op, badRequest("%v", err)
 	}
 	if err := store.Validate(messages.Txn{Success: []messages.Op{op}}); err != nil {
 		return op, err
