@@ -26,6 +26,9 @@ const (
 	MaxServerTimeout = api.MaxTimeout
 	// maxAnswerSize bounds an answer the client reads.
 	maxAnswerSize = 256 << 20
+	// idleConnTimeout is how long the default transport keeps an idle
+	// connection: less than a member's (httpapi.DefaultIdleTimeout).
+	idleConnTimeout = 30 * time.Second
 )
 
 // HeaderRevision is the header of the store revision in every answer.
@@ -48,7 +51,9 @@ type Option func(*Client)
 
 // WithHTTPClient makes the client use hc (for its transport and its
 // timeout); the default is a client of its own with no overall timeout,
-// since each call's context bounds it.
+// since each call's context bounds it, whose transport closes connections
+// idle for 30 s (members close them after a minute). A transport of your
+// own should close idle connections before a minute too.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
 // WithRetryRounds sets how many times a request may go round the endpoints
@@ -80,7 +85,13 @@ func New(endpoints []string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Close idle connections before a member does (its idle timeout
+		// is a minute), so that a request never goes out on a connection
+		// the member is closing: a write lost that way has an unknown
+		// outcome.
+		t.IdleConnTimeout = idleConnTimeout
+		c.hc = &http.Client{Transport: t}
 	}
 	return c, nil
 }

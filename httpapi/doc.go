@@ -17,12 +17,21 @@
 //
 // Every error is a JSON body {"error": ..., "code": ...} with a status that
 // fits it: 400 for invalid input, 404/409 for membership changes that change
-// nothing, 503 while the node is not ready or has no leader, and 504 (503 on
-// the raftexample routes) when the deadline passes first, in which case a
-// write may still apply later.
+// nothing, 503 while the node is not ready or has no leader (or on an error
+// the API does not expect), and 504 (503 on the raftexample routes) when
+// the deadline passes first, in which case a write may still apply later.
+// No other 5xx is answered.
+//
+// Connections are bounded: NewServer sets the read, write and idle
+// timeouts that fit the request deadlines, and LimitListener caps the
+// connections open at once, so that clients holding connections open
+// cannot take the file descriptors the member needs for its files.
 //
 // # Usage
 //
-//	srv := httpapi.New(n.System().Root, n.Proposer(), logger)
-//	log.Fatal(http.ListenAndServe(":12380", srv))
+//	api := httpapi.New(n.System().Root, n.Proposer(), logger)
+//	srv := httpapi.NewServer(api, httpapi.ServerConfig{Logger: logger})
+//	lis, err := net.Listen("tcp", ":12380")
+//	...
+//	err = srv.Serve(httpapi.LimitListener(lis, httpapi.DefaultMaxConnections))
 package httpapi

@@ -19,15 +19,19 @@ import (
 )
 
 // base is the URL of the single-node cluster that the tests of this file
-// share; each test writes keys under a prefix of its own.
-var base string
+// share; each test writes keys under a prefix of its own. node is that
+// node, for the tests that serve its API themselves.
+var (
+	base string
+	node *testkit.HTTPNode
+)
 
 // ports hands out the peer ports of the package's nodes, in the band of
 // package httpapi (see testkit.Ports).
 var ports = testkit.NewPorts(12000, 16000)
 
 func TestMain(m *testing.M) {
-	os.Exit(testkit.RunWithHTTPNode(m, ports, func(n *testkit.HTTPNode) { base = n.URL }))
+	os.Exit(testkit.RunWithHTTPNode(m, ports, func(n *testkit.HTTPNode) { base, node = n.URL, n }))
 }
 
 // request sends one request to the server at url and returns status and

@@ -35,7 +35,11 @@ func main() {
 	advertisePeer := flag.String("advertise-peer", "", "this member's peer address as the others reach it, host:port (default: its --cluster entry)")
 	listenClient := flag.String("listen-client", "", "where to serve the HTTP API, host:port (default: every interface at --port)")
 	advertiseClient := flag.String("advertise-client", "", "URL of this member's HTTP API for clients, published in the membership (default: http://<host of the peer address>:<HTTP port>)")
+	maxConnections := flag.Int("max-connections", httpapi.DefaultMaxConnections,
+		"most HTTP connections open at once (more wait to be accepted); must leave 256 of the file descriptor limit (ulimit -n) for the member's files")
 	flag.Parse()
+	explicit := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := run(log, options{
@@ -43,6 +47,7 @@ func main() {
 		snapshotCount: *snapshotCount, catchUp: *catchUp,
 		listenPeer: *listenPeer, advertisePeer: *advertisePeer,
 		listenClient: *listenClient, advertiseClient: *advertiseClient,
+		maxConnections: *maxConnections, maxConnectionsSet: explicit["max-connections"],
 	}); err != nil {
 		log.Error("raftkv stopped", "err", err)
 		os.Exit(1)
@@ -59,6 +64,8 @@ type options struct {
 	snapshotCount, catchUp        uint64
 	listenPeer, advertisePeer     string
 	listenClient, advertiseClient string
+	maxConnections                int
+	maxConnectionsSet             bool // given on the command line
 }
 
 // config turns the flags into a node's configuration and the HTTP listen
@@ -98,8 +105,32 @@ func (o options) config(log *slog.Logger) (node.Config, string, error) {
 	}, listenClient, nil
 }
 
+// httpLimits raises the file descriptor limit and returns the cap on HTTP
+// connections that leaves the member room for its files.
+func (o options) httpLimits(log *slog.Logger) (int, error) {
+	lim, err := raiseFDLimit()
+	if err != nil {
+		log.Warn("could not raise the file descriptor limit to its hard limit", "soft", lim.soft, "hard", lim.hard, "err", err)
+	}
+	maxConns, warning, err := connectionLimit(o.maxConnections, o.maxConnectionsSet, lim)
+	if err != nil {
+		return 0, err
+	}
+	if warning != "" {
+		log.Warn(warning)
+	}
+	if lim.known {
+		log.Info("file descriptors", "limit", lim.soft, "hard_limit", lim.hard, "max_http_connections", maxConns, "reserved", fdReserve)
+	}
+	return maxConns, nil
+}
+
 func run(log *slog.Logger, o options) error {
 	cfg, listenClient, err := o.config(log)
+	if err != nil {
+		return err
+	}
+	maxConns, err := o.httpLimits(log)
 	if err != nil {
 		return err
 	}
@@ -112,13 +143,14 @@ func run(log *slog.Logger, o options) error {
 		lis.Close()
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.New(n.System().Root, n.Proposer(), log), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log), httpapi.ServerConfig{Logger: log})
 	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
 		}
 	}()
-	log.Info("serving HTTP", "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient)
+	log.Info("serving HTTP", "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient, "max_connections", maxConns,
+		"read_timeout", srv.ReadTimeout, "write_timeout", srv.WriteTimeout, "idle_timeout", srv.IdleTimeout)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
