@@ -26,6 +26,9 @@ var (
 	ErrNotLearner = errors.New("raftkv: member is not a learner")
 	// ErrInvalidMember refuses a change whose member id or address cannot be.
 	ErrInvalidMember = errors.New("raftkv: invalid member")
+	// ErrNoSpace refuses a write while a member's disk is nearly full (the
+	// NOSPACE alarm is raised): nothing was written.
+	ErrNoSpace = errors.New("raftkv: a member is out of disk space (NOSPACE alarm): writes are refused until it has space again")
 	// ErrConfChangePending tells the proposer that raft would drop a
 	// membership change because another one is not applied yet.
 	ErrConfChangePending = errors.New("raftkv: a membership change is still pending")
@@ -48,6 +51,7 @@ var codes = []struct {
 	{"not_learner", ErrNotLearner},
 	{"invalid_member", ErrInvalidMember},
 	{"stopping", ErrStopped},
+	{"no_space", ErrNoSpace},
 }
 
 // ErrorCode is the code of the sentinel err wraps, or "internal".

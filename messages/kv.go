@@ -81,11 +81,35 @@ type Txn struct {
 	Failure  []Op      `msgpack:"failure,omitempty"`
 }
 
+// Puts tells whether t may put a key, in either branch.
+func (t Txn) Puts() bool {
+	for _, ops := range [][]Op{t.Success, t.Failure} {
+		for _, op := range ops {
+			if op.Type == OpPut {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Command is what a normal raft entry carries.
 type Command struct {
 	Version uint8     `msgpack:"version"`
 	ID      RequestID `msgpack:"id"`
 	Txn     Txn       `msgpack:"txn"`
+	// Alarm, when set, raises or clears a member's alarm instead of
+	// applying Txn.
+	Alarm *AlarmChange `msgpack:"alarm,omitempty"`
+}
+
+// AlarmChange raises (Active) or clears the NOSPACE alarm of Member: while
+// any member's alarm is raised, the state machine refuses every
+// transaction that would put a key (deletes and reads go on), so that the
+// log stops growing on a member whose disk is nearly full.
+type AlarmChange struct {
+	Member uint64 `msgpack:"member"`
+	Active bool   `msgpack:"active"`
 }
 
 // KeyValue is a key as the state machine stores it.

@@ -62,11 +62,13 @@ type ConfResult struct {
 }
 
 // Applied acknowledges the Apply of the same Seq; Index is the applied
-// index and Revision the store revision after it.
+// index and Revision the store revision after it. Alarms, when not nil, are
+// the members whose NOSPACE alarm is now raised (it changed).
 type Applied struct {
 	Seq      uint64
 	Index    uint64
 	Revision int64
+	Alarms   []uint64
 }
 
 // SnapshotStream produces the byte stream of a snapshot of the store in
@@ -87,13 +89,31 @@ type WriteSnapshot struct {
 	ConfState  *raftpb.ConfState
 	Membership *MembershipState
 	Requests   []AppliedRequests
+	Alarms     []uint64
 	Stream     SnapshotStream
 }
 
 // SnapshotWritten tells the applier that the snapshot at Index it asked
-// for is written, so it may ask for the next one.
+// for is written, or could not be (Err, such as a full disk), so it may
+// ask for the next one.
 type SnapshotWritten struct {
 	Index uint64
+	Err   error
+}
+
+// DiskSpace tells the proposer how much space is free on the filesystem of
+// the node's data directory, and whether that is below the reserve the
+// node keeps (Low): the proposer then has the NOSPACE alarm raised, and
+// cleared once it is no longer Low.
+type DiskSpace struct {
+	Free uint64
+	Low  bool
+}
+
+// Alarms tells the proposer which members' NOSPACE alarm the state machine
+// holds raised, whenever that changes.
+type Alarms struct {
+	Members []uint64
 }
 
 // SnapshotNeeded tells the applier that raft wants to send member To a
@@ -295,6 +315,8 @@ type Status struct {
 	Leaderless bool
 	ClusterID  uint64
 	Members    []MemberStatus
+	// Alarms are the members whose NOSPACE alarm is raised.
+	Alarms []uint64
 }
 
 // MemberStatus is a member as a node sees it; Progress is set on the leader

@@ -15,6 +15,8 @@ type SnapshotMeta struct {
 	// Requests are the request ids whose commands were applied up to the
 	// snapshot's index, so that a command in the log twice applies once.
 	Requests []AppliedRequests `msgpack:"requests,omitempty"`
+	// Alarms are the members whose NOSPACE alarm is raised, ascending.
+	Alarms []uint64 `msgpack:"alarms,omitempty"`
 }
 
 // RequestWindow is how many of a member's most recent request counters the

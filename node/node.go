@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,10 @@ import (
 // ErrRemoved is the reason a node stops after the cluster removed it, and
 // refuses to start from the data directory of a removed member.
 var ErrRemoved = errors.New("raftkv: this member was removed from the cluster")
+
+// DefaultSpaceReserve is Config.SpaceReserve's default: room for two WAL
+// segments.
+const DefaultSpaceReserve = 128 << 20
 
 // MaxPeerMessageSize bounds one gRPC message between members: a batch of
 // raft messages (each at most 1 MiB of entries, plus one entry that may be
@@ -78,24 +83,32 @@ type Config struct {
 	// UnsafeNoFsync turns off the WAL's fsync, for in-process tests that
 	// simulate no power loss. Never in production.
 	UnsafeNoFsync bool
+	// SpaceReserve is the free space on the data directory's filesystem
+	// below which the member has its NOSPACE alarm raised (writes refused
+	// cluster-wide) until it has space again; 0 means DefaultSpaceReserve.
+	SpaceReserve uint64
+	// FreeSpace reads the free space of a directory; nil means
+	// persister.FreeSpace (the test kit simulates full disks with it).
+	FreeSpace func(dir string) (uint64, error)
 	// RepairWAL cuts off a damaged WAL tail rather than refuse to start
 	// (persister.WithRepairWAL): the member may lose entries it
 	// acknowledged.
 	RepairWAL bool
-	Logger        *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Node is one running raftkv member: its actor system and actors.
 type Node struct {
-	cfg      Config
-	log      *slog.Logger
-	system   *actor.ActorSystem
-	remote   *remote.Remote
-	top      *actor.PID
-	inbox    *actor.PID
-	proposer *actor.PID
-	raftnode *actor.PID
-	snapshot *actor.PID
+	cfg       Config
+	log       *slog.Logger
+	system    *actor.ActorSystem
+	remote    *remote.Remote
+	top       *actor.PID
+	inbox     *actor.PID
+	proposer  *actor.PID
+	raftnode  *actor.PID
+	snapshot  *actor.PID
+	persister *actor.PID
 
 	done     chan struct{}
 	doneOnce sync.Once
@@ -180,17 +193,18 @@ func Start(cfg Config) (*Node, error) {
 
 	pid := func(name string) *actor.PID { return n.system.NewLocalPID("node/" + name) }
 	n.proposer, n.raftnode, n.snapshot = pid("proposer"), pid("raftnode"), pid("snapshot")
-	persisterPID, applierPID := pid("persister"), pid("applier")
+	n.persister = pid("persister")
+	persisterPID, applierPID := n.persister, pid("applier")
 	route := func(uint64, string) *actor.PID { return network }
 	if network == nil {
 		route = func(_ uint64, address string) *actor.PID { return actor.NewPID(address, peer.InboxName) }
 	}
-	tick, sweep := cfg.TickInterval, proposer.DefaultSweepInterval
+	tick, sweep, spaceInterval := cfg.TickInterval, proposer.DefaultSweepInterval, time.Second
 	if tick == 0 {
 		tick = raftnode.DefaultTickInterval
 	}
 	if cfg.ManualTicks {
-		tick, sweep = 0, 0
+		tick, sweep, spaceInterval = 0, 0, 0
 	}
 	raftProps, err := raftnode.Props(raftnode.Config{
 		ID: cfg.ID, Address: self, ClientAddress: cfg.AdvertiseClient, Addresses: cfg.Cluster, Bootstrap: bootstrap,
@@ -211,7 +225,9 @@ func Start(cfg Config) (*Node, error) {
 	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
 	appl.SnapshotCount, appl.Logger = cfg.SnapshotCount, log
 	children := []child{
-		{"persister", n.props(persister.Props(disk, persisterOptions(cfg, log)...))},
+		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithSpaceCheck(persister.SpaceCheck{
+			Reserve: cmp.Or(cfg.SpaceReserve, DefaultSpaceReserve), Free: cfg.FreeSpace, Notify: n.proposer, Interval: spaceInterval,
+		}))...))},
 		{"snapshot", n.props(snapshot.Props(snapshot.Config{
 			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
 			Route: route, TickInterval: tick, Logger: log,
@@ -276,7 +292,7 @@ func recoverStore(disk *persister.Disk, rec *persister.Recovered) (*store.Store,
 		return nil, appl, fmt.Errorf("restore: %w", err)
 	}
 	appl.Applied, appl.AppliedTerm = md.GetIndex(), md.GetTerm()
-	appl.ConfState, appl.Membership, appl.Requests = md.GetConfState(), &meta.Membership, meta.Requests
+	appl.ConfState, appl.Membership, appl.Requests, appl.Alarms = md.GetConfState(), &meta.Membership, meta.Requests, meta.Alarms
 	return st, appl, nil
 }
 
@@ -442,11 +458,13 @@ func (n *Node) Inbox() *actor.PID { return n.inbox }
 func (n *Node) System() *actor.ActorSystem { return n.system }
 
 // Tick advances the clocks of a node started with ManualTicks by one tick:
-// raft's, the snapshot actor's, and the proposer's sweep.
+// raft's, the snapshot actor's, the persister's disk space watch, and the
+// proposer's sweep.
 func (n *Node) Tick() {
 	root := n.system.Root
 	root.Send(n.raftnode, &messages.Tick{})
 	root.Send(n.snapshot, &messages.Tick{})
+	root.Send(n.persister, &messages.Tick{})
 	root.Send(n.proposer, &proposer.Sweep{})
 }
 

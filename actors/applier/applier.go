@@ -3,6 +3,8 @@ package applier
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,8 +27,10 @@ type Config struct {
 	AppliedTerm uint64
 	ConfState   *raftpb.ConfState
 	Membership  *messages.MembershipState
-	// Requests are the commands applied up to the snapshot (its meta's).
+	// Requests are the commands applied up to the snapshot (its meta's),
+	// Alarms the members whose NOSPACE alarm it holds raised.
 	Requests []messages.AppliedRequests
+	Alarms   []uint64
 	Proposer *actor.PID
 	// Snapshotter is the actor that writes and sends snapshots.
 	Snapshotter *actor.PID
@@ -66,6 +70,8 @@ func Props(cfg Config) *actor.Props {
 			confState:   cfg.ConfState,
 			membership:  cfg.Membership,
 			requests:    requestsFrom(cfg.Requests),
+			alarms:      alarmsFrom(cfg.Alarms),
+			announced:   len(cfg.Alarms) == 0, // nothing to tell until one is raised
 		}
 	})
 }
@@ -86,6 +92,11 @@ type applier struct {
 	// requests are the commands applied, by request id: one in the log
 	// twice applies once.
 	requests *requests
+	// alarms are the members whose NOSPACE alarm is raised: writes that put
+	// a key are refused while there is one. announced says that the
+	// proposer and raftnode were told the current set.
+	alarms    map[uint64]bool
+	announced bool
 	// waiting are read batches whose index is not applied yet, by index.
 	waiting []*messages.ReadBatch
 }
@@ -106,6 +117,9 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.waiting[i] = msg
 	case *messages.SnapshotWritten:
 		a.writing = false
+		if msg.Err != nil {
+			a.log.Warn("snapshot not written; trying again later", "index", msg.Index, "err", msg.Err)
+		}
 	case *messages.SnapshotNeeded:
 		a.sendSnapshot(ctx, msg)
 	}
@@ -114,7 +128,9 @@ func (a *applier) Receive(ctx actor.Context) {
 func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
 		a.restore(s)
-		ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: a.requests.top(a.cfg.ID)})
+		if top := a.requests.top(a.cfg.ID); top > 0 {
+			ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: top})
+		}
 	}
 	if msg.ConfState != nil {
 		a.confState = msg.ConfState
@@ -147,7 +163,11 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if !a.writing && a.applied-a.snapIndex >= a.cfg.SnapshotCount {
 		a.snapshot(ctx)
 	}
-	ctx.Respond(&messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision()})
+	applied := &messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision()}
+	if !a.announced {
+		applied.Alarms = a.announceAlarms(ctx)
+	}
+	ctx.Respond(applied)
 }
 
 // restore replaces the store with the one of snapshot s, read from its
@@ -168,6 +188,9 @@ func (a *applier) restore(s *raftpb.Snapshot) {
 	a.confState = md.GetConfState()
 	a.membership = &meta.Membership
 	a.requests = requestsFrom(meta.Requests)
+	if restored := alarmsFrom(meta.Alarms); !maps.Equal(restored, a.alarms) {
+		a.alarms, a.announced = restored, false
+	}
 	a.log.Info("restored snapshot", "index", a.applied, "keys", a.store.Len())
 }
 
@@ -188,10 +211,61 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 		a.log.Debug("skipping a command applied before", "index", e.GetIndex(), "node", cmd.ID.Node, "seq", cmd.ID.Seq)
 		return
 	}
-	res := a.store.Apply(cmd.Txn)
-	if cmd.ID.Node == a.cfg.ID {
-		ctx.Send(a.cfg.Proposer, &messages.Result{ID: cmd.ID, Result: res})
+	var res messages.TxnResult
+	err = nil
+	switch {
+	case cmd.Alarm != nil:
+		a.applyAlarm(*cmd.Alarm)
+	case len(a.alarms) > 0 && cmd.Txn.Puts():
+		err = messages.ErrNoSpace
+	default:
+		res = a.store.Apply(cmd.Txn)
 	}
+	if cmd.ID.Node == a.cfg.ID {
+		ctx.Send(a.cfg.Proposer, &messages.Result{ID: cmd.ID, Result: res, Err: err})
+	}
+}
+
+// applyAlarm raises or clears a member's NOSPACE alarm.
+func (a *applier) applyAlarm(ch messages.AlarmChange) {
+	if a.alarms[ch.Member] == ch.Active {
+		return
+	}
+	if ch.Active {
+		a.alarms[ch.Member] = true
+		a.log.Warn("NOSPACE alarm raised: writes are refused until the member has disk space again", "member", ch.Member)
+	} else {
+		delete(a.alarms, ch.Member)
+		a.log.Info("NOSPACE alarm cleared", "member", ch.Member)
+	}
+	a.announced = false
+}
+
+// announceAlarms tells the proposer, which refuses writes at once while
+// there is an alarm, which alarms are raised; raftnode, which shows them in
+// the status, learns it from Applied.
+func (a *applier) announceAlarms(ctx actor.Context) []uint64 {
+	members := alarmList(a.alarms)
+	ctx.Send(a.cfg.Proposer, &messages.Alarms{Members: members})
+	a.announced = true
+	return members
+}
+
+func alarmsFrom(members []uint64) map[uint64]bool {
+	m := make(map[uint64]bool, len(members))
+	for _, id := range members {
+		m[id] = true
+	}
+	return m
+}
+
+func alarmList(m map[uint64]bool) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
@@ -209,7 +283,7 @@ func (a *applier) snapshot(ctx actor.Context) {
 	a.snapIndex = a.applied
 	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
 		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,
-		Requests: a.requests.state(), Stream: store.NewSnapshotEncoder(a.store.View()),
+		Requests: a.requests.state(), Alarms: alarmList(a.alarms), Stream: store.NewSnapshotEncoder(a.store.View()),
 	})
 }
 
@@ -218,7 +292,8 @@ func (a *applier) snapshot(ctx actor.Context) {
 // snapshot may not (a member added since).
 func (a *applier) sendSnapshot(ctx actor.Context, msg *messages.SnapshotNeeded) {
 	m := msg.Message
-	meta, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: *a.membership, Requests: a.requests.state()})
+	meta, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{Membership: *a.membership,
+		Requests: a.requests.state(), Alarms: alarmList(a.alarms)})
 	if err != nil {
 		panic(fmt.Errorf("encode snapshot meta: %w", err))
 	}

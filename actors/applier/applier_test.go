@@ -363,6 +363,50 @@ func TestCommandInTheLogTwiceAppliesOnce(t *testing.T) {
 	}
 }
 
+// alarm is the entry of a command that raises or clears member's alarm.
+func alarm(t *testing.T, index, seq, member uint64, active bool) *raftpb.Entry {
+	t.Helper()
+	data, err := messages.EncodeCommand(messages.Command{ID: messages.RequestID{Node: self, Seq: seq},
+		Alarm: &messages.AlarmChange{Member: member, Active: active}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entry(index, raftpb.EntryNormal, data)
+}
+
+// While a member's NOSPACE alarm is raised, every member's state machine
+// refuses the writes that would put a key (ErrNoSpace, nothing changed),
+// and takes the rest; raftnode hears of the alarms with Applied, the
+// proposer with Alarms, and snapshots carry them.
+func TestNoSpaceAlarmRefusesPuts(t *testing.T) {
+	f := newFixture(t, applier.Config{SnapshotCount: 6})
+	got := f.applyEntries(put(1, self, 1, "a", "1"), alarm(t, 2, 2, 3, true))
+	if !slices.Equal(got.Alarms, []uint64{3}) {
+		t.Errorf("Applied %+v, want the raised alarm of member 3", got)
+	}
+	testkit.FishForMsg(f.proposer, func(a *messages.Alarms) bool { return slices.Equal(a.Members, []uint64{3}) })
+	got = f.applyEntries(put(3, self, 3, "b", "2"), txnEntry(4, 1, self, 4, deleteTxn("a")))
+	if got.Revision != 2 || got.Alarms != nil {
+		t.Errorf("Applied %+v, want revision 2 (the delete, not the put) and no change of alarms", got)
+	}
+	if r := testkit.FishForMsg[*messages.Result](f.proposer, func(r *messages.Result) bool { return r.ID.Seq == 3 }); !errors.Is(r.Err, messages.ErrNoSpace) {
+		t.Errorf("the put during the alarm: %+v, want ErrNoSpace", r)
+	}
+	got = f.applyEntries(alarm(t, 5, 5, 3, false), put(6, self, 6, "b", "2"))
+	if got.Revision != 3 || got.Alarms == nil || len(got.Alarms) != 0 {
+		t.Errorf("Applied %+v, want the put applied at revision 3 once the alarm is cleared", got)
+	}
+	w := testkit.FishForMsg[*messages.WriteSnapshot](f.snapshotter, nil)
+	if len(w.Alarms) != 0 {
+		t.Errorf("snapshot alarms %v, want none", w.Alarms)
+	}
+	restored := newFixture(t, applier.Config{Applied: 10, Alarms: []uint64{2}})
+	if got := restored.applyEntries(put(11, self, 11, "c", "3")); got.Revision != 0 || !slices.Equal(got.Alarms, []uint64{2}) {
+		t.Errorf("a member restored with an alarm: Applied %+v, want the put refused and the alarm told", got)
+	}
+	testkit.FishForMsg(restored.proposer, func(a *messages.Alarms) bool { return slices.Equal(a.Members, []uint64{2}) })
+}
+
 // The outcome of a membership change is what raftnode decided (ConfResults):
 // the applier answers a request of this node with it when it reaches the
 // entry, in log order with the normal entries around it. Requests of other

@@ -19,10 +19,10 @@ func TestRequestsApplyEachIDOnce(t *testing.T) {
 		{"a re-proposal after later ones", []messages.RequestID{id(1, 10), id(1, 11), id(1, 12), id(1, 11)}, []bool{true, true, true, false}},
 		{"an earlier id applied late, then again", []messages.RequestID{id(1, 12), id(1, 10), id(1, 10)}, []bool{true, true, false}},
 		{"other members do not interfere", []messages.RequestID{id(1, 10), id(2, 10), id(1, 10), id(2, 11)}, []bool{true, true, false, true}},
-		{"older than the window", []messages.RequestID{id(1, 10), id(1, 10 + w), id(1, 10), id(1, 11)}, []bool{true, true, false, true}},
-		{"a jump over the window forgets all", []messages.RequestID{id(1, 10), id(1, 10 + 2*w), id(1, 10 + w + 5)}, []bool{true, true, true}},
+		{"older than the window", []messages.RequestID{id(1, 10), id(1, 10+w), id(1, 10), id(1, 11)}, []bool{true, true, false, true}},
+		{"a jump over the window forgets all", []messages.RequestID{id(1, 10), id(1, 10+2*w), id(1, 10+w+5)}, []bool{true, true, true}},
 		{"the window's edge", []messages.RequestID{id(1, w), id(1, 1), id(1, 0)}, []bool{true, true, false}},
-		{"bits leaving the window are cleared", []messages.RequestID{id(1, 5), id(1, 5 + w - 1), id(1, 5 + w), id(1, 5 + w), id(1, 6 + w - 1)},
+		{"bits leaving the window are cleared", []messages.RequestID{id(1, 5), id(1, 5+w-1), id(1, 5+w), id(1, 5+w), id(1, 6+w-1)},
 			[]bool{true, true, true, false, false}},
 	}
 	for i, tt := range tests {

@@ -1,12 +1,16 @@
 package persister
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"syscall"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
 
+	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -21,7 +25,28 @@ type config struct {
 	maxWALs  int
 	noFsync  bool
 	log      *slog.Logger
+	space    *SpaceCheck
 }
+
+// SpaceCheck is how the persister watches the free space of the data
+// directory's filesystem.
+type SpaceCheck struct {
+	// Reserve is the free space below which the disk is low: the node then
+	// has its NOSPACE alarm raised, and writes are refused, until it is
+	// back above it (and a tenth more).
+	Reserve uint64
+	// Free reads the free space of a directory; nil means FreeSpace.
+	Free func(dir string) (uint64, error)
+	// Notify receives DiskSpace when the verdict changes (the proposer).
+	Notify *actor.PID
+	// Interval is how often to look; 0 means on every tenth
+	// messages.Tick the caller sends.
+	Interval time.Duration
+}
+
+// spaceCheckTicks is how many ticks apart the free space is read when the
+// caller ticks the persister.
+const spaceCheckTicks = 10
 
 // Option configures the persister actor.
 type Option func(*config)
@@ -46,6 +71,18 @@ func WithoutFsync() Option {
 	return func(c *config) { c.noFsync = true }
 }
 
+// WithSpaceCheck makes the persister watch the free space of the data
+// directory's filesystem, and tell sc.Notify when it falls below the
+// reserve or rises back above it.
+func WithSpaceCheck(sc SpaceCheck) Option {
+	return func(c *config) {
+		if sc.Free == nil {
+			sc.Free = FreeSpace
+		}
+		c.space = &sc
+	}
+}
+
 // WithLogger sets the actor's logger; the default is the logger given to
 // Open.
 func WithLogger(l *slog.Logger) Option {
@@ -68,14 +105,21 @@ func Props(d *Disk, opts ...Option) *actor.Props {
 		d.w.SetUnsafeNoFsync()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &persister{d: d, cfg: c, log: c.log}
+		p := &persister{d: d, cfg: c, log: c.log}
+		if c.space != nil {
+			p.watch.reserve = c.space.Reserve
+		}
+		return p
 	})
 }
 
 type persister struct {
-	d   *Disk
-	cfg config
-	log *slog.Logger
+	d     *Disk
+	cfg   config
+	log   *slog.Logger
+	watch spaceWatch
+	ticks uint64
+	stop  func()
 }
 
 // Receive handles one message. A failed write panics, after closing the
@@ -85,7 +129,16 @@ func (p *persister) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		p.log.Debug("persister: started", "dir", p.d.dir)
+		if sc := p.cfg.space; sc != nil {
+			p.checkSpace(ctx)
+			if sc.Interval > 0 {
+				p.stop = every.Send(ctx.ActorSystem(), ctx.Self(), sc.Interval, &checkSpace{})
+			}
+		}
 	case *actor.Stopping:
+		if p.stop != nil {
+			p.stop()
+		}
 		p.close("stopping")
 	case *actor.Stopped:
 		p.close("stopped")
@@ -101,7 +154,37 @@ func (p *persister) Receive(ctx actor.Context) {
 			p.fail(err)
 		}
 		ctx.Respond(&messages.SnapshotSaved{Index: msg.Snapshot.GetMetadata().GetIndex()})
+	case *messages.Tick:
+		if p.ticks++; p.cfg.space != nil && p.ticks%spaceCheckTicks == 0 {
+			p.checkSpace(ctx)
+		}
+	case *checkSpace:
+		p.checkSpace(ctx)
 	}
+}
+
+// checkSpace asks the persister to read the free space.
+type checkSpace struct{}
+
+// checkSpace reads the free space and tells SpaceCheck.Notify when the
+// verdict changed.
+func (p *persister) checkSpace(ctx actor.Context) {
+	sc := p.cfg.space
+	free, err := sc.Free(p.d.dir)
+	if err != nil {
+		p.log.Warn("persister: cannot read the free disk space", "dir", p.d.dir, "err", err)
+		return
+	}
+	if !p.watch.observe(free) {
+		return
+	}
+	if p.watch.low {
+		p.log.Warn("persister: the disk is nearly full: writes are refused until there is space again",
+			"dir", p.d.dir, "free_bytes", free, "reserve_bytes", sc.Reserve)
+	} else {
+		p.log.Info("persister: disk space", "dir", p.d.dir, "free_bytes", free, "reserve_bytes", sc.Reserve)
+	}
+	ctx.Send(sc.Notify, &messages.DiskSpace{Free: free, Low: p.watch.low})
 }
 
 // persist makes one Ready durable: snapshot file, WAL snapshot record,
@@ -150,7 +233,12 @@ func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 }
 
 func (p *persister) fail(err error) {
-	p.log.Error("persister: write failed; the node cannot continue", "dir", p.d.dir, "err", err)
+	if errors.Is(err, syscall.ENOSPC) {
+		p.log.Error("persister: the disk is full; the node cannot continue: free space on it and start the member again",
+			"dir", p.d.dir, "err", err)
+	} else {
+		p.log.Error("persister: write failed; the node cannot continue", "dir", p.d.dir, "err", err)
+	}
 	p.close("failed")
 	panic(err)
 }

@@ -104,6 +104,10 @@ func (p *proposer) Receive(ctx actor.Context) {
 		p.send(ctx, p.w.result(msg.ID, msg.Result, msg.Err))
 	case *messages.SeqFloor:
 		p.w.seqFloor(msg.Seq)
+	case *messages.DiskSpace:
+		p.send(ctx, p.w.diskSpace(msg.Low, time.Now()))
+	case *messages.Alarms:
+		p.send(ctx, p.w.setAlarms(msg.Members, time.Now()))
 	case *messages.ProposalDropped:
 		p.send(ctx, p.w.dropped(msg.ID))
 	case *messages.RaftState:
@@ -123,10 +127,6 @@ func (p *proposer) send(ctx actor.Context, out outbox) {
 		ctx.Send(p.cfg.Applier, b)
 	}
 	for _, r := range out.replies {
-		if r.to == nil {
-			p.cfg.Logger.Debug("no one to answer", "reply", r.msg)
-			continue
-		}
 		ctx.Send(r.to, r.msg)
 	}
 }

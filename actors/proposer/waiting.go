@@ -46,6 +46,12 @@ import (
 //     lost in flight). The state machine applies a request id once, so a
 //     request in the log twice applies once, and its result comes from
 //     whichever copy applies first.
+//   - While the state machine holds a NOSPACE alarm raised (Alarms), a
+//     write that may put a key is refused at once with ErrNoSpace (the
+//     state machine would refuse it too). While the node's own disk is low
+//     (DiskSpace) and its alarm is not raised — or the other way round —
+//     the node proposes the change of its alarm, one at a time, without a
+//     client, until the state machine holds it.
 //   - A request older than maxWait is answered ErrTimeout.
 //   - A request counter is never reused: the counter moves past every
 //     counter of this node that the applier reports (results of requests
@@ -61,6 +67,13 @@ type waiting struct {
 	leader     uint64
 	term       uint64
 	leaderless bool
+
+	// lowDisk is what the node's disk monitor last said; alarms are the
+	// members whose alarm the state machine holds raised; alarmReq is the
+	// request that changes this node's alarm, while it waits.
+	lowDisk  bool
+	alarms   []uint64
+	alarmReq *messages.RequestID
 
 	pending map[messages.RequestID]*pending
 	readCtx uint64      // the ctx of the last ReadIndex round
@@ -103,7 +116,12 @@ type reply struct {
 	msg any
 }
 
+// reply queues msg for to; a request of the proposer's own (the alarm's)
+// has no one to answer.
 func (o *outbox) reply(to *actor.PID, msg any) {
+	if to == nil {
+		return
+	}
 	o.replies = append(o.replies, reply{to: to, msg: msg})
 }
 
@@ -144,7 +162,11 @@ func (w *waiting) nextID() messages.RequestID {
 // txn takes a client's transaction: it gets a request id and is proposed,
 // or parked while no leader is known, or refused.
 func (w *waiting) txn(replyTo *actor.PID, txn messages.Txn, now time.Time) (out outbox) {
-	if err := w.refusal(); err != nil {
+	err := w.refusal()
+	if err == nil && len(w.alarms) > 0 && txn.Puts() {
+		err = messages.ErrNoSpace
+	}
+	if err != nil {
 		out.reply(replyTo, &messages.TxnReply{Err: err})
 		return out
 	}
@@ -260,6 +282,43 @@ func (w *waiting) dropped(id messages.RequestID) (out outbox) {
 	return out
 }
 
+// diskSpace takes the disk monitor's word on the node's free space.
+func (w *waiting) diskSpace(low bool, now time.Time) (out outbox) {
+	w.lowDisk = low
+	w.reconcileAlarm(&out, now)
+	return out
+}
+
+// setAlarms takes the state machine's alarms.
+func (w *waiting) setAlarms(members []uint64, now time.Time) (out outbox) {
+	w.alarms = members
+	w.reconcileAlarm(&out, now)
+	return out
+}
+
+// reconcileAlarm proposes the change of this node's alarm while the state
+// machine does not hold what the disk monitor says, one request at a time.
+func (w *waiting) reconcileAlarm(out *outbox, now time.Time) {
+	if w.alarmReq != nil {
+		if _, waits := w.pending[*w.alarmReq]; waits {
+			return
+		}
+		w.alarmReq = nil
+	}
+	if w.refusal() != nil || w.lowDisk == slices.Contains(w.alarms, w.node) {
+		return
+	}
+	id := w.nextID()
+	data, err := messages.EncodeCommand(messages.Command{ID: id, Alarm: &messages.AlarmChange{Member: w.node, Active: w.lowDisk}})
+	if err != nil {
+		w.log.Error("encode alarm", "err", err)
+		return
+	}
+	w.log.Info("proposing the change of this member's NOSPACE alarm", "raised", w.lowDisk)
+	w.alarmReq = &id
+	w.add(out, id, &pending{deadline: now.Add(w.maxWait), propose: &messages.Propose{ID: id, Data: data}})
+}
+
 // seqFloor makes sure that no new request gets a counter up to seq.
 func (w *waiting) seqFloor(seq uint64) {
 	w.seq = max(w.seq, seq)
@@ -319,9 +378,11 @@ func (w *waiting) failUnsent(out *outbox, err error) {
 }
 
 // sweep proposes again what raft dropped while a leader is known, answers
-// ErrTimeout to the requests past their deadline, and asks a read round
-// again if it got no answer within readRetry.
+// ErrTimeout to the requests past their deadline, asks a read round again
+// if it got no answer within readRetry, and proposes this node's alarm
+// again if its last request for it is gone.
 func (w *waiting) sweep(now time.Time) (out outbox) {
+	defer w.reconcileAlarm(&out, now)
 	if w.leader != 0 && !w.leaderless {
 		w.unpark(&out)
 	}

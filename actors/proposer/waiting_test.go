@@ -95,7 +95,23 @@ func sweep(w *waiting, now time.Time) outbox { return w.sweep(now) }
 
 func stop(w *waiting, _ time.Time) outbox { return w.stop(messages.ErrStopped) }
 
+func disk(low bool) func(*waiting, time.Time) outbox {
+	return func(w *waiting, now time.Time) outbox { return w.diskSpace(low, now) }
+}
+
+func alarms(members ...uint64) func(*waiting, time.Time) outbox {
+	return func(w *waiting, now time.Time) outbox { return w.setAlarms(members, now) }
+}
+
+// del is a client's delete of the key named after the client.
+func del(c string) func(*waiting, time.Time) outbox {
+	return func(w *waiting, now time.Time) outbox {
+		return w.txn(client(c), messages.Txn{Success: []messages.Op{{Type: messages.OpDelete, Key: []byte(c)}}}, now)
+	}
+}
+
 var errNames = map[error]string{
+	messages.ErrNoSpace:      "no space",
 	messages.ErrNotReady:     "not ready",
 	messages.ErrNoLeader:     "no leader",
 	messages.ErrTimeout:      "timeout",
@@ -125,6 +141,10 @@ func render(out outbox) []string {
 			cmd, err := messages.DecodeCommand(m.Data)
 			if err != nil || cmd.ID != m.ID {
 				lines = append(lines, fmt.Sprintf("raftnode: propose %d with bad data %+v (%v)", m.ID.Seq, cmd, err))
+				continue
+			}
+			if a := cmd.Alarm; a != nil {
+				lines = append(lines, fmt.Sprintf("raftnode: propose %d/%d alarm of %d active %v", m.ID.Node, m.ID.Seq, a.Member, a.Active))
 				continue
 			}
 			lines = append(lines, fmt.Sprintf("raftnode: propose %d/%d put %s", m.ID.Node, m.ID.Seq, cmd.Txn.Success[0].Key))
@@ -354,6 +374,34 @@ func TestWaiting(t *testing.T) {
 				{do: txn("c2"), want: []string{"raftnode: propose 7/901 put c2"}},
 				{do: func(w *waiting, _ time.Time) outbox { w.seqFloor(10); return outbox{} }},
 				{do: txn("c3"), want: []string{"raftnode: propose 7/902 put c3"}},
+			},
+		},
+		{
+			name: "a low disk has the alarm raised, once, and cleared once there is space again",
+			steps: []step{
+				{do: leader},
+				{do: disk(false)},
+				{do: disk(true), want: []string{"raftnode: propose 7/100 alarm of 7 active true"}},
+				{do: sweep}, // the request waits: not proposed twice
+				{do: result(100, 0)},
+				{do: alarms(7)},
+				{do: txn("c1"), want: []string{"c1: txn no space"}},
+				{do: del("c2"), want: []string{"raftnode: propose 7/101 put c2"}}, // (the renderer names every txn a put)
+				{do: sread("c3"), want: []string{"applier: read batch @0 [c3:c3]"}},
+				{do: disk(false), want: []string{"raftnode: propose 7/102 alarm of 7 active false"}},
+				{do: result(102, 0)},
+				{do: alarms()},
+				{do: txn("c4"), want: []string{"raftnode: propose 7/103 put c4"}},
+			},
+		},
+		{
+			name: "another member's alarm refuses writes here too; a lost alarm request is asked again",
+			steps: []step{
+				{do: leader},
+				{do: alarms(3)},
+				{do: txn("c1"), want: []string{"c1: txn no space"}},
+				{do: disk(true), want: []string{"raftnode: propose 7/100 alarm of 7 active true"}},
+				{at: testMaxWait, do: sweep, want: []string{"raftnode: propose 7/101 alarm of 7 active true"}},
 			},
 		},
 		{

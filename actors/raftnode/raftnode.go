@@ -131,6 +131,9 @@ type raftNode struct {
 	hints map[uint64]string
 	// toldRemoved is the tick at which a removed member was last told so.
 	toldRemoved map[uint64]uint64
+	// alarms are the members whose NOSPACE alarm the state machine holds
+	// raised, as the applier last said.
+	alarms []uint64
 	// heardAt is the tick at which a raft message of each member was last
 	// stepped: a member heard within an election timeout responds.
 	heardAt map[uint64]uint64
@@ -423,6 +426,9 @@ func (n *raftNode) appliedAck(ctx actor.Context, msg *messages.Applied) {
 	}
 	st.applied()
 	n.applied, n.revision = msg.Index, msg.Revision
+	if msg.Alarms != nil {
+		n.alarms = msg.Alarms
+	}
 	was := n.serving
 	n.updateServing()
 	if n.serving != was {
@@ -570,6 +576,7 @@ func (n *raftNode) status() *messages.Status {
 		Serving:    n.serving,
 		Leaderless: n.leaderless,
 		ClusterID:  n.book.ClusterID(),
+		Alarms:     n.alarms,
 	}
 	progress := n.progress()
 	for _, m := range n.book.Members() {

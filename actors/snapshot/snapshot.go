@@ -1,8 +1,10 @@
 package snapshot
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -176,7 +178,8 @@ func (s *snapshotter) startLocal(ctx actor.Context) {
 	s.queue = s.queue[1:]
 	f, err := snapfile.Create(s.cfg.StoreDir, req.Term, req.Index)
 	if err != nil {
-		panic(fmt.Errorf("snapshot %d: %w", req.Index, err))
+		s.localFailed(ctx, req, err)
+		return
 	}
 	s.local = &localWrite{req: req, file: f}
 	ctx.Send(ctx.Self(), &writeMore{})
@@ -196,7 +199,8 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 		}
 		if err != nil {
 			l.file.Abort()
-			panic(fmt.Errorf("snapshot %d: %w", l.req.Index, err))
+			s.localFailed(ctx, l.req, err)
+			return
 		}
 		written += len(part)
 		l.done = done
@@ -207,10 +211,11 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 	}
 	size, crc, err := l.file.Commit()
 	if err != nil {
-		panic(fmt.Errorf("snapshot %d: %w", l.req.Index, err))
+		s.localFailed(ctx, l.req, err)
+		return
 	}
 	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc,
-		Membership: *l.req.Membership, Requests: l.req.Requests})
+		Membership: *l.req.Membership, Requests: l.req.Requests, Alarms: l.req.Alarms})
 	if err != nil {
 		panic(fmt.Errorf("snapshot %d: %w", l.req.Index, err))
 	}
@@ -218,6 +223,19 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 	ctx.Send(s.cfg.Raftnode, &messages.SnapshotCreated{Index: l.req.Index, ConfState: l.req.ConfState, Data: data})
 	ctx.Send(s.cfg.Applier, &messages.SnapshotWritten{Index: l.req.Index})
 	s.local = nil
+	s.startLocal(ctx)
+}
+
+// localFailed gives up the local snapshot req. A full disk is no reason
+// to stop the node (the NOSPACE alarm keeps writes off meanwhile): the
+// applier is told, and asks again later. Any other storage error is fatal.
+func (s *snapshotter) localFailed(ctx actor.Context, req *messages.WriteSnapshot, err error) {
+	if !errors.Is(err, syscall.ENOSPC) {
+		panic(fmt.Errorf("snapshot %d: %w", req.Index, err))
+	}
+	s.log.Warn("no disk space to write a snapshot; it is tried again later", "index", req.Index, "err", err)
+	s.local = nil
+	ctx.Send(s.cfg.Applier, &messages.SnapshotWritten{Index: req.Index, Err: err})
 	s.startLocal(ctx)
 }
 

@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1129,5 +1131,33 @@ func TestLateDuplicateAcknowledgesTheLastChunk(t *testing.T) {
 	last := chunks[len(chunks)-1].Seq
 	if a := h.takeAck(2, 1); a.Error != "" || !a.Done || a.Seq != last {
 		t.Errorf("late duplicate of chunk 1: %+v, want done at chunk %d", a, last)
+	}
+}
+
+// fullDisk is a stream that fails as a write to a full disk does.
+type fullDisk struct{}
+
+func (fullDisk) Next([]byte, int) ([]byte, bool, error) {
+	return nil, false, &os.PathError{Op: "write", Path: "store file", Err: syscall.ENOSPC}
+}
+
+// A full disk is no reason to stop the node: the local snapshot is given
+// up (its temporary file removed), the applier hears why and asks again
+// later, and the next snapshot is written as usual.
+func TestLocalSnapshotOnAFullDisk(t *testing.T) {
+	h := newHarness(t)
+	m := h.start(1)
+	h.system.Root.Send(m.pid, &messages.WriteSnapshot{Index: 40, Term: 3, ConfState: &raftpb.ConfState{Voters: []uint64{1}},
+		Membership: &testMembership, Stream: fullDisk{}})
+	w := testkit.ExpectMsg[*messages.SnapshotWritten](m.applier, replyTimeout)
+	if w.Index != 40 || !errors.Is(w.Err, syscall.ENOSPC) {
+		t.Fatalf("applier got %+v, want SnapshotWritten{40} with the full disk's error", w)
+	}
+	expectNoTemps(t, m.dir, "after a full disk")
+	st := newStore(10, 10)
+	h.system.Root.Send(m.pid, &messages.WriteSnapshot{Index: 41, Term: 3, ConfState: &raftpb.ConfState{Voters: []uint64{1}},
+		Membership: &testMembership, Stream: store.NewSnapshotEncoder(st.View())})
+	if c := testkit.ExpectMsg[*messages.SnapshotCreated](m.raftnode, replyTimeout); c.Index != 41 {
+		t.Errorf("raftnode got %+v, want the next snapshot", c)
 	}
 }
