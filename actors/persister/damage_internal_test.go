@@ -32,7 +32,7 @@ const acked = 120
 // acked in batches of 4, each with its hard state, over several WAL
 // segments, and a snapshot at 40 (with its store file). Nothing is purged,
 // so the WAL alone holds every entry.
-func pristine(t *testing.T) string {
+func pristine(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
@@ -59,7 +59,7 @@ func pristine(t *testing.T) string {
 	return dir
 }
 
-func damageSnapshot(t *testing.T, dir string, index uint64) *raftpb.Snapshot {
+func damageSnapshot(t testing.TB, dir string, index uint64) *raftpb.Snapshot {
 	t.Helper()
 	st := store.New()
 	st.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte("k"), Value: []byte("v")}}})
@@ -83,7 +83,7 @@ func damageSnapshot(t *testing.T, dir string, index uint64) *raftpb.Snapshot {
 }
 
 // copyDir copies the data directory src to a new one.
-func copyDir(t *testing.T, src string) string {
+func copyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
@@ -108,7 +108,7 @@ func copyDir(t *testing.T, src string) string {
 }
 
 // segments lists the WAL segments of dir, oldest first.
-func segments(t *testing.T, dir string) []string {
+func segments(t testing.TB, dir string) []string {
 	t.Helper()
 	names, err := fileutil.ReadDir(filepath.Join(dir, walDirName), fileutil.WithExt(".wal"))
 	if err != nil {
@@ -351,5 +351,29 @@ func TestRepairWALCutsDamage(t *testing.T) {
 	defer d.Close()
 	if got := lastIndex(rec); got != next || !slices.Equal(rec.Entries[len(rec.Entries)-1].GetData(), []byte("entry-after-repair")) {
 		t.Errorf("after the repair and a write: entries up to %d, want %d with the new entry", got, next)
+	}
+}
+
+func TestCheckSegmentNames(t *testing.T) {
+	seg := func(seq, index uint64) string { return fmt.Sprintf("%016x-%016x.wal", seq, index) }
+	for _, tc := range []struct {
+		name      string
+		names     []string
+		snapIndex uint64
+		want      string // part of the error; "" for none
+	}{
+		{"a new WAL", []string{seg(0, 0)}, 0, ""},
+		{"segments in a row", []string{seg(0, 0), seg(1, 40), seg(2, 90)}, 0, ""},
+		{"purged up to the snapshot's segment", []string{seg(3, 35), seg(4, 90)}, 40, ""},
+		{"a segment missing in between", []string{seg(0, 0), seg(2, 90)}, 0, "WAL segment 1 is missing"},
+		{"the snapshot's segment missing", []string{seg(4, 90)}, 40, "segments before it are missing"},
+		{"a stray name", []string{seg(0, 0), "0001.wal"}, 0, "not a segment name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkSegmentNames(tc.names, tc.snapIndex)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("checkSegmentNames(%v, %d) = %v, want %q", tc.names, tc.snapIndex, err, tc.want)
+			}
+		})
 	}
 }

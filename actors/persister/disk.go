@@ -208,6 +208,14 @@ func (d *Disk) replay() (*Recovered, error) {
 		Index: proto.Uint64(snapshot.GetMetadata().GetIndex()),
 		Term:  proto.Uint64(snapshot.GetMetadata().GetTerm()),
 	}
+	names, err := fileutil.ReadDir(d.walDir, fileutil.WithExt(".wal"))
+	if err != nil {
+		return nil, fmt.Errorf("read wal directory: %w", err)
+	}
+	if err := checkSegmentNames(names, walsnap.GetIndex()); err != nil {
+		return nil, fmt.Errorf("%w: %w; this member lost entries it acknowledged: remove it from the cluster "+
+			"and add it anew with an empty data dir (its peers hold the data)", ErrDamaged, err)
+	}
 	if err := d.checkTail(); err != nil {
 		return nil, err
 	}

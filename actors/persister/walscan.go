@@ -191,3 +191,27 @@ func frameSize(lenField int64) (recBytes, padBytes int64) {
 	}
 	return recBytes, padBytes
 }
+
+// checkSegmentNames checks the names of the WAL's segments (seq-index.wal,
+// in hex, sorted) before etcd's WAL opens them: their sequence numbers must
+// run without a gap, and the first must start at or before snapIndex, the
+// index of the snapshot the member restores from. A missing segment is a
+// lost part of the log.
+func checkSegmentNames(names []string, snapIndex uint64) error {
+	var prev uint64
+	for i, name := range names {
+		var seq, index uint64
+		if _, err := fmt.Sscanf(name, "%016x-%016x.wal", &seq, &index); err != nil {
+			return fmt.Errorf("WAL segment %q: not a segment name", name)
+		}
+		if i == 0 && index > snapIndex {
+			return fmt.Errorf("the oldest WAL segment, %s, starts at index %d, after the snapshot at %d: the segments before it are missing",
+				name, index, snapIndex)
+		}
+		if i > 0 && seq != prev+1 {
+			return fmt.Errorf("WAL segment %d is missing: %s follows %s", prev+1, name, names[i-1])
+		}
+		prev = seq
+	}
+	return nil
+}
