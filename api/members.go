@@ -85,4 +85,18 @@ type StatusReply struct {
 	ClusterID string `json:"cluster_id,omitempty"`
 	// Members are the members as this one knows them, sorted by id.
 	Members []Member `json:"members"`
+	// Alarms are the cluster's raised alarms, the same on every member
+	// (they are in the log). While any is raised, writes that store data
+	// are refused with 507 no_space.
+	Alarms []Alarm `json:"alarms,omitempty"`
+}
+
+// AlarmNoSpace is the alarm of a member whose data dir's file system has
+// less free space than its --space-reserve.
+const AlarmNoSpace = "NOSPACE"
+
+// Alarm is one raised alarm: which member raised it, and what it is.
+type Alarm struct {
+	Member uint64 `json:"member"`
+	Alarm  string `json:"alarm"`
 }

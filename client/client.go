@@ -297,6 +297,8 @@ func mayHaveApplied(e *Error) bool {
 		return true
 	case e.StatusCode == http.StatusServiceUnavailable: // stopping: the proposal may be in the log
 		return true
+	case e.StatusCode == http.StatusInsufficientStorage: // refused by the NOSPACE alarm, before or at apply
+		return false
 	case e.StatusCode >= 500:
 		return true
 	}

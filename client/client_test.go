@@ -345,6 +345,19 @@ func TestWritesOfUnknownOutcomeAreNotRetried(t *testing.T) {
 	}
 }
 
+// TestNoSpaceIsADefiniteRefusal: a write refused by the NOSPACE alarm (507
+// no_space) did not apply; the alarm is the cluster's, so it is not sent to
+// another member either.
+func TestNoSpaceIsADefiniteRefusal(t *testing.T) {
+	first := newFake(t, answer(http.StatusInsufficientStorage, "no_space"))
+	second := newFake(t, answer(http.StatusInsufficientStorage, "no_space"))
+	c, ctx := newClient(t, first.URL, second.URL), testCtx(t)
+	_, err := c.Put(ctx, "k", []byte("v"))
+	if !errors.Is(err, client.ErrNoSpace) || errors.Is(err, client.ErrUnknownOutcome) || second.hits.Load() != 0 {
+		t.Fatalf("Put: %v (second member hit %d times), want ErrNoSpace, a known outcome, not retried", err, second.hits.Load())
+	}
+}
+
 func TestDeadlineIsPassedToTheMember(t *testing.T) {
 	var got atomic.Value
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {

@@ -47,6 +47,9 @@ var (
 	// ErrLearnerNotReady: the learner to promote has not caught up with the
 	// leader (409 learner_not_ready); try again later.
 	ErrLearnerNotReady = errors.New("raftkv client: learner not caught up")
+	// ErrNoSpace: the cluster's NOSPACE alarm is raised (507 no_space), a
+	// member is short of disk; the write did not apply. Reads still work.
+	ErrNoSpace = errors.New("raftkv client: a member is out of disk space; writes are refused")
 )
 
 // Error is an error answer of a member: {"error", "code"} with the HTTP
@@ -97,6 +100,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusServiceUnavailable
 	case ErrTimeout:
 		return e.StatusCode == http.StatusGatewayTimeout || e.StatusCode == http.StatusRequestTimeout
+	case ErrNoSpace:
+		return e.StatusCode == http.StatusInsufficientStorage
 	}
 	return false
 }

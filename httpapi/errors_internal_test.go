@@ -16,8 +16,8 @@ import (
 
 // serverErrorStatuses are the only 5xx statuses the API answers: 503 (the
 // member cannot serve the request now: retry elsewhere or later) and 504
-// (the deadline passed first). 507 is reserved for the disk-full alarm,
-// whose code maps to it in statusOfCode.
+// (the deadline passed first), and 507 for a write the NOSPACE alarm
+// refused.
 var serverErrorStatuses = map[int]bool{http.StatusServiceUnavailable: true, http.StatusGatewayTimeout: true, http.StatusInsufficientStorage: true}
 
 func checkStatus(t *testing.T, what string, status int) {
@@ -35,7 +35,7 @@ func TestClassifyAnswersOnly503Or504(t *testing.T) {
 		messages.ErrNotReady, messages.ErrNoLeader, messages.ErrTimeout, messages.ErrMemberExists,
 		messages.ErrMemberNotFound, messages.ErrStopped, messages.ErrAddressInUse, messages.ErrMemberRemoved,
 		messages.ErrUnsafeChange, messages.ErrLearnerNotReady, messages.ErrNotLearner, messages.ErrInvalidMember,
-		messages.ErrConfChangePending, store.ErrInvalid, errDeadline, context.Canceled, context.DeadlineExceeded,
+		messages.ErrConfChangePending, messages.ErrNoSpace, store.ErrInvalid, errDeadline, context.Canceled, context.DeadlineExceeded,
 		errors.New("boom"), fmt.Errorf("unexpected answer %T", 3), messages.ErrorFromCode("some_new_code", "what"),
 	}
 	for _, deadline := range []int{http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
@@ -49,6 +49,9 @@ func TestClassifyAnswersOnly503Or504(t *testing.T) {
 	}
 	if status, code := classify(errors.New("boom"), http.StatusGatewayTimeout); status != http.StatusServiceUnavailable || code != "internal" {
 		t.Errorf("unknown error: %d %s, want 503 internal", status, code)
+	}
+	if status, code := classify(fmt.Errorf("put: %w", messages.ErrNoSpace), http.StatusGatewayTimeout); status != http.StatusInsufficientStorage || code != "no_space" {
+		t.Errorf("NOSPACE alarm: %d %s, want 507 no_space", status, code)
 	}
 }
 

@@ -166,9 +166,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // messages.ErrorCode. A code that is not listed (such as "internal", an
 // error the API does not expect) answers 503: the only 5xx statuses of the
 // API are 503 (this member cannot serve the request now; a write may or may
-// not apply, see the code) and 504 (the deadline passed first). A new error
-// of the node that needs a status of its own gets its code here, such as
-// the disk-full alarm's 507.
+// not apply, see the code), 504 (the deadline passed first) and 507 (the
+// cluster's NOSPACE alarm is raised: the write was refused and did not
+// apply).
 var statusOfCode = map[string]int{
 	"not_ready":         http.StatusServiceUnavailable,
 	"no_leader":         http.StatusServiceUnavailable,
@@ -181,6 +181,7 @@ var statusOfCode = map[string]int{
 	"not_learner":       http.StatusConflict,
 	"member_not_found":  http.StatusNotFound,
 	"invalid_member":    http.StatusBadRequest,
+	"no_space":          http.StatusInsufficientStorage,
 }
 
 func classify(err error, deadlineStatus int) (int, string) {

@@ -25,6 +25,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		ID: st.ID, Leader: st.Leader, State: st.State, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
 		Serving: st.Serving, Leaderless: st.Leaderless, Revision: st.Revision, Members: apiMembers(st),
 	}
+	for _, m := range st.Alarms {
+		reply.Alarms = append(reply.Alarms, api.Alarm{Member: m, Alarm: api.AlarmNoSpace})
+	}
 	if st.ClusterID != 0 {
 		reply.ClusterID = fmt.Sprintf("%016x", st.ClusterID)
 	}

@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raftkv/raftkv/internal/fsutil"
@@ -130,6 +131,11 @@ func Open(dir string, logger *slog.Logger, opts ...OpenOption) (d *Disk, rec *Re
 		}
 	}()
 	rec, err = disk.open()
+	if errors.Is(err, unix.ENOSPC) {
+		free, _ := FreeSpace(dir)
+		err = fmt.Errorf("%w: the WAL preallocates segments of %d MiB and the file system of %s has %d MiB free: "+
+			"free space there, or give the member a --data-dir on a larger file system", err, wal.SegmentSizeBytes>>20, dir, free>>20)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("persister: open %s: %w", dir, err)
 	}

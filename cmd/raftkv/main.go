@@ -37,6 +37,10 @@ func main() {
 	advertiseClient := flag.String("advertise-client", "", "URL of this member's HTTP API for clients, published in the membership (default: http://<host of the peer address>:<HTTP port>)")
 	maxConnections := flag.Int("max-connections", httpapi.DefaultMaxConnections,
 		"most HTTP connections open at once (more wait to be accepted); must leave 256 of the file descriptor limit (ulimit -n) for the member's files")
+	spaceReserve := flag.Uint64("space-reserve", node.DefaultSpaceReserve>>20,
+		"MiB of free space the data dir's file system must keep: below it the member raises the cluster's NOSPACE alarm and writes are refused (507) until space is free again")
+	repairWAL := flag.Bool("repair-wal", false,
+		"start even if the WAL is damaged, cutting it at the damage and discarding everything after it (may lose acknowledged writes of this member; see the README)")
 	flag.Parse()
 	explicit := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
@@ -48,6 +52,7 @@ func main() {
 		listenPeer: *listenPeer, advertisePeer: *advertisePeer,
 		listenClient: *listenClient, advertiseClient: *advertiseClient,
 		maxConnections: *maxConnections, maxConnectionsSet: explicit["max-connections"],
+		spaceReserveMiB: *spaceReserve, repairWAL: *repairWAL,
 	}); err != nil {
 		log.Error("raftkv stopped", "err", err)
 		os.Exit(1)
@@ -66,6 +71,8 @@ type options struct {
 	listenClient, advertiseClient string
 	maxConnections                int
 	maxConnectionsSet             bool // given on the command line
+	spaceReserveMiB               uint64
+	repairWAL                     bool
 }
 
 // config turns the flags into a node's configuration and the HTTP listen
@@ -73,6 +80,9 @@ type options struct {
 func (o options) config(log *slog.Logger) (node.Config, string, error) {
 	if o.snapshotCount == 0 {
 		return node.Config{}, "", errors.New("--snapshot-count must be at least 1")
+	}
+	if o.spaceReserveMiB == 0 || o.spaceReserveMiB > 1<<20 {
+		return node.Config{}, "", fmt.Errorf("--space-reserve %d: want 1 to %d MiB", o.spaceReserveMiB, 1<<20)
 	}
 	cluster, err := node.ParseCluster(strings.Split(o.cluster, ","))
 	if err != nil {
@@ -102,6 +112,7 @@ func (o options) config(log *slog.Logger) (node.Config, string, error) {
 		ID: o.id, Cluster: cluster, Join: o.join,
 		ListenPeer: o.listenPeer, AdvertisePeer: o.advertisePeer, AdvertiseClient: advertiseClient,
 		DataDir: dataDir, SnapshotCount: o.snapshotCount, CatchUpEntries: o.catchUp, Logger: log,
+		SpaceReserve: o.spaceReserveMiB << 20, RepairWAL: o.repairWAL,
 	}, listenClient, nil
 }
 

@@ -53,10 +53,25 @@ func TestRunRefusesTooManyConnections(t *testing.T) {
 		t.Skipf("the file descriptor limit is not known here (%v)", err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	o := options{id: 1, cluster: "http://127.0.0.1:1", port: 1, snapshotCount: 1, dataDir: t.TempDir(),
+	o := options{id: 1, cluster: "http://127.0.0.1:1", port: 1, snapshotCount: 1, dataDir: t.TempDir(), spaceReserveMiB: 128,
 		maxConnections: int(min(lim.soft, 1<<30)), maxConnectionsSet: true}
 	err = run(quiet, o)
 	if err == nil || !strings.Contains(err.Error(), "--max-connections") || !strings.Contains(err.Error(), "file descriptors") {
 		t.Fatalf("run with --max-connections %d under a limit of %d: %v", o.maxConnections, lim.soft, err)
+	}
+}
+
+func TestConfigOfDiskFlags(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	o := options{id: 1, cluster: "http://127.0.0.1:1", port: 1, snapshotCount: 1, spaceReserveMiB: 64, repairWAL: true}
+	cfg, _, err := o.config(quiet)
+	if err != nil || cfg.SpaceReserve != 64<<20 || !cfg.RepairWAL {
+		t.Fatalf("config: reserve %d, repair %v, %v; want 64 MiB and repair", cfg.SpaceReserve, cfg.RepairWAL, err)
+	}
+	for _, mib := range []uint64{0, 1<<20 + 1} {
+		o.spaceReserveMiB = mib
+		if _, _, err := o.config(quiet); err == nil || !strings.Contains(err.Error(), "--space-reserve") {
+			t.Errorf("--space-reserve %d: %v, want an error that names the flag", mib, err)
+		}
 	}
 }

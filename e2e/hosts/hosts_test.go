@@ -288,10 +288,11 @@ func docker(ctx context.Context, args ...string) (string, error) {
 // when the test ends, failed or not.
 type hostCluster struct {
 	t       *testing.T
-	name    string   // prefix of every container, volume and network name
-	network string   // the network's name
-	subnet  string   // its subnet, 10.213.x.0/24: room for fixed addresses (--ip)
-	args    []string // extra flags for every member
+	name    string            // prefix of every container, volume and network name
+	network string            // the network's name
+	subnet  string            // its subnet, 10.213.x.0/24: room for fixed addresses (--ip)
+	args    []string          // extra flags for every member
+	tmpfs   map[uint64]string // members whose /data is a tmpfs of this size (docker --tmpfs), not a volume
 
 	mu         sync.Mutex
 	members    []*member // member id at index id-1
@@ -319,8 +320,16 @@ type member struct {
 // each with args added to its command line. It does not wait for a leader.
 func newHostCluster(t *testing.T, n int, args ...string) *hostCluster {
 	t.Helper()
+	return newHostClusterOnTmpfs(t, n, nil, args...)
+}
+
+// newHostClusterOnTmpfs is newHostCluster where the members in tmpfs keep
+// their data on a tmpfs of the given size ("96m") instead of a volume: a
+// small disk the test can fill. A tmpfs does not outlive its container.
+func newHostClusterOnTmpfs(t *testing.T, n int, tmpfs map[uint64]string, args ...string) *hostCluster {
+	t.Helper()
 	requireDocker(t)
-	c := &hostCluster{t: t, args: args,
+	c := &hostCluster{t: t, args: args, tmpfs: tmpfs,
 		name: fmt.Sprintf("rkh-%s-%s", sanitize(t.Name()), randomHex(3))}
 	c.network = c.name + "-net"
 	for range n {
@@ -443,15 +452,22 @@ func (c *hostCluster) start(id uint64, extra ...string) {
 		c.t.Fatalf("member %d: start: its container exists (restart it)", id)
 	}
 	m.created = true
-	c.volumes = append(c.volumes, m.volume)
+	size := c.tmpfs[id]
+	if size == "" {
+		c.volumes = append(c.volumes, m.volume)
+	}
 	c.containers = append(c.containers, m.container)
 	c.mu.Unlock()
 	label := runLabel + "=" + runID
-	c.docker("volume", "create", "--label", label, m.volume)
+	mount := []string{"--tmpfs", "/data:size=" + size}
+	if size == "" {
+		c.docker("volume", "create", "--label", label, m.volume)
+		mount = []string{"-v", m.volume + ":/data"}
+	}
 	args := []string{"run", "-d", "--name", m.container, "--hostname", fmt.Sprintf("node%d", id),
-		"--label", label, "--network", c.network, "--network-alias", fmt.Sprintf("node%d", id),
-		"-v", m.volume + ":/data", image,
-		"--id", fmt.Sprint(id), "--cluster", c.clusterFlag(), "--port", fmt.Sprint(httpPort)}
+		"--label", label, "--network", c.network, "--network-alias", fmt.Sprintf("node%d", id)}
+	args = append(append(args, mount...), image,
+		"--id", fmt.Sprint(id), "--cluster", c.clusterFlag(), "--port", fmt.Sprint(httpPort))
 	args = append(append(args, c.args...), extra...)
 	c.docker(args...)
 	c.mu.Lock()
@@ -746,8 +762,8 @@ func (c *hostCluster) put(id uint64, key, value string) (int, error) {
 // is acknowledged (204).
 func (c *hostCluster) mustPut(id uint64, key, value string) {
 	c.t.Helper()
-	if code, err := c.put(id, key, value); err != nil || code != http.StatusNoContent {
-		c.t.Fatalf("PUT /%s through member %d: status %d, err %v", key, id, code, err)
+	if code, body, err := c.do(id, http.MethodPut, "/"+key, []byte(value)); err != nil || code != http.StatusNoContent {
+		c.t.Fatalf("PUT /%s through member %d: status %d %s, err %v", key, id, code, body, err)
 	}
 }
 
