@@ -162,3 +162,103 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("recorded history: %v", res)
 	}
 }
+
+func rng(keys ...string) Input { return Input{Kind: Range, Keys: keys} }
+func kvs(kv ...KV) Output      { return Output{KVs: kv} }
+func kv(k, v string, rev int64) KV {
+	return KV{Key: k, Value: v, ModRevision: rev}
+}
+func txn(conds []Cond, writes ...Write) Input { return Input{Kind: Txn, Conds: conds, Writes: writes} }
+func conds(c ...Cond) []Cond                  { return c }
+
+func TestCheckMultiKey(t *testing.T) {
+	both := txn(conds(Cond{"x", 1}, Cond{"y", 2}), Write{Key: "x", Value: "x2"}, Write{Key: "y", Value: "y2"})
+	tests := []struct {
+		name    string
+		history []porcupine.Operation
+		want    porcupine.CheckResult
+	}{
+		{"range sees one state", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, 50, rng("x", "y"), kvs(kv("x", "x1", 1), kv("y", "y1", 2))),
+		}, porcupine.Ok},
+		{"range misses an acknowledged write", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, 50, rng("x", "y"), kvs(kv("x", "x1", 1))),
+		}, porcupine.Illegal},
+		{"txn writes both keys at one revision", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, 50, both, Output{Succeeded: true, Revision: 3}),
+			op(2, 60, 70, rng("x", "y"), kvs(kv("x", "x2", 3), kv("y", "y2", 3))),
+		}, porcupine.Ok},
+		{"a range sees half a txn", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, 80, both, Output{Succeeded: true, Revision: 3}),
+			op(2, 50, 60, rng("x", "y"), kvs(kv("x", "x2", 3), kv("y", "y1", 2))),
+		}, porcupine.Illegal},
+		{"a range concurrent with a txn of unknown outcome sees all or nothing", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, -1, both, Output{}),
+			op(2, 50, 60, rng("x", "y"), kvs(kv("x", "x1", 1), kv("y", "y1", 2))),
+			op(2, 70, 80, rng("x", "y"), kvs(kv("x", "x2", 3), kv("y", "y2", 3))),
+		}, porcupine.Ok},
+		{"a txn fails showing what broke its condition", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(4)),
+			op(1, 40, 50, both, Output{KVs: []KV{kv("x", "x1", 1), kv("y", "y1", 4)}, Revision: 4}),
+		}, porcupine.Ok},
+		{"a txn may not fail when its conditions hold", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(0, 20, 30, put("y", "y1"), wrote(2)),
+			op(1, 40, 50, both, Output{KVs: []KV{kv("x", "x1", 1), kv("y", "y1", 2)}}),
+		}, porcupine.Illegal},
+		{"a txn may not succeed when a condition fails", []porcupine.Operation{
+			op(0, 0, 10, put("x", "x1"), wrote(1)),
+			op(1, 40, 50, both, Output{Succeeded: true, Revision: 3}),
+		}, porcupine.Illegal},
+		{"txn creates absent keys and deletes", []porcupine.Operation{
+			op(0, 0, 10, txn(conds(Cond{"x", 0}, Cond{"y", 0}), Write{Key: "x", Value: "a"}, Write{Key: "y", Value: "b"}), Output{Succeeded: true, Revision: 1}),
+			op(0, 20, 30, txn(conds(Cond{"x", 1}), Write{Key: "x", Delete: true}, Write{Key: "y", Value: "c"}), Output{Succeeded: true, Revision: 2}),
+			op(1, 40, 50, rng("x", "y"), kvs(kv("y", "c", 2))),
+			op(1, 60, 70, get("x"), absent),
+		}, porcupine.Ok},
+		{"serializable reads are left to CheckSerializable", []porcupine.Operation{
+			op(0, 0, 10, put("x", "a"), wrote(1)),
+			op(0, 20, 30, put("x", "b"), wrote(2)),
+			op(1, 40, 50, Input{Kind: Get, Key: "x", Serializable: true}, read("a", 1)),
+		}, porcupine.Ok},
+	}
+	for i, tt := range tests {
+		res, _ := Check(tt.history, 10*time.Second)
+		if res != tt.want {
+			t.Errorf("%d %s: %v, want %v", i, tt.name, res, tt.want)
+		}
+	}
+}
+
+func TestPartition(t *testing.T) {
+	history := []porcupine.Operation{
+		op(0, 0, 1, put("c", "1"), wrote(1)),
+		op(0, 2, 3, put("a", "1"), wrote(2)),
+		op(0, 4, 5, rng("b", "d"), kvs()),
+		op(0, 6, 7, get("e"), absent),
+		op(0, 8, 9, txn(conds(Cond{"d", 0}), Write{Key: "c", Value: "2"}), Output{Succeeded: true, Revision: 3}),
+	}
+	var got [][]string
+	for _, part := range partition(history) {
+		var keys []string
+		for _, o := range part {
+			keys = append(keys, o.Input.(Input).keys()...)
+		}
+		got = append(got, keys)
+	}
+	want := [][]string{{"a"}, {"c", "b", "d", "d", "c"}, {"e"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("partitions %v, want %v", got, want)
+	}
+}
