@@ -13,9 +13,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.etcd.io/etcd/server/v3/storage/wal"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -36,6 +38,7 @@ type clusterConfig struct {
 	maxSteps      int
 	requestSteps  int
 	logLevel      slog.Level
+	bubble        bool
 }
 
 // WithSeed seeds every random choice of the cluster's network (drops,
@@ -54,6 +57,12 @@ func WithSeed(seed int64) ClusterOption {
 // process at a time (tests using it must not call t.Parallel).
 func Deterministic() ClusterOption {
 	return func(c *clusterConfig) { c.deterministic = true }
+}
+
+// InBubble tells a Deterministic cluster that it runs inside a
+// testing/synctest bubble (synctest.Test), whose clock is fake.
+func InBubble() ClusterOption {
+	return func(c *clusterConfig) { c.bubble = true }
 }
 
 // WithSnapshotCount sets the members' --snapshot-count.
@@ -113,8 +122,14 @@ type Cluster struct {
 	joined  map[uint64]bool
 	nodes   map[uint64]*node.Node // nil or absent while a member is down
 	busy    map[uint64]*countingDispatcher
-	trace   []string // deterministic mode: the actions taken
-	once    sync.Once
+	// exited holds why members stopped on their own (deterministic mode).
+	exited map[uint64]error
+	trace  []string // deterministic mode: the actions taken
+	steps  int      // steps taken
+	// calls counts the calls made; inFlight are those not done yet.
+	calls    int
+	inFlight []*Call
+	once     sync.Once
 }
 
 // NewCluster starts n members and registers their shutdown with t.Cleanup.
@@ -137,10 +152,20 @@ func NewCluster(t TB, n int, opts ...ClusterOption) *Cluster {
 	}
 	c := &Cluster{t: t, cfg: cfg, dir: dir, rng: mrand.New(mrand.NewSource(cfg.seed)),
 		logs: &tbWriter{t: t}, initial: n, joined: map[uint64]bool{},
-		nodes: map[uint64]*node.Node{}, busy: map[uint64]*countingDispatcher{}}
+		nodes: map[uint64]*node.Node{}, busy: map[uint64]*countingDispatcher{},
+		exited: map[uint64]error{}}
 	c.net = newNetwork(c.rng, cfg.deterministic, c.byAddress, c.deliver)
 	if cfg.deterministic {
-		c.restore = seedCryptoRand(mrand.New(mrand.NewSource(cfg.seed ^ 0x5eed)))
+		restoreRand := seedCryptoRand(mrand.New(mrand.NewSource(cfg.seed ^ 0x5eed)))
+		// etcd's WAL preallocates its segments, and a member that starts
+		// again reads its last segment to the end: small segments make
+		// restarts cheap (and segment cuts frequent).
+		segment := wal.SegmentSizeBytes
+		wal.SegmentSizeBytes = deterministicWALSegment
+		c.restore = func() {
+			restoreRand()
+			wal.SegmentSizeBytes = segment
+		}
 	}
 	t.Logf("testkit: cluster of %d, seed %d (deterministic %v)", n, cfg.seed, cfg.deterministic)
 	t.Cleanup(c.Close)
@@ -149,6 +174,10 @@ func NewCluster(t TB, n int, opts ...ClusterOption) *Cluster {
 	}
 	return c
 }
+
+// deterministicWALSegment is the size of the WAL segments of the members
+// of a deterministic cluster (etcd's default is 64 MB).
+const deterministicWALSegment = 256 << 10
 
 // seedCryptoRand makes crypto/rand.Reader, from which etcd raft draws its
 // election jitter, a seeded stream, and returns what restores it.
@@ -201,6 +230,7 @@ func (c *Cluster) Join(id uint64) {
 	c.mu.Lock()
 	c.joined[id] = true
 	c.mu.Unlock()
+	c.note("join %d", id)
 	c.Start(id)
 }
 
@@ -240,10 +270,12 @@ func (c *Cluster) Start(id uint64) {
 	}
 	c.mu.Lock()
 	c.nodes[id], c.busy[id] = n, busy
+	delete(c.exited, id)
 	if !slices.Contains(c.ids, id) {
 		c.ids = append(c.ids, id)
 	}
 	c.mu.Unlock()
+	c.note("start %d", id)
 	if c.cfg.deterministic {
 		c.settle() // the recovered or bootstrap Ready is handled before any step
 	}
@@ -266,7 +298,52 @@ func (c *Cluster) Stop(id uint64) {
 	c.mu.Lock()
 	delete(c.nodes, id)
 	c.mu.Unlock()
+	c.note("stop %d", id)
 	n.Stop()
+	// What the member had not answered it never will: its calls end now
+	// (those it answered while stopping, with messages.ErrStopped, keep
+	// that answer).
+	c.resolve()
+}
+
+// Exited tells why member id stopped on its own (removed from the
+// cluster, or a fatal error), or nil if it did not. In deterministic mode
+// Step notices such a member and takes it out of Running, so that it is
+// not mistaken for a member that is down (Start would refuse a removed
+// member's data directory); in real time Exited looks at the member's
+// Done.
+func (c *Cluster) Exited(id uint64) error {
+	c.mu.Lock()
+	err, n := c.exited[id], c.nodes[id]
+	c.mu.Unlock()
+	if err != nil || n == nil {
+		return err
+	}
+	select {
+	case <-n.Done():
+		return n.Err()
+	default:
+		return nil
+	}
+}
+
+// reap takes the members that stopped on their own out of Running.
+func (c *Cluster) reap() {
+	for _, id := range c.Running() {
+		n := c.Node(id)
+		select {
+		case <-n.Done():
+		default:
+			continue
+		}
+		err := n.Err()
+		c.mu.Lock()
+		delete(c.nodes, id)
+		c.exited[id] = err
+		c.mu.Unlock()
+		c.note("member %d stopped on its own: %v", id, err)
+		n.Stop()
+	}
 }
 
 // Restart stops member id and starts it again from its data directory.
@@ -298,16 +375,18 @@ func (c *Cluster) Running() []uint64 {
 }
 
 // deliver hands a packet to the inbox of the member it is for.
-func (c *Cluster) deliver(p *packet) {
+// It tells whether that member is running.
+func (c *Cluster) deliver(p *packet) bool {
 	n := c.Node(p.to)
 	if n == nil {
-		return
+		return false
 	}
 	if p.raft != nil {
 		n.System().Root.Send(n.Inbox(), proto.Clone(p.raft))
-		return
+		return true
 	}
 	n.System().Root.Send(n.Inbox(), wrapperspb.Bytes(p.peer.GetValue()))
+	return true
 }
 
 // Close stops every member and removes the data directories. NewCluster
@@ -330,6 +409,12 @@ func (c *Cluster) close() {
 		c.restore()
 	}
 	os.RemoveAll(c.dir)
+	if c.cfg.bubble {
+		// Let the timers that protoactor leaves behind (the dead letter
+		// throttle's) fire on the bubble's clock, so that their goroutines
+		// end before the bubble does.
+		time.Sleep(time.Hour)
+	}
 }
 
 // Partition cuts the network between the groups: a member of one group
@@ -341,10 +426,11 @@ func (c *Cluster) Partition(groups ...[]uint64) {
 			group[id] = g + 1
 		}
 	}
+	c.note("partition %v", groups)
+	ids := c.members()
 	c.net.mu.Lock()
 	defer c.net.mu.Unlock()
 	c.net.cut = map[[2]uint64]bool{}
-	ids := c.members()
 	for _, a := range ids {
 		for _, b := range ids {
 			if a != b && group[a] != group[b] {
@@ -376,6 +462,7 @@ func (c *Cluster) members() []uint64 {
 
 // Heal removes every partition, drop, duplication and delay.
 func (c *Cluster) Heal() {
+	c.note("heal")
 	c.net.mu.Lock()
 	defer c.net.mu.Unlock()
 	c.net.cut = map[[2]uint64]bool{}
@@ -384,6 +471,7 @@ func (c *Cluster) Heal() {
 
 // SetDropRate makes the network lose each message with probability p.
 func (c *Cluster) SetDropRate(p float64) {
+	c.note("drop rate %g", p)
 	c.net.mu.Lock()
 	c.net.drop = p
 	c.net.mu.Unlock()
@@ -392,6 +480,7 @@ func (c *Cluster) SetDropRate(p float64) {
 // SetDuplicateRate makes the network deliver each message twice with
 // probability p.
 func (c *Cluster) SetDuplicateRate(p float64) {
+	c.note("duplicate rate %g", p)
 	c.net.mu.Lock()
 	c.net.dup = p
 	c.net.mu.Unlock()
@@ -428,13 +517,32 @@ func (c *Cluster) Status(id uint64) (*messages.Status, error) {
 // deterministic mode by taking steps (at most WithMaxSteps).
 func (c *Cluster) Await(desc string, cond func() bool, timeout ...time.Duration) {
 	c.t.Helper()
+	c.await(func() string { return desc }, cond, timeout...)
+}
+
+// await is Await with a description made when it fails, so that it can
+// say what is still wrong.
+func (c *Cluster) await(desc func() string, cond func() bool, timeout ...time.Duration) {
+	c.t.Helper()
 	if !c.cfg.deterministic {
-		AwaitCondition(c.t, desc, cond, timeout...)
+		within := timeoutOf(timeout)
+		deadline := time.Now().Add(within)
+		interval := time.Millisecond
+		for !cond() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				c.t.Fatalf("testkit: cluster (seed %d): %s: still false after %v", c.cfg.seed, desc(), within)
+				return
+			}
+			time.Sleep(min(interval, left))
+			interval = min(2*interval, maxPollInterval)
+		}
 		return
 	}
 	for i := 0; !cond(); i++ {
 		if i >= c.cfg.maxSteps {
-			c.t.Fatalf("testkit: cluster (seed %d): %s: still false after %d steps", c.cfg.seed, desc, i)
+			c.t.Fatalf("testkit: cluster (seed %d): %s: still false after %d steps; the trace ends with\n%s",
+				c.cfg.seed, desc(), i, c.TraceTail(40))
 			return
 		}
 		c.Step()
@@ -494,22 +602,71 @@ func (c *Cluster) Step() {
 		c.t.Fatalf("testkit: Step needs a Deterministic() cluster")
 		return
 	}
+	c.mu.Lock()
+	c.steps++
+	c.mu.Unlock()
+	c.net.advance()
 	running, queued := c.Running(), c.net.queued()
-	if queued == 0 || c.rng.Intn(4) == 0 {
+	if queued == 0 || c.rng.Intn(4+queued/2) == 0 {
 		if len(running) > 0 {
 			id := running[c.rng.Intn(len(running))]
-			c.trace = append(c.trace, fmt.Sprintf("tick %d (%d queued)", id, queued))
+			c.note("tick %d (%d queued)", id, queued)
+			if c.cfg.bubble {
+				time.Sleep(c.cfg.tick)
+			}
 			c.Node(id).Tick()
 		}
 	} else if p, copies := c.net.deliverOne(); p != nil {
-		c.trace = append(c.trace, fmt.Sprintf("deliver %s x%d", p, copies))
+		if copies < 0 {
+			c.note("deliver %s: member %d is down", p, p.to)
+		} else {
+			c.note("deliver %s x%d", p, copies)
+		}
 	}
 	c.settle()
+	c.reap()
+	c.resolve()
 }
 
-// Trace lists the actions Step took, one line each: two runs with the same
-// seed and the same test code give the same trace.
-func (c *Cluster) Trace() []string { return append([]string(nil), c.trace...) }
+// Steps is the number of steps taken so far: the logical clock of a
+// deterministic cluster.
+func (c *Cluster) Steps() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.steps
+}
+
+// Trace lists what happened in a deterministic cluster, one line each: the
+// action of each step, the calls made and their outcomes, the changes to
+// the network and to the members, and the test's own Notes. Two runs with
+// the same seed and the same test code give the same trace.
+func (c *Cluster) Trace() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.trace...)
+}
+
+// Note adds a line of the test's own to the trace (deterministic mode),
+// such as the operation a simulated client starts, so that the trace of a
+// failing run tells the whole story. Each line is prefixed with the step
+// it happened at.
+func (c *Cluster) Note(format string, args ...any) { c.note(format, args...) }
+
+func (c *Cluster) note(format string, args ...any) {
+	if !c.cfg.deterministic {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trace = append(c.trace, fmt.Sprintf("%6d ", c.steps)+fmt.Sprintf(format, args...))
+}
+
+// TraceTail is the last n lines of the trace, one per line, for a failure
+// message.
+func (c *Cluster) TraceTail(n int) string {
+	tr := c.Trace()
+	return strings.Join(tr[max(0, len(tr)-n):], "\n")
+}
 
 // settle waits until no actor of any running member is at work or has a
 // message waiting, twice in a row. In deterministic mode nothing reaches
@@ -517,6 +674,15 @@ func (c *Cluster) Trace() []string { return append([]string(nil), c.trace...) }
 // is until the next step.
 func (c *Cluster) settle() {
 	c.t.Helper()
+	if c.cfg.bubble {
+		// Every goroutine of the bubble durably blocked: no actor at work,
+		// none with a message waiting (it would be running).
+		synctest.Wait()
+		if b := c.busyMembers(); b != "" {
+			c.t.Fatalf("testkit: cluster (seed %d): the bubble is idle, but %s", c.cfg.seed, b)
+		}
+		return
+	}
 	deadline := time.Now().Add(Dilated(30 * time.Second))
 	for quiet := 0; quiet < 2; {
 		if time.Now().After(deadline) {

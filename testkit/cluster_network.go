@@ -2,9 +2,10 @@ package testkit
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ type packet struct {
 	raft     *raftpb.Message
 	peer     *wrapperspb.BytesValue
 	head     messages.PeerMessage
+	key      []byte // orderKey, once computed
+	age      int    // deterministic mode: the step it was sent at
 }
 
 // String describes p for the trace of a deterministic run.
@@ -32,13 +35,51 @@ func (p *packet) String() string {
 		m := p.raft
 		return fmt.Sprintf("%s %d->%d term %d index %d", m.GetType(), p.from, p.to, m.GetTerm(), m.GetIndex())
 	}
-	return fmt.Sprintf("peer kind %d %d->%d", p.head.Kind, p.from, p.to)
+	name, ok := peerKindNames[p.head.Kind]
+	if !ok {
+		name = fmt.Sprintf("peer kind %d", p.head.Kind)
+	}
+	s := fmt.Sprintf("%s %d->%d", name, p.from, p.to)
+	if c := p.head.Chunk; c != nil {
+		s += fmt.Sprintf(" seq %d", c.Seq)
+		if c.Last {
+			s += " last"
+		}
+	}
+	if a := p.head.Ack; a != nil {
+		s += fmt.Sprintf(" seq %d", a.Seq)
+		if a.Done {
+			s += " done"
+		}
+		if a.Error != "" {
+			s += " refused" // the reason may name the transfer, a wall-clock id
+		}
+	}
+	return s
+}
+
+// peerKindNames name raftkv's own peer messages in the trace.
+var peerKindNames = map[messages.PeerKind]string{
+	messages.PeerRemoved:           "PeerRemoved",
+	messages.PeerHello:             "PeerHello",
+	messages.PeerHelloReply:        "PeerHelloReply",
+	messages.PeerConfChange:        "PeerConfChange",
+	messages.PeerConfChangeRefused: "PeerConfChangeRefused",
+	messages.PeerSnapshotChunk:     "PeerSnapshotChunk",
+	messages.PeerSnapshotAck:       "PeerSnapshotAck",
 }
 
 // orderKey says where p sits in the protocol, leaving out what differs
 // between two runs of one seed: request ids and snapshot transfer ids,
 // drawn from the wall clock.
 func (p *packet) orderKey() []byte {
+	if p.key == nil {
+		p.key = p.makeOrderKey()
+	}
+	return p.key
+}
+
+func (p *packet) makeOrderKey() []byte {
 	if p.raft != nil {
 		k := proto.Clone(p.raft).(*raftpb.Message)
 		for _, e := range k.GetEntries() {
@@ -74,14 +115,15 @@ type network struct {
 	minDelay      time.Duration
 	maxDelay      time.Duration
 	queue         []*packet // deterministic mode: waiting for Step
+	step          int       // deterministic mode: the step the cluster is at
 	// byAddress finds the member a hello dialed, deliver hands a packet to
 	// the member it is for.
 	byAddress func(addr string) (uint64, bool)
-	deliver   func(*packet)
+	deliver   func(*packet) bool
 	closed    bool
 }
 
-func newNetwork(rng *rand.Rand, deterministic bool, byAddress func(string) (uint64, bool), deliver func(*packet)) *network {
+func newNetwork(rng *rand.Rand, deterministic bool, byAddress func(string) (uint64, bool), deliver func(*packet) bool) *network {
 	return &network{rng: rng, deterministic: deterministic, cut: map[[2]uint64]bool{}, byAddress: byAddress, deliver: deliver}
 }
 
@@ -127,6 +169,7 @@ func (nw *network) route(p *packet) {
 		return
 	}
 	if nw.deterministic {
+		p.age = nw.step
 		nw.queue = append(nw.queue, p)
 		nw.mu.Unlock()
 		return
@@ -160,43 +203,53 @@ func (nw *network) fateLocked(p *packet) int {
 	return 1
 }
 
+// How deterministic mode picks the packet to deliver: one of the
+// deliveryWindow oldest, or, one time in lateEvery, any packet (a long
+// delay). Delivery stays out of order, and messages are delayed across
+// elections now and then, yet a message waits a few steps on average,
+// however long the queue: a uniform choice over the queue would make
+// every round trip cost as many steps as there are packets in flight.
+const (
+	deliveryWindow = 4
+	lateEvery      = 8
+)
+
+// advance tells the network that the cluster takes its next step.
+func (nw *network) advance() {
+	nw.mu.Lock()
+	nw.step++
+	nw.mu.Unlock()
+}
+
 // deliverOne delivers one queued packet chosen by the seed and returns it
-// with the number of copies that arrived; it returns nil when the queue is
-// empty. The queue is put in a canonical order first, so the choice does
-// not depend on the order in which concurrent senders handed their
-// packets in.
+// with the number of copies that arrived, -1 if its member is down; it
+// returns nil when the queue is empty. The queue is put in a canonical
+// order first, the oldest first (by the step that sent them), so the
+// choice does not depend on the order in which concurrent senders handed
+// their packets in.
 func (nw *network) deliverOne() (*packet, int) {
 	nw.mu.Lock()
 	if len(nw.queue) == 0 {
 		nw.mu.Unlock()
 		return nil, 0
 	}
-	keys := make([][]byte, len(nw.queue))
-	for i, p := range nw.queue {
-		keys[i] = p.orderKey()
+	slices.SortStableFunc(nw.queue, func(a, b *packet) int {
+		return cmp.Or(cmp.Compare(a.age, b.age), bytes.Compare(a.orderKey(), b.orderKey()))
+	})
+	i := nw.rng.Intn(min(len(nw.queue), deliveryWindow))
+	if nw.rng.Intn(lateEvery) == 0 {
+		i = nw.rng.Intn(len(nw.queue))
 	}
-	sort.Stable(byKey{nw.queue, keys})
-	i := nw.rng.Intn(len(nw.queue))
 	p := nw.queue[i]
 	nw.queue = append(nw.queue[:i], nw.queue[i+1:]...)
 	copies := nw.fateLocked(p)
 	nw.mu.Unlock()
 	for range copies {
-		nw.deliver(p)
+		if !nw.deliver(p) {
+			return p, -1
+		}
 	}
 	return p, copies
-}
-
-type byKey struct {
-	packets []*packet
-	keys    [][]byte
-}
-
-func (b byKey) Len() int           { return len(b.packets) }
-func (b byKey) Less(i, j int) bool { return bytes.Compare(b.keys[i], b.keys[j]) < 0 }
-func (b byKey) Swap(i, j int) {
-	b.packets[i], b.packets[j] = b.packets[j], b.packets[i]
-	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
 }
 
 func (nw *network) queued() int {
