@@ -17,7 +17,8 @@ import (
 )
 
 // HTTPNode is a one-member raftkv cluster running in the test process,
-// with its HTTP API (package httpapi) served by an httptest server: what
+// with its HTTP API (package httpapi) served by an httptest server with
+// the timeouts and connection cap of raftkv's own (httpapi.NewServer): what
 // the tests of the API and of the Go client talk to. Its logs are
 // discarded.
 //
@@ -49,7 +50,11 @@ func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet))
+	// Served as raftkv serves it: its timeouts, its connection cap.
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet), httpapi.ServerConfig{Logger: quiet})
+	srv.Listener = httpapi.LimitListener(srv.Listener, httpapi.DefaultMaxConnections)
+	srv.Start()
 	h := &HTTPNode{URL: srv.URL, Node: n, srv: srv}
 	deadline := time.Now().Add(Dilated(20 * time.Second))
 	for {
