@@ -556,3 +556,29 @@ func TestSerializableReadBatchIsServedAtOnce(t *testing.T) {
 		t.Errorf("range read got %v at %d, want [a b] at 2", keys, r.Revision)
 	}
 }
+
+// A snapshot does not stall the member (issue #8, defect 3): the applier
+// hands the snapshot actor a copy-on-write view of the store and goes on at
+// once. While that write is under way — here it never ends — the applier
+// applies and answers every further entry and read, and the view keeps the
+// state at the snapshot's index whatever is written after it.
+func TestApplyGoesOnWhileASnapshotIsWritten(t *testing.T) {
+	f := newFixture(t, applier.Config{SnapshotCount: 2})
+	f.applyEntries(put(1, self, 1, "a", "1"), put(2, self, 2, "b", "1"))
+	w := testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
+	if w.Index != 2 {
+		t.Fatalf("WriteSnapshot at %d, want 2", w.Index)
+	}
+	for i := uint64(3); i <= 200; i += 2 {
+		got := f.applyEntries(put(i, self, i, "a", fmt.Sprint(i)), put(i+1, self, i+1, fmt.Sprintf("k%03d", i), "x"))
+		if got.Index != i+1 {
+			t.Fatalf("Applied %+v while the snapshot is written, want index %d", got, i+1)
+		}
+	}
+	if res, _ := f.get("a"); value(res) != "199" {
+		t.Errorf("a = %s while the snapshot is written, want 199", value(res))
+	}
+	if got, want := streamState(t, w.Stream), `revision 2: "a"="1"(c1 m1 v1) "b"="1"(c2 m2 v1)`; got != want {
+		t.Errorf("the snapshot's view after 198 more writes:\n got %s\nwant %s", got, want)
+	}
+}
