@@ -20,8 +20,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raftkv/raftkv/internal/snapfile"
-	"github.com/raftkv/raftkv/messages"
-	"github.com/raftkv/raftkv/store"
 )
 
 // acked is how many entries the pristine data directory of the damage
@@ -51,7 +49,7 @@ func pristine(t testing.TB) string {
 			t.Fatal(err)
 		}
 		if first+3 == 40 {
-			if err := d.saveSnapshot(damageSnapshot(t, dir, 40)); err != nil {
+			if err := d.saveSnapshot(MakeSnapshot(t, dir, 40, 1)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -59,27 +57,12 @@ func pristine(t testing.TB) string {
 	return dir
 }
 
-func damageSnapshot(t testing.TB, dir string, index uint64) *raftpb.Snapshot {
-	t.Helper()
-	st := store.New()
-	st.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte("k"), Value: []byte("v")}}})
-	w, err := snapfile.Create(snapfile.Dir(filepath.Join(dir, snapDirName)), 1, index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.WriteSnapshot(w, st.View()); err != nil {
-		t.Fatal(err)
-	}
-	size, crc, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &raftpb.Snapshot{Data: data, Metadata: &raftpb.SnapshotMetadata{
-		Index: proto.Uint64(index), Term: proto.Uint64(1), ConfState: &raftpb.ConfState{Voters: []uint64{1}}}}
+// smallSegments makes WAL segments 8 KiB until the test ends, so that a
+// few hundred entries span several.
+func smallSegments(t testing.TB) {
+	old := wal.SegmentSizeBytes
+	wal.SegmentSizeBytes = 8 << 10
+	t.Cleanup(func() { wal.SegmentSizeBytes = old })
 }
 
 // copyDir copies the data directory src to a new one.
@@ -210,9 +193,7 @@ func rebase(dir, path string) string {
 // says what was found. Never a member that serves less than it
 // acknowledged.
 func TestDamagedDataDir(t *testing.T) {
-	old := wal.SegmentSizeBytes
-	wal.SegmentSizeBytes = 8 << 10
-	t.Cleanup(func() { wal.SegmentSizeBytes = old })
+	smallSegments(t)
 	src := pristine(t)
 	segs := segments(t, src)
 	if len(segs) < 3 {
@@ -301,9 +282,7 @@ func lastIndex(rec *Recovered) uint64 {
 // is cut off like a torn tail, the cut part kept in a .broken file, and the
 // WAL takes new writes.
 func TestRepairWALCutsDamage(t *testing.T) {
-	old := wal.SegmentSizeBytes
-	wal.SegmentSizeBytes = 8 << 10
-	t.Cleanup(func() { wal.SegmentSizeBytes = old })
+	smallSegments(t)
 	dir := pristine(t)
 	// Ten more entries, in the newest segment.
 	d, _, err := Open(dir, slog.New(slog.DiscardHandler))

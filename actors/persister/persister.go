@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/raftkv/raftkv/internal/every"
+	"github.com/raftkv/raftkv/internal/failpoint"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -197,6 +198,7 @@ func (p *persister) persist(msg *messages.Persist) error {
 			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
 	}
+	failpoint.Inject(failpoint.PersisterBeforeSave) // a slow disk, in tests built with -tags failpoints
 	if err := p.d.save(msg.HardState, msg.Entries); err != nil {
 		return fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
 	}

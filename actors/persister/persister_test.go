@@ -22,7 +22,6 @@ import (
 	"github.com/raftkv/raftkv/actors/persister"
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/messages"
-	"github.com/raftkv/raftkv/store"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -142,38 +141,6 @@ func ents(from, to, term uint64) []*raftpb.Entry {
 		})
 	}
 	return es
-}
-
-// snapshot is a snapshot at index, term as the snapshot actor makes one:
-// its store file (one key, "state", whose value names the index) in the
-// data directory dir, its Data the meta with that file's size and CRC.
-func snapshot(t testing.TB, dir string, index, term uint64) *raftpb.Snapshot {
-	t.Helper()
-	st := store.New()
-	st.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte("state"), Value: fmt.Appendf(nil, "at-%d", index)}}})
-	w, err := snapfile.Create(snapfile.Dir(filepath.Join(dir, "snap")), term, index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.WriteSnapshot(w, st.View()); err != nil {
-		t.Fatal(err)
-	}
-	size, crc, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := messages.EncodeSnapshotMeta(messages.SnapshotMeta{DBSize: size, DBCRC: crc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &raftpb.Snapshot{
-		Data: data,
-		Metadata: &raftpb.SnapshotMetadata{
-			Index:     proto.Uint64(index),
-			Term:      proto.Uint64(term),
-			ConfState: &raftpb.ConfState{Voters: []uint64{1, 2, 3}},
-		},
-	}
 }
 
 // stateOf is the value of "state" in the store file of the recovered
@@ -304,7 +271,7 @@ func TestPersistWithSnapshot(t *testing.T) {
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1)})
 	// A snapshot from the leader replaces the log: install it with the
 	// entries that follow it.
-	n.persist(&messages.Persist{Seq: 2, Snapshot: snapshot(t, dir, 10, 2), HardState: hs(2, 0, 10), Entries: ents(11, 12, 2)})
+	n.persist(&messages.Persist{Seq: 2, Snapshot: persister.MakeSnapshot(t, dir, 10, 2), HardState: hs(2, 0, 10), Entries: ents(11, 12, 2)})
 	n.persist(&messages.Persist{Seq: 3, HardState: hs(2, 0, 13), Entries: ents(13, 13, 2)})
 	n.stop()
 
@@ -330,7 +297,7 @@ func TestSaveSnapshotPurgesSnapshotFiles(t *testing.T) {
 	n := spawn(t, d, persister.WithMaxSnapshots(2))
 	for i := uint64(1); i <= 6; i++ {
 		n.persist(&messages.Persist{Seq: i, HardState: hs(1, 1, 2*i), Entries: ents(2*i-1, 2*i, 1)})
-		n.saveSnapshot(snapshot(t, dir, 2*i, 1))
+		n.saveSnapshot(persister.MakeSnapshot(t, dir, 2*i, 1))
 	}
 	n.persist(&messages.Persist{Seq: 7, HardState: hs(1, 1, 13), Entries: ents(13, 13, 1)})
 	n.stop()
@@ -383,7 +350,7 @@ func TestPurgeWALSegments(t *testing.T) {
 			index += 10
 		}
 		maxSegments = max(maxSegments, len(filesWithExt(t, walDir, ".wal")))
-		n.saveSnapshot(snapshot(t, dir, index-5, 1))
+		n.saveSnapshot(persister.MakeSnapshot(t, dir, index-5, 1))
 	}
 	// Entries after the last snapshot, in the segment(s) still locked.
 	n.persist(&messages.Persist{Seq: index + 1, HardState: hs(1, 1, index+3), Entries: big(index+1, index+3)})
@@ -497,8 +464,8 @@ func TestCorruptSnapshotFallsBackToOlder(t *testing.T) {
 	d, _ := open(t, dir)
 	n := spawn(t, d)
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
-	n.saveSnapshot(snapshot(t, dir, 5, 1))
-	n.saveSnapshot(snapshot(t, dir, 8, 1))
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 5, 1))
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 8, 1))
 	n.stop()
 
 	newest := filepath.Join(dir, "snap", "0000000000000001-0000000000000008.snap")
@@ -543,8 +510,8 @@ func TestDamagedStoreFileFallsBackToOlder(t *testing.T) {
 	d, _ := open(t, dir)
 	n := spawn(t, d)
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
-	n.saveSnapshot(snapshot(t, dir, 5, 1))
-	n.saveSnapshot(snapshot(t, dir, 8, 1))
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 5, 1))
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 8, 1))
 	n.stop()
 
 	newest := filepath.Join(snapfile.Dir(filepath.Join(dir, "snap")), snapfile.Name(1, 8))
@@ -579,7 +546,7 @@ func TestOldSnapshotFormatIsRefused(t *testing.T) {
 	d, _ := open(t, dir)
 	n := spawn(t, d)
 	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 10), Entries: ents(1, 10, 1)})
-	old := snapshot(t, dir, 5, 1)
+	old := persister.MakeSnapshot(t, dir, 5, 1)
 	data, err := messages.Encode(&struct {
 		Version uint8 `msgpack:"version"`
 		KVs     []int `msgpack:"kvs"`
@@ -694,7 +661,7 @@ func TestWriteErrorIsFatal(t *testing.T) {
 		t.Fatalf("reply %v", persisted)
 	}
 
-	snap := snapshot(t, dir, 10, 2)
+	snap := persister.MakeSnapshot(t, dir, 10, 2)
 	if err := os.RemoveAll(filepath.Join(dir, "snap")); err != nil {
 		t.Fatal(err)
 	}
