@@ -51,18 +51,45 @@ func WithSeed(seed int64) ClusterOption {
 // Deterministic makes the test drive the cluster: no timer runs, nothing is
 // delivered by itself, and Step performs one action (a tick of one member,
 // or the delivery of one queued message) chosen by the seed, then waits
-// until every member is quiet. Raft's election jitter, which etcd raft draws
-// from crypto/rand, comes from the seed as well while the cluster runs, so
-// one seed gives one schedule. Only one deterministic cluster may run in a
-// process at a time (tests using it must not call t.Parallel).
+// until every member is quiet. Each member's actors run one mailbox at a
+// time, in an order that the messages alone decide. Raft's election
+// jitter, which etcd raft draws from crypto/rand, comes from the seed as
+// well while the cluster runs, so one seed gives one schedule (see
+// InBubble for what members time on the clock). Only one deterministic
+// cluster may run in a process at a time (tests using it must not call
+// t.Parallel): it sets crypto/rand.Reader and etcd's WAL segment size,
+// which are the process's.
 func Deterministic() ClusterOption {
 	return func(c *clusterConfig) { c.deterministic = true }
 }
 
 // InBubble tells a Deterministic cluster that it runs inside a
-// testing/synctest bubble (synctest.Test), whose clock is fake.
+// testing/synctest bubble (NewCluster is called from synctest.Test's
+// function): every tick then advances the bubble's fake clock by the tick
+// interval, so that what members time on the clock rather than in ticks
+// (the proposer's retry of a read index round after a second, its expiry
+// of requests after a minute) comes after a number of ticks, whatever the
+// speed of the machine; and waiting until the cluster is quiet is
+// synctest.Wait. Without it, a schedule in which a read index round is
+// lost replays the same only as long as it runs in less than a second.
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		c := testkit.NewCluster(t, 3, testkit.WithSeed(seed), testkit.Deterministic(), testkit.InBubble())
+//		...
+//	})
 func InBubble() ClusterOption {
 	return func(c *clusterConfig) { c.bubble = true }
+}
+
+// inBubble tells whether the calling goroutine runs in a synctest bubble.
+func inBubble() (in bool) {
+	defer func() {
+		if recover() != nil {
+			in = false
+		}
+	}()
+	synctest.Wait() // panics outside a bubble
+	return true
 }
 
 // WithSnapshotCount sets the members' --snapshot-count.
@@ -145,6 +172,9 @@ func NewCluster(t TB, n int, opts ...ClusterOption) *Cluster {
 	}
 	if !cfg.seeded {
 		cfg.seed = time.Now().UnixNano()
+	}
+	if cfg.bubble && (!cfg.deterministic || !inBubble()) {
+		t.Fatalf("testkit: NewCluster: InBubble needs a Deterministic cluster made inside synctest.Test")
 	}
 	dir, err := os.MkdirTemp("", "raftkv-cluster-")
 	if err != nil {
@@ -253,7 +283,16 @@ func (c *Cluster) Start(id uint64) {
 		c.t.Fatalf("testkit: Start(%d): the cluster started with members 1 to %d; use Join for a new one", id, c.initial)
 	}
 	log := slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: c.cfg.logLevel}))
-	busy := newCountingDispatcher()
+	if c.cfg.deterministic && os.Getenv(TraceLogsEnv) != "" {
+		log = slog.New(slog.NewTextHandler(traceWriter{c}, &slog.HandlerOptions{Level: slog.LevelDebug,
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if len(groups) == 0 && a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			}}))
+	}
+	busy := newCountingDispatcher(c.cfg.deterministic)
 	n, err := node.Start(node.Config{
 		ID: id, Cluster: cluster, Join: join, Dispatcher: busy,
 		DataDir:       filepath.Join(c.dir, fmt.Sprintf("member-%d", id)),
@@ -304,6 +343,22 @@ func (c *Cluster) Stop(id uint64) {
 	// (those it answered while stopping, with messages.ErrStopped, keep
 	// that answer).
 	c.resolve()
+}
+
+// TraceLogsEnv names the environment variable that puts the members' logs
+// into the trace of a deterministic cluster, at level Debug, as lines
+// starting with "log": RAFTKV_TRACE_LOGS=1 with RAFTKV_SEED=<n> shows what
+// each member did at each step of a replayed schedule. The order of the
+// log lines of one step may differ between two runs (the members' actors
+// log as they go); the rest of the trace does not.
+const TraceLogsEnv = "RAFTKV_TRACE_LOGS"
+
+// traceWriter passes log lines to the trace.
+type traceWriter struct{ c *Cluster }
+
+func (w traceWriter) Write(b []byte) (int, error) {
+	w.c.note("  log %s", strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // Exited tells why member id stopped on its own (removed from the
@@ -594,8 +649,11 @@ func (c *Cluster) WaitApplied(index uint64, timeout ...time.Duration) {
 
 // Step performs one action of the deterministic schedule, chosen by the
 // seed: a tick of one running member (raft's clock, the snapshot actor's
-// and the proposer's retry sweep) or the delivery of one queued message.
-// Then it waits until the cluster is quiet: no actor of any member at work.
+// and the proposer's retry sweep) or the delivery of one queued message
+// (usually one of the oldest; ticks come less often while many messages
+// wait). Then it waits until the cluster is quiet (no actor of any member
+// at work), takes out of Running the members that stopped on their own,
+// and answers the calls in flight whose answer arrived, or gives them up.
 func (c *Cluster) Step() {
 	c.t.Helper()
 	if !c.cfg.deterministic {
@@ -674,6 +732,13 @@ func (c *Cluster) TraceTail(n int) string {
 // is until the next step.
 func (c *Cluster) settle() {
 	c.t.Helper()
+	// What the members sent meanwhile goes to the trace, in an order of
+	// its own: they sent it concurrently.
+	defer func() {
+		for _, s := range c.net.takeSent() {
+			c.note("  sent %s", s)
+		}
+	}()
 	if c.cfg.bubble {
 		// Every goroutine of the bubble durably blocked: no actor at work,
 		// none with a message waiting (it would be running).
@@ -714,28 +779,74 @@ func (c *Cluster) busyMembers() string {
 	return b.String()
 }
 
-// countingDispatcher runs a node's actors on protoactor's default
-// dispatcher and counts the mailboxes being processed. A mailbox is
-// scheduled the moment a message is posted to it while idle, and its run
-// ends only once it is empty, so a count of zero means that no actor of the
-// node is at work and none has a message waiting.
+// countingDispatcher runs a node's actors and counts the mailboxes that
+// are scheduled or being processed. A mailbox is scheduled the moment a
+// message is posted to it while idle, and its run ends only once it is
+// empty, so a count of zero means that no actor of the node is at work and
+// none has a message waiting.
+//
+// In deterministic mode it runs the mailboxes one at a time, in the order
+// they were scheduled, on one goroutine (started when there is work, ended
+// when there is none): the actors of a member then take their messages in
+// one order, which the messages alone decide. On protoactor's default
+// dispatcher each mailbox runs on a goroutine of its own, and when an actor
+// sends to two others their work interleaves as the Go scheduler pleases:
+// raftnode sending the last messages to a member's link and stopping the
+// link as the member's removal applies, say, lets the link forward them or
+// not. Real-time clusters keep the default dispatcher.
 type countingDispatcher struct {
-	inner  actor.Dispatcher
+	inner  actor.Dispatcher // nil: serial
 	active atomic.Int64
+
+	mu      sync.Mutex
+	queue   []func()
+	running bool
 }
 
-func newCountingDispatcher() *countingDispatcher {
+func newCountingDispatcher(serial bool) *countingDispatcher {
+	if serial {
+		return &countingDispatcher{}
+	}
 	return &countingDispatcher{inner: actor.NewDefaultDispatcher(300)}
 }
 
-// Schedule runs fn, counting it while it runs.
+// Schedule runs fn, counting it until it returns.
 func (d *countingDispatcher) Schedule(fn func()) {
 	d.active.Add(1)
-	d.inner.Schedule(func() {
-		defer d.active.Add(-1)
-		fn()
-	})
+	if d.inner != nil {
+		d.inner.Schedule(func() {
+			defer d.active.Add(-1)
+			fn()
+		})
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.queue = append(d.queue, fn)
+	if !d.running {
+		d.running = true
+		go d.run()
+	}
 }
 
-// Throughput is the default dispatcher's.
-func (d *countingDispatcher) Throughput() int { return d.inner.Throughput() }
+// run runs the queued mailboxes one after the other until none is left.
+func (d *countingDispatcher) run() {
+	for {
+		d.mu.Lock()
+		if len(d.queue) == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		fn := d.queue[0]
+		d.queue[0] = nil
+		d.queue = d.queue[1:]
+		d.mu.Unlock()
+		fn()
+		d.active.Add(-1)
+	}
+}
+
+// Throughput is how many messages a mailbox takes before it lets others
+// run (protoactor's default).
+func (d *countingDispatcher) Throughput() int { return 300 }

@@ -116,6 +116,7 @@ type network struct {
 	maxDelay      time.Duration
 	queue         []*packet // deterministic mode: waiting for Step
 	step          int       // deterministic mode: the step the cluster is at
+	sent          []string  // deterministic mode: what was queued since takeSent
 	// byAddress finds the member a hello dialed, deliver hands a packet to
 	// the member it is for.
 	byAddress func(addr string) (uint64, bool)
@@ -170,6 +171,7 @@ func (nw *network) route(p *packet) {
 	}
 	if nw.deterministic {
 		p.age = nw.step
+		nw.sent = append(nw.sent, p.String())
 		nw.queue = append(nw.queue, p)
 		nw.mu.Unlock()
 		return
@@ -250,6 +252,16 @@ func (nw *network) deliverOne() (*packet, int) {
 		}
 	}
 	return p, copies
+}
+
+// takeSent returns, sorted, what was queued since it was last called.
+func (nw *network) takeSent() []string {
+	nw.mu.Lock()
+	sent := nw.sent
+	nw.sent = nil
+	nw.mu.Unlock()
+	slices.Sort(sent)
+	return sent
 }
 
 func (nw *network) queued() int {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/raftkv/raftkv/messages"
@@ -73,21 +74,23 @@ func TestClusterPartitionedMinorityCannotWrite(t *testing.T) {
 }
 
 func TestDeterministicClusterReplaysFromSeed(t *testing.T) {
-	run := func() []string {
-		c := NewCluster(t, 3, WithSeed(42), Deterministic())
-		defer c.Close()
-		leader := c.WaitLeader()
-		c.SetDropRate(0.2)
-		for i := range 5 {
-			if err := c.Put(leader, fmt.Sprintf("k%d", i), "v"); err != nil {
-				t.Fatalf("put: %v", err)
+	run := func() (trace []string) {
+		synctest.Test(t, func(t *testing.T) {
+			c := NewCluster(t, 3, WithSeed(42), Deterministic(), InBubble())
+			leader := c.WaitLeader()
+			c.SetDropRate(0.2)
+			for i := range 5 {
+				if err := c.Put(leader, fmt.Sprintf("k%d", i), "v"); err != nil {
+					t.Fatalf("put: %v", err)
+				}
 			}
-		}
-		st, err := c.Status(leader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(c.Trace(), fmt.Sprintf("leader %d term %d commit %d", leader, st.Term, st.Commit))
+			st, err := c.Status(leader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trace = append(c.Trace(), fmt.Sprintf("leader %d term %d commit %d", leader, st.Term, st.Commit))
+		})
+		return trace
 	}
 	first, second := run(), run()
 	if len(first) < 20 {

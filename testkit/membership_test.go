@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/raftkv/raftkv/messages"
@@ -234,15 +235,17 @@ func TestClusterAddressOfAnotherMember(t *testing.T) {
 // snapshot's chunks and acks are queued and delivered like raft's
 // messages, so the run is still a function of the seed.
 func TestDeterministicMemberJoinsFromSnapshot(t *testing.T) {
-	run := func() []string {
-		c := NewCluster(t, 3, WithSeed(11), Deterministic(), WithSnapshotCount(10), WithCatchUpEntries(2))
-		defer c.Close()
-		writeKeys(t, c, "d", 30)
-		leader := c.WaitLeader()
-		c.Await("learner 4 is added", func() bool { return c.change(leader, learner(c, 4)) == nil })
-		c.Join(4)
-		awaitValue(c, 4, "d029", "29")
-		return c.Trace()
+	run := func() (trace []string) {
+		synctest.Test(t, func(t *testing.T) {
+			c := NewCluster(t, 3, WithSeed(11), Deterministic(), InBubble(), WithSnapshotCount(10), WithCatchUpEntries(2))
+			writeKeys(t, c, "d", 30)
+			leader := c.WaitLeader()
+			c.Await("learner 4 is added", func() bool { return c.change(leader, learner(c, 4)) == nil })
+			c.Join(4)
+			awaitValue(c, 4, "d029", "29")
+			trace = c.Trace()
+		})
+		return trace
 	}
 	first, second := run(), run()
 	if fmt.Sprint(first) != fmt.Sprint(second) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"testing/synctest"
 
 	"github.com/raftkv/raftkv/messages"
 )
@@ -41,12 +42,14 @@ func schedules(t *testing.T) (first int64, n int) {
 func TestRandomSchedulesLoseNoAckedWrite(t *testing.T) {
 	first, n := schedules(t)
 	for seed := first; seed < first+int64(n); seed++ {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runSchedule(t, seed) })
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { runSchedule(t, seed) })
+		})
 	}
 }
 
 func runSchedule(t *testing.T, seed int64) {
-	c := NewCluster(t, 3, WithSeed(seed), Deterministic(), WithSnapshotCount(8),
+	c := NewCluster(t, 3, WithSeed(seed), Deterministic(), InBubble(), WithSnapshotCount(8),
 		WithCatchUpEntries(2), WithRequestSteps(150))
 	rng := rand.New(rand.NewSource(seed))
 	acked := map[string]string{}
