@@ -19,9 +19,12 @@ image:
 run: build
 	@scripts/run-cluster.sh $(BIN) $(RUN_DIR)
 
-## test: vet, then every test with the race detector (what CI runs)
+## test: vet, then every test with the race detector (what CI runs), then
+## 500 seeded simulation schedules without it (testkit TestSimulation; the
+## race run has 40)
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	RAFTKV_SCHEDULES=500 $(GO) test -count=1 -timeout 20m -run '^TestSimulation$$' ./testkit
 
 test-short:
 	$(GO) test -short -count=1 ./...
