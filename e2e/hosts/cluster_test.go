@@ -17,20 +17,20 @@ import (
 // through every other one.
 func TestReplicationAcrossHosts(t *testing.T) {
 	c := newHostCluster(t, 3)
-	c.waitLeader()
+	c.WaitLeader()
 	for id := uint64(1); id <= 3; id++ {
-		c.mustPut(id, fmt.Sprintf("key-%d", id), fmt.Sprintf("value-%d", id))
+		c.MustPut(id, fmt.Sprintf("key-%d", id), fmt.Sprintf("value-%d", id))
 	}
 	for reader := uint64(1); reader <= 3; reader++ {
 		for writer := uint64(1); writer <= 3; writer++ {
 			// Reads are linearizable: a 204 is visible everywhere at once.
-			code, got, err := c.get(reader, fmt.Sprintf("key-%d", writer))
+			code, got, err := c.Get(reader, fmt.Sprintf("key-%d", writer))
 			if err != nil || code != http.StatusOK || got != fmt.Sprintf("value-%d", writer) {
 				t.Errorf("member %d reads key-%d: status %d %q, err %v", reader, writer, code, got, err)
 			}
 		}
 	}
-	if code, _, err := c.get(2, "missing"); err != nil || code != http.StatusNotFound {
+	if code, _, err := c.Get(2, "missing"); err != nil || code != http.StatusNotFound {
 		t.Errorf("missing key: status %d, err %v; want 404", code, err)
 	}
 }
@@ -44,11 +44,11 @@ func TestReplicationAcrossHosts(t *testing.T) {
 // missed.
 func TestLeaderCutOffRejoins(t *testing.T) {
 	c := newHostCluster(t, 3)
-	old := c.waitLeader()
-	c.mustPut(old, "before", "1")
-	addr := c.ip(old)
-	c.disconnect(old)
-	if _, err := c.status(old); err != nil {
+	old := c.WaitLeader()
+	c.MustPut(old, "before", "1")
+	addr := c.IP(old)
+	c.Disconnect(old)
+	if _, err := c.Status(old); err != nil {
 		t.Fatalf("the cut-off member %d does not answer the test: %v", old, err)
 	}
 
@@ -58,18 +58,18 @@ func TestLeaderCutOffRejoins(t *testing.T) {
 			others = append(others, id)
 		}
 	}
-	leader := c.waitLeader(others...)
+	leader := c.WaitLeader(others...)
 	t.Logf("member %d cut off; member %d leads the other two", old, leader)
 	written := map[string]string{}
 	for i := range 10 {
 		id := others[i%len(others)]
 		key, value := fmt.Sprintf("cut-%d", i), fmt.Sprintf("written through %d", id)
-		c.mustPut(id, key, value)
+		c.MustPut(id, key, value)
 		written[key] = value
 	}
 
 	testkit.AwaitCondition(t, fmt.Sprintf("the cut-off member %d knows it has no leader", old), func() bool {
-		st, err := c.status(old)
+		st, err := c.Status(old)
 		return err == nil && st.Leaderless
 	}, 30*time.Second)
 	for _, req := range []struct{ method, path, body string }{
@@ -78,7 +78,7 @@ func TestLeaderCutOffRejoins(t *testing.T) {
 		{http.MethodPut, "/v1/kv/cut-off?timeout=30s", `{"value":"eA=="}`},
 	} {
 		start := time.Now()
-		code, body, err := c.do(old, req.method, req.path, []byte(req.body))
+		code, body, err := c.Do(old, req.method, req.path, []byte(req.body))
 		if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(string(body), `"no_leader"`) {
 			t.Errorf("%s %s on the cut-off member: %d %s %v; want 503 no_leader", req.method, req.path, code, body, err)
 		}
@@ -87,18 +87,18 @@ func TestLeaderCutOffRejoins(t *testing.T) {
 		}
 	}
 
-	c.connect(old, "")
-	if c.ip(old) == addr {
+	c.Connect(old, "")
+	if c.IP(old) == addr {
 		t.Logf("member %d got its old address %s back", old, addr)
 	}
-	c.waitLeader()
+	c.WaitLeader()
 	for key, value := range written {
-		c.waitValue(old, key, value)
+		c.WaitValue(old, key, value)
 	}
-	c.waitValue(old, "before", "1")
-	c.mustPut(old, "after", "3")
+	c.WaitValue(old, "before", "1")
+	c.MustPut(old, "after", "3")
 	for _, id := range others {
-		c.waitValue(id, "after", "3")
+		c.WaitValue(id, "after", "3")
 	}
 }
 
@@ -111,7 +111,7 @@ func TestKillRestartUnderWrites(t *testing.T) {
 		t.Skip("long: kills and restarts three members under writes")
 	}
 	c := newHostCluster(t, 3)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	load := startWriteLoad(c, 3)
 	defer load.stop()
 	start := time.Now()
@@ -133,15 +133,15 @@ func TestKillRestartUnderWrites(t *testing.T) {
 	}
 	for _, v := range victims {
 		what := "follower"
-		if st, err := c.status(v); err == nil && st.Leader == v {
+		if st, err := c.Status(v); err == nil && st.Leader == v {
 			what = "leader"
 		}
-		c.kill(v)
+		c.Kill(v)
 		progress("killed %s %d", what, v)
-		c.waitLeader()
+		c.WaitLeader()
 		awaitWrites(fmt.Sprintf("writes are acknowledged while member %d is down", v))
-		c.restart(v)
-		c.waitLeader()
+		c.Restart(v)
+		c.WaitLeader()
 		progress("restarted member %d", v)
 		awaitWrites(fmt.Sprintf("writes are acknowledged after member %d restarted", v))
 	}
@@ -185,13 +185,13 @@ func (l *writeLoad) write(w int) {
 			return
 		default:
 		}
-		ids := l.c.reachable()
+		ids := l.c.Reachable()
 		if len(ids) == 0 {
 			ids = []uint64{1} // fails fast: the test will say why
 		}
 		id := ids[(w+n)%len(ids)]
 		key, value := fmt.Sprintf("w%d-%d", w, n), fmt.Sprintf("%d via %d", n, id)
-		code, err := l.c.put(id, key, value)
+		code, err := l.c.Put(id, key, value)
 		l.mu.Lock()
 		if err == nil && code == http.StatusNoContent {
 			l.acked[key] = value
@@ -244,7 +244,7 @@ func (c *hostCluster) checkAcked(acked map[string]string) {
 	var mu sync.Mutex
 	bad := map[uint64]int{}
 	var wg sync.WaitGroup
-	for range readers * len(c.members) {
+	for range readers * c.Size() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -263,8 +263,8 @@ func (c *hostCluster) checkAcked(acked map[string]string) {
 		}()
 	}
 	for key := range acked {
-		for _, m := range c.members {
-			checks <- check{m.id, key}
+		for id := uint64(1); id <= uint64(c.Size()); id++ {
+			checks <- check{id, key}
 		}
 	}
 	close(checks)
@@ -282,7 +282,7 @@ func (c *hostCluster) checkAcked(acked map[string]string) {
 func (c *hostCluster) getRetrying(id uint64, key string) (int, string, error) {
 	deadline := time.Now().Add(testkit.Dilated(20 * time.Second))
 	for {
-		code, got, err := c.get(id, key)
+		code, got, err := c.Get(id, key)
 		if (err == nil && code != http.StatusServiceUnavailable) || time.Now().After(deadline) {
 			return code, got, err
 		}

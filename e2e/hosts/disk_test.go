@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/internal/dockercluster"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -31,12 +32,12 @@ func TestFullDiskRaisesNoSpaceAlarm(t *testing.T) {
 	// The WAL preallocates 64 MiB segments, the one it writes and the
 	// next one: 160 MiB leaves room for both and the reserve.
 	c := newHostClusterOnTmpfs(t, 3, map[uint64]string{3: "160m"}, "--space-reserve", "16")
-	c.waitLeader()
+	c.WaitLeader()
 	for i := range 20 {
-		c.mustPut(uint64(i%3+1), fmt.Sprintf("before-%d", i), fmt.Sprint(i))
+		c.MustPut(uint64(i%3+1), fmt.Sprintf("before-%d", i), fmt.Sprint(i))
 	}
 
-	dataDir := fmt.Sprintf("/proc/%d/root/data", c.pid(3))
+	dataDir := fmt.Sprintf("/proc/%d/root/data", c.PID(3))
 	var fs unix.Statfs_t
 	testkit.AwaitCondition(t, "member 3 has preallocated its two WAL segments", func() bool {
 		if err := unix.Statfs(dataDir, &fs); err != nil {
@@ -54,16 +55,16 @@ func TestFullDiskRaisesNoSpaceAlarm(t *testing.T) {
 	noSpace := []api.Alarm{{Member: 3, Alarm: api.AlarmNoSpace}}
 	for id := uint64(1); id <= 3; id++ {
 		testkit.AwaitCondition(t, fmt.Sprintf("member %d shows member 3's NOSPACE alarm", id), func() bool {
-			st, err := c.status(id)
+			st, err := c.Status(id)
 			return err == nil && slices.Equal(st.Alarms, noSpace)
 		}, 20*time.Second)
 	}
 	for id := uint64(1); id <= 3; id++ {
-		code, body, err := c.do(id, http.MethodPut, "/v1/kv/during", []byte(`{"value":"eA=="}`))
+		code, body, err := c.Do(id, http.MethodPut, "/v1/kv/during", []byte(`{"value":"eA=="}`))
 		if err != nil || code != http.StatusInsufficientStorage || !jsonHasCode(body, "no_space") {
 			t.Errorf("PUT through member %d under the alarm: %d %s (%v), want 507 no_space", id, code, body, err)
 		}
-		if code, got, err := c.get(id, "before-7"); err != nil || code != http.StatusOK || got != "7" {
+		if code, got, err := c.Get(id, "before-7"); err != nil || code != http.StatusOK || got != "7" {
 			t.Errorf("GET through member %d under the alarm: %d %q (%v), want 200 7", id, code, got, err)
 		}
 	}
@@ -73,21 +74,21 @@ func TestFullDiskRaisesNoSpaceAlarm(t *testing.T) {
 	}
 	for id := uint64(1); id <= 3; id++ {
 		testkit.AwaitCondition(t, fmt.Sprintf("member %d shows no alarm", id), func() bool {
-			st, err := c.status(id)
+			st, err := c.Status(id)
 			return err == nil && len(st.Alarms) == 0
 		}, 20*time.Second)
 	}
 	for id := uint64(1); id <= 3; id++ {
-		c.mustPut(id, fmt.Sprintf("after-%d", id), "x")
+		c.MustPut(id, fmt.Sprintf("after-%d", id), "x")
 	}
 	for i := range 20 {
 		for id := uint64(1); id <= 3; id++ {
-			if code, got, err := c.get(id, fmt.Sprintf("before-%d", i)); err != nil || code != http.StatusOK || got != fmt.Sprint(i) {
+			if code, got, err := c.Get(id, fmt.Sprintf("before-%d", i)); err != nil || code != http.StatusOK || got != fmt.Sprint(i) {
 				t.Errorf("member %d: before-%d = %d %q (%v), want 200 %d", id, i, code, got, err, i)
 			}
 		}
 	}
-	if code, _, err := c.get(1, "during"); err != nil || code != http.StatusNotFound {
+	if code, _, err := c.Get(1, "during"); err != nil || code != http.StatusNotFound {
 		t.Errorf("the refused write: GET /during = %d (%v), want 404", code, err)
 	}
 }
@@ -101,17 +102,17 @@ func jsonHasCode(body []byte, code string) bool {
 // TestStartOnASmallDiskSaysWhy: a new member whose data dir has less room
 // than a WAL segment does not start, and says why and what to do.
 func TestStartOnASmallDiskSaysWhy(t *testing.T) {
-	requireDocker(t)
-	name := fmt.Sprintf("rkh-smalldisk-%s", randomHex(3))
+	dockercluster.Require(t)
+	name := fmt.Sprintf("rkh-smalldisk-%s", dockercluster.RandomHex(3))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, _ = docker(ctx, "rm", "-f", name)
+		_, _ = dockercluster.Docker(ctx, "rm", "-f", name)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := docker(ctx, "run", "--name", name, "--label", runLabel+"="+runID, "--network", "none",
-		"--tmpfs", "/data:size=30m", image, "--id", "1", "--cluster", "http://127.0.0.1:12379")
+	_, err := dockercluster.Docker(ctx, "run", "--name", name, "--label", dockercluster.Label(), "--network", "none",
+		"--tmpfs", "/data:size=30m", dockercluster.Image(), "--id", "1", "--cluster", "http://127.0.0.1:12379")
 	if err == nil {
 		t.Fatal("a member started on a 30 MiB disk")
 	}

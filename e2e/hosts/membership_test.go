@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/internal/dockercluster"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -18,7 +19,7 @@ import (
 // answer has status want.
 func (c *hostCluster) expect(id uint64, method, path, body string, want int) []byte {
 	c.t.Helper()
-	code, b, err := c.do(id, method, path, []byte(body))
+	code, b, err := c.Do(id, method, path, []byte(body))
 	if err != nil || code != want {
 		c.t.Fatalf("%s %s on member %d: %d %s %v; want %d", method, path, id, code, b, err, want)
 	}
@@ -32,11 +33,11 @@ func (c *hostCluster) expect(id uint64, method, path, body string, want int) []b
 // address for it.
 func TestMemberMovesToANewAddress(t *testing.T) {
 	c := newHostCluster(t, 3)
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	moved := leader%3 + 1 // a follower
-	old := c.ip(moved)
-	c.disconnect(moved)
-	c.squat(old)
+	old := c.IP(moved)
+	c.Disconnect(moved)
+	c.Squat(old)
 	var others []uint64
 	for id := uint64(1); id <= 3; id++ {
 		if id != moved {
@@ -44,19 +45,19 @@ func TestMemberMovesToANewAddress(t *testing.T) {
 		}
 	}
 	for i := range 5 {
-		c.mustPut(others[i%2], fmt.Sprintf("away-%d", i), "x")
+		c.MustPut(others[i%2], fmt.Sprintf("away-%d", i), "x")
 	}
-	c.connect(moved, "")
-	if c.ip(moved) == old {
+	c.Connect(moved, "")
+	if c.IP(moved) == old {
 		t.Fatalf("member %d came back at its old address %s, taken by another host", moved, old)
 	}
-	c.waitLeader()
+	c.WaitLeader()
 	for i := range 5 {
-		c.waitValue(moved, fmt.Sprintf("away-%d", i), "x")
+		c.WaitValue(moved, fmt.Sprintf("away-%d", i), "x")
 	}
-	c.mustPut(moved, "back", "at "+c.ip(moved))
+	c.MustPut(moved, "back", "at "+c.IP(moved))
 	for _, id := range others {
-		c.waitValue(id, "back", "at "+c.ip(moved))
+		c.WaitValue(id, "back", "at "+c.IP(moved))
 	}
 }
 
@@ -69,37 +70,37 @@ func TestLearnerJoinsFromALargeSnapshot(t *testing.T) {
 		t.Skip("long: writes 70 MiB")
 	}
 	c := newHostCluster(t, 3, "--snapshot-count", "20", "--catch-up-entries", "5")
-	leader := c.waitLeader()
+	leader := c.WaitLeader()
 	value := strings.Repeat("v", 1<<20-64)
 	for i := range 70 {
-		c.mustPut(leader, fmt.Sprintf("big-%02d", i), fmt.Sprintf("%02d%s", i, value))
+		c.MustPut(leader, fmt.Sprintf("big-%02d", i), fmt.Sprintf("%02d%s", i, value))
 	}
-	c.mustPut(leader, "last", "written")
+	c.MustPut(leader, "last", "written")
 
-	id := c.add()
+	id := c.Add()
 	c.expect(leader, http.MethodPost, "/v1/members",
-		fmt.Sprintf(`{"id":%d,"address":"node%d:%d","learner":true}`, id, id, peerPort), http.StatusCreated)
+		fmt.Sprintf(`{"id":%d,"address":"node%d:%d","learner":true}`, id, id, dockercluster.PeerPort), http.StatusCreated)
 	start := time.Now()
-	c.start(id, "--join")
-	c.waitValue(id, "last", "written")
+	c.Start(id, "--join")
+	c.WaitValue(id, "last", "written")
 	t.Logf("the learner caught up in %v", time.Since(start))
 	for _, i := range []int{0, 35, 69} {
-		code, got, err := c.get(id, fmt.Sprintf("big-%02d", i))
+		code, got, err := c.Get(id, fmt.Sprintf("big-%02d", i))
 		if err != nil || code != http.StatusOK || got != fmt.Sprintf("%02d%s", i, value) {
 			t.Errorf("learner reads big-%02d: %d, %d bytes, %v", i, code, len(got), err)
 		}
 	}
 	testkit.AwaitCondition(t, "the learner is promoted", func() bool {
-		code, _, err := c.do(leader, http.MethodPost, fmt.Sprintf("/v1/members/%d/promote", id), nil)
+		code, _, err := c.Do(leader, http.MethodPost, fmt.Sprintf("/v1/members/%d/promote", id), nil)
 		return err == nil && code == http.StatusOK
 	}, 30*time.Second)
 
 	gone := leader%3 + 1 // a voter that does not lead
 	c.expect(id, http.MethodDelete, fmt.Sprintf("/v1/members/%d", gone), "", http.StatusOK)
 	testkit.AwaitCondition(t, fmt.Sprintf("removed member %d stops", gone), func() bool {
-		return c.pid(gone) == 0
+		return c.PID(gone) == 0
 	}, 30*time.Second)
-	if state := c.docker("inspect", "-f", "{{.State.ExitCode}}", c.member(gone).container); state != "0" {
+	if state := c.Docker("inspect", "-f", "{{.State.ExitCode}}", c.Container(gone)); state != "0" {
 		t.Errorf("removed member %d exited with code %s, want 0", gone, state)
 	}
 	var members api.MembersReply
@@ -113,5 +114,5 @@ func TestLearnerJoinsFromALargeSnapshot(t *testing.T) {
 	if len(members.Members) != 3 || strings.Contains(strings.Join(roles, " "), "learner") {
 		t.Errorf("members %v, want three voters", roles)
 	}
-	c.mustPut(id, "after", "membership changes")
+	c.MustPut(id, "after", "membership changes")
 }
