@@ -46,6 +46,36 @@ func TestCheckCatchesStaleReadOnIsolatedFollower(t *testing.T) {
 	}
 }
 
+// TestStaleSerializableReadsAreNoViolation: the same stale reads, marked as
+// serializable, are what a serializable read may return — the state the
+// cut-off member held — so Check leaves them out and CheckSerializable
+// finds nothing wrong; a read showing a value that no write wrote is a
+// violation.
+func TestStaleSerializableReadsAreNoViolation(t *testing.T) {
+	history, follower := isolatedFollowerReads(t, true)
+	var reads int
+	for i, op := range history {
+		in := op.Input.(linearizability.Input)
+		if in.Kind == linearizability.Get {
+			in.Serializable = true
+			history[i].Input = in
+			reads++
+		}
+	}
+	if res, _ := linearizability.Check(history, 10*time.Second); res != porcupine.Ok {
+		t.Fatalf("history with %d stale serializable reads on isolated member %d checks as %v, want %v", reads, follower, res, porcupine.Ok)
+	}
+	if v := linearizability.CheckSerializable(history); len(v) != 0 {
+		t.Fatalf("stale serializable reads on isolated member %d: %v", follower, v)
+	}
+	forged := history[len(history)-1].Output.(linearizability.Output)
+	forged.Value = "never written"
+	history[len(history)-1].Output = forged
+	if v := linearizability.CheckSerializable(history); len(v) != 1 {
+		t.Errorf("a read of a value no write wrote: %d violations %v, want 1", len(v), v)
+	}
+}
+
 // TestLinearizableReadsOnIsolatedFollowerCheckOK is the positive control of
 // TestCheckCatchesStaleReadOnIsolatedFollower: the same scenario with
 // linearizable reads. On the cut-off follower they fail instead of
@@ -291,7 +321,7 @@ func endWrite(op *linearizability.Op, err error) {
 // put writes key=value through member id and tells whether it was
 // acknowledged.
 func (k *kvClient) put(id uint64, key, value string) bool {
-	op := k.rec.Call(linearizability.Input{Kind: linearizability.Put, Key: key, Value: value})
+	op := k.rec.Call(linearizability.Input{Kind: linearizability.Put, Key: key, Value: value, Member: id})
 	res, err := k.txn(id, messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte(key), Value: []byte(value)}}})
 	if err != nil {
 		endWrite(op, err)
@@ -330,7 +360,7 @@ func (k *kvClient) cas(id uint64, key string, expect int64, value string) (linea
 // get reads key through member id; a read that fails is dropped from the
 // history (it changed nothing).
 func (k *kvClient) get(id uint64, key string, serializable bool) (linearizability.Output, error) {
-	op := k.rec.Call(linearizability.Input{Kind: linearizability.Get, Key: key})
+	op := k.rec.Call(linearizability.Input{Kind: linearizability.Get, Key: key, Member: id})
 	v, err := k.c.Request(id, &messages.ClientRead{Op: messages.Op{Type: messages.OpGet, Key: []byte(key)}, Serializable: serializable}, k.timeout)
 	var r *messages.ReadReply
 	if err == nil {
@@ -345,9 +375,9 @@ func (k *kvClient) get(id uint64, key string, serializable bool) (linearizabilit
 		op.Discard()
 		return linearizability.Output{}, err
 	}
-	var out linearizability.Output
+	out := linearizability.Output{Revision: r.Revision}
 	if kvs := r.Result.KVs; len(kvs) > 0 {
-		out = linearizability.Output{Found: true, Value: string(kvs[0].Value), ModRevision: kvs[0].ModRevision}
+		out = linearizability.Output{Found: true, Value: string(kvs[0].Value), ModRevision: kvs[0].ModRevision, Revision: r.Revision}
 	}
 	op.Return(out)
 	return out, nil
