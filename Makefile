@@ -5,7 +5,7 @@ BIN      := bin/raftkv
 CLUSTER  := http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379
 RUN_DIR  ?= run
 
-.PHONY: build run test test-race test-short vet lint fuzz bench stress clean image
+.PHONY: build run test test-race test-short vet lint fuzz bench stress soak clean image
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftkv
@@ -57,6 +57,12 @@ bench:
 ## stress: repeat the cluster tests to shake out rare schedules
 stress:
 	$(GO) test -race -count=5 -timeout 60m ./e2e ./testkit
+
+## soak: the robustness scenarios (members in containers, under faults) in
+## a loop for DURATION, then a summary; needs Docker and root
+DURATION ?= 10m
+soak:
+	$(GO) test -count=1 -timeout 0 -v -run '^TestSoak$$' ./robustness -args -soak.duration=$(DURATION)
 
 clean:
 	rm -rf bin $(RUN_DIR)
