@@ -865,15 +865,6 @@ func (r *simResult) fail(t *testing.T, what string) {
 		r.seed, r.stats.steps, what, r.seed, path, r.members, strings.Join(r.trace[max(0, len(r.trace)-60):], "\n"))
 }
 
-// knownFailures are seeds that fail for a reason reported and not fixed
-// yet, in a package this test may not change; TestSimulation skips them
-// (RAFTKV_SEED still replays them).
-var knownFailures = map[int64]string{
-	282: "a member that missed the addition of the current leader never hears from it " +
-		"(actors/raftnode drops raft messages from ids its membership does not list): " +
-		"member 3, cut off while member 5 was added, promoted and elected, stays a pre-candidate for good",
-}
-
 // TestSimulation runs seeded schedules of a deterministic three-member
 // cluster with small snapshots: five concurrent clients put, delete,
 // compare-and-swap, run two-key transactions, and read linearizably and
@@ -895,9 +886,6 @@ func TestSimulation(t *testing.T) {
 	start := time.Now()
 	for seed := first; seed < first+int64(n); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			if why, ok := knownFailures[seed]; ok && os.Getenv("RAFTKV_SEED") == "" {
-				t.Skipf("known failure, %s", why)
-			}
 			res := runSimulation(t, seed)
 			mu.Lock()
 			total.add(res.stats)

@@ -285,17 +285,13 @@ func (n *raftNode) Receive(ctx actor.Context) {
 }
 
 // step hands a raft message from a peer to raft, unless it comes from a
-// member that was removed (it is told so) or from an id that is no member
-// while this node knows the membership.
+// member that was removed (it is told so). An id this node does not know
+// as a member may be one whose addition it has not applied yet, and which
+// it can learn of only from the others: raft decides (as etcd does).
 func (n *raftNode) step(ctx actor.Context, msg *raftpb.Message) {
 	from := msg.GetFrom()
 	if _, gone := n.book.Removed(from); gone {
 		n.noticeRemoved(ctx, from)
-		return
-	}
-	if _, member := n.book.Member(from); !member && n.book.Len() > 0 && msg.GetType() != raftpb.MessageType_MsgSnap {
-		n.warn.Warn("from:"+fmt.Sprint(from), "dropping a raft message from an id that is not a member",
-			"from", from, "type", msg.GetType().String())
 		return
 	}
 	n.heardAt[from] = n.ticks
