@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -317,6 +318,9 @@ func bootstrapPeers(cluster map[uint64]string) ([]raft.Peer, error) {
 	for id, addr := range cluster {
 		members = append(members, messages.Member{ID: id, PeerAddress: addr})
 	}
+	// Every member writes the same entries at the same indexes, as raft
+	// requires: in the order of their ids.
+	slices.SortFunc(members, func(a, b messages.Member) int { return cmp.Compare(a.ID, b.ID) })
 	clusterID := membership.ClusterIDOf(members)
 	var peers []raft.Peer
 	for _, m := range members {
