@@ -2,6 +2,7 @@ package persister
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -150,11 +151,16 @@ func unwritten(data []byte, off int64) bool {
 	return false
 }
 
+// zeroBlock is what allZero compares with, a block at a time.
+var zeroBlock [1 << 16]byte
+
 func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroBlock))
+		if !bytes.Equal(b[:n], zeroBlock[:n]) {
 			return false
 		}
+		b = b[n:]
 	}
 	return true
 }
@@ -162,14 +168,12 @@ func allZero(b []byte) bool {
 // findNonZero reads on from offset at (where r stands) and notes the first
 // byte that is not zero.
 func (s *segmentScan) findNonZero(r *bufio.Reader, at int64) error {
-	buf := make([]byte, 1<<16)
+	buf := make([]byte, 1<<20)
 	for off := at; ; {
 		n, err := r.Read(buf)
-		for i, b := range buf[:n] {
-			if b != 0 {
-				s.nonZero = off + int64(i)
-				return nil
-			}
+		if !allZero(buf[:n]) {
+			s.nonZero = off + int64(bytes.IndexFunc(buf[:n], func(r rune) bool { return r != 0 }))
+			return nil
 		}
 		off += int64(n)
 		if errors.Is(err, io.EOF) {
