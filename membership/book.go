@@ -15,7 +15,15 @@ type Book struct {
 	clusterID uint64
 	members   map[uint64]messages.Member
 	removed   map[uint64]string // id -> the peer address it had
+	// requests are the ids of the latest committed changes, oldest first,
+	// at most MaxRequests.
+	requests []messages.RequestID
 }
+
+// MaxRequests is how many request ids of committed changes a Book keeps:
+// a copy of a change that comes later than MaxRequests other changes is
+// taken as a new request.
+const MaxRequests = 1024
 
 // New returns an empty Book: no members, no cluster id.
 func New() *Book {
@@ -57,6 +65,10 @@ func FromState(st messages.MembershipState) (*Book, error) {
 		}
 		b.removed[r.ID] = r.PeerAddress
 	}
+	if len(st.Requests) > MaxRequests {
+		return nil, fmt.Errorf("membership: %d request ids of changes, more than the %d a Book keeps", len(st.Requests), MaxRequests)
+	}
+	b.requests = slices.Clone(st.Requests)
 	return b, nil
 }
 
@@ -85,7 +97,27 @@ func (b *Book) State() messages.MembershipState {
 		st.Removed = append(st.Removed, messages.RemovedMember{ID: id, PeerAddress: addr})
 	}
 	slices.SortFunc(st.Removed, func(a, c messages.RemovedMember) int { return cmp.Compare(a.ID, c.ID) })
+	st.Requests = slices.Clone(b.requests)
 	return st
+}
+
+// Record notes that the change of request id was committed (applied or
+// refused), forgetting the oldest beyond MaxRequests. The zero id (the
+// entries that bootstrap a cluster) is not recorded.
+func (b *Book) Record(id messages.RequestID) {
+	if id == (messages.RequestID{}) {
+		return
+	}
+	if len(b.requests) == MaxRequests {
+		b.requests = slices.Delete(b.requests, 0, 1)
+	}
+	b.requests = append(b.requests, id)
+}
+
+// Recorded tells whether the change of request id was committed, among
+// the latest MaxRequests.
+func (b *Book) Recorded(id messages.RequestID) bool {
+	return id != (messages.RequestID{}) && slices.Contains(b.requests, id)
 }
 
 // ClusterID is the id of the cluster, 0 until the log tells it.

@@ -46,7 +46,8 @@ func errProblem(err, want error) string {
 
 // sameState compares two States, taking a nil and an empty list as equal.
 func sameState(a, b messages.MembershipState) bool {
-	return a.ClusterID == b.ClusterID && slices.Equal(a.Members, b.Members) && slices.Equal(a.Removed, b.Removed)
+	return a.ClusterID == b.ClusterID && slices.Equal(a.Members, b.Members) && slices.Equal(a.Removed, b.Removed) &&
+		slices.Equal(a.Requests, b.Requests)
 }
 
 // fixtureState is the Book most tests start from: voters 1 and 2, learner
@@ -521,6 +522,8 @@ func TestFromState(t *testing.T) {
 		{name: "a member at a removed member's address", st: messages.MembershipState{
 			Members: []messages.Member{m(2, "h:1")}, Removed: []messages.RemovedMember{{ID: 1, PeerAddress: "h:1"}}}, ok: true},
 		{name: "largest id", st: messages.MembershipState{Members: []messages.Member{m(membership.MaxID, "h:1")}}, ok: true},
+		{name: "request ids of changes", st: messages.MembershipState{Requests: []messages.RequestID{{Node: 1, Seq: 5}, {Node: 2, Seq: 1}}}, ok: true},
+		{name: "too many request ids", st: messages.MembershipState{Requests: make([]messages.RequestID, membership.MaxRequests+1)}},
 
 		{name: "duplicate id", st: messages.MembershipState{Members: []messages.Member{m(1, "h:1"), m(1, "h:2")}}},
 		{name: "duplicate id, same record", st: messages.MembershipState{Members: []messages.Member{m(1, "h:1"), m(1, "h:1")}}},
@@ -554,5 +557,30 @@ func TestFromState(t *testing.T) {
 		if got := b.State(); !sameState(got, want) {
 			t.Errorf("%d (%s): State() = %+v, want %+v", i, tt.name, got, want)
 		}
+	}
+}
+
+// TestRecordRequests: a Book knows the request ids of the latest
+// MaxRequests committed changes, oldest forgotten first, and carries them
+// in its state (so in snapshots); the zero id of the bootstrap entries is
+// never recorded.
+func TestRecordRequests(t *testing.T) {
+	b := membership.New()
+	id := func(seq uint64) messages.RequestID { return messages.RequestID{Node: 7, Seq: seq} }
+	b.Record(messages.RequestID{})
+	if b.Recorded(messages.RequestID{}) || len(b.State().Requests) != 0 {
+		t.Fatalf("the zero id is recorded: %v", b.State().Requests)
+	}
+	for seq := uint64(1); seq <= membership.MaxRequests+10; seq++ {
+		b.Record(id(seq))
+	}
+	for seq, want := range map[uint64]bool{1: false, 10: false, 11: true, membership.MaxRequests + 10: true, membership.MaxRequests + 11: false} {
+		if got := b.Recorded(id(seq)); got != want {
+			t.Errorf("Recorded(%d) = %v, want %v", seq, got, want)
+		}
+	}
+	restored := bookOf(t, b.State())
+	if !restored.Recorded(id(500)) || restored.Recorded(id(5)) || len(restored.State().Requests) != membership.MaxRequests {
+		t.Errorf("a Book from the state does not know the same requests")
 	}
 }

@@ -40,6 +40,11 @@ type MembershipState struct {
 	ClusterID uint64          `msgpack:"cluster_id"`
 	Members   []Member        `msgpack:"members"`
 	Removed   []RemovedMember `msgpack:"removed,omitempty"`
+	// Requests are the request ids of the latest committed membership
+	// changes, applied or refused, oldest first: a copy of one of them (a
+	// request forwarded twice, or asked again after a leader change) is
+	// not proposed, nor applied, again.
+	Requests []RequestID `msgpack:"requests,omitempty"`
 }
 
 // RemovedMember is a member that was removed, with the peer address it had,

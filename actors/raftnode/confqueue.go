@@ -1,6 +1,10 @@
 package raftnode
 
-import "github.com/raftkv/raftkv/messages"
+import (
+	"slices"
+
+	"github.com/raftkv/raftkv/messages"
+)
 
 // confRequest is a membership change waiting at the leader: the request it
 // answers, the change, and the member that asked (origin; 0 for this node).
@@ -29,6 +33,11 @@ func (q *confQueue) push(r confRequest) bool {
 	}
 	q.reqs = append(q.reqs, r)
 	return true
+}
+
+// has tells whether the request of id is queued.
+func (q *confQueue) has(id messages.RequestID) bool {
+	return slices.ContainsFunc(q.reqs, func(r confRequest) bool { return r.id == id })
 }
 
 // pop takes the oldest request.

@@ -36,6 +36,12 @@ func TestConfQueue(t *testing.T) {
 				popped = append(popped, r.id.Seq)
 			}
 		}
+		for s := 1; s <= tt.pushes; s++ {
+			queued := s > len(popped) && s <= maxQueuedConfChanges
+			if q.has(req(uint64(s)).id) != queued {
+				t.Errorf("%d (%s): has(%d) = %v, want %v", i, tt.name, s, !queued, queued)
+			}
+		}
 		var drained []uint64
 		for _, r := range q.drain() {
 			drained = append(drained, r.id.Seq)

@@ -58,7 +58,16 @@ func (n *raftNode) membershipChanged(ctx actor.Context) {
 // removed this node.
 func (n *raftNode) applyConfChange(ctx actor.Context, e *raftpb.Entry) bool {
 	ent, err := membership.DecodeEntry(e)
+	if err == nil && n.book.Recorded(ent.Request) {
+		// A copy of a change committed before (asked twice): it applied,
+		// or was refused, once; its request has its answer.
+		n.log.Info("skipping a copy of a committed membership change", "index", e.GetIndex(),
+			"request_node", ent.Request.Node, "request_seq", ent.Request.Seq)
+		n.confState = n.rn.ApplyConfChange(membership.NoOp())
+		return false
+	}
 	if err == nil {
+		n.book.Record(ent.Request)
 		err = n.book.Check(ent.Change)
 	}
 	if err == nil {
@@ -125,6 +134,11 @@ func containsID(cs *raftpb.ConfState, id uint64) bool {
 func (n *raftNode) requestConfChange(ctx actor.Context, r confRequest) {
 	switch {
 	case n.state == raft.StateLeader:
+		if n.book.Recorded(r.id) || n.confQueue.has(r.id) || n.confProposed == r.id {
+			// A copy (a forward the network duplicated, or a request asked
+			// again after a leader change): the first one answers.
+			return
+		}
 		if !n.confQueue.push(r) {
 			n.refuseConfChange(ctx, r, fmt.Errorf("%w: %d membership changes are waiting already", messages.ErrNoLeader, maxQueuedConfChanges))
 			return
@@ -167,7 +181,7 @@ func (n *raftNode) proposeQueuedConfChange(ctx actor.Context) {
 			n.refuseConfChange(ctx, r, err)
 			continue
 		}
-		n.confPending = true
+		n.confPending, n.confProposed = true, r.id
 	}
 }
 

@@ -121,6 +121,9 @@ type raftNode struct {
 	confBarrier uint64
 	confPending bool
 	confQueue   confQueue
+	// confProposed is the request of the change this leader proposed last:
+	// a copy of it is not queued again while it is on its way to commit.
+	confProposed messages.RequestID
 
 	links map[uint64]*actor.PID
 	// linkErrs says why the link to a member refuses its address, if it

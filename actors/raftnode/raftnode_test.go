@@ -933,6 +933,61 @@ func TestLeaderRefusesUnsafeForwardedChange(t *testing.T) {
 	}
 }
 
+// A membership change asked twice — a forward the network duplicated, or
+// a request asked again after a leader change — is proposed once, and the
+// copy is not refused: the asking member's answer is the first one's
+// outcome (before, it heard "member exists" for its own change).
+func TestLeaderTakesACopyOfAChangeOnce(t *testing.T) {
+	n, st := newLeader(t, raftnode.Config{})
+	id := messages.RequestID{Node: 2, Seq: 3}
+	learner := messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{ID: 5, PeerAddress: addr(5)}}
+	copyOf := &messages.PeerMessage{Kind: messages.PeerConfChange, From: 2, To: 1, FromAddress: addr(2), Request: &id, Change: &learner}
+	n.send(copyOf)
+	n.send(copyOf) // while the first is queued or proposed
+	added := n.settle("member 5 added", func(s *messages.Status) bool { return s.Applied == s.Commit && len(s.Members) == 2 })
+	if added.Commit != st.Commit+1 {
+		t.Errorf("commit %d after the change, want %d: one entry for two copies", added.Commit, st.Commit+1)
+	}
+	n.send(copyOf) // after it applied
+	// A hello's reply is the barrier: nothing was sent to member 2 before it.
+	n.send(&messages.PeerMessage{Kind: messages.PeerHello, From: 2, To: 1, FromAddress: addr(2), ClusterID: testClusterID})
+	if m := peerMessage(t, n.peers); m.Kind != messages.PeerHelloReply {
+		t.Fatalf("member 2 was sent %+v, want only the hello's reply: no refusal of its change", m)
+	}
+	if got := n.status(); got.Commit != added.Commit {
+		t.Errorf("commit %d after a third copy, want %d: nothing proposed", got.Commit, added.Commit)
+	}
+}
+
+// A copy of a change committed twice (proposed again by a new leader while
+// the first copy was already in the log) applies once: the copy changes
+// nothing and has no outcome of its own.
+func TestCommittedCopyOfAChangeAppliesOnce(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 1, Bootstrap: peers(1, 2)})
+	n.settle("the bootstrap applied", func(s *messages.Status) bool { return s.Applied == 2 })
+	learner := messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{ID: 3, PeerAddress: addr(3)}}
+	req := func(seq uint64) messages.RequestID { return messages.RequestID{Node: 2, Seq: seq} }
+	n.send(&raftpb.Message{
+		Type: raftpb.MsgApp.Enum(), From: new(uint64(2)), To: new(uint64(1)), Term: new(uint64(2)),
+		LogTerm: new(uint64(1)), Index: new(uint64(2)), Commit: new(uint64(5)),
+		Entries: []*raftpb.Entry{
+			confChangeEntry(2, 3, req(1), learner),
+			confChangeEntry(2, 4, req(1), learner),
+			confChangeEntry(2, 5, req(2), messages.MemberChange{Type: messages.Promote, Member: messages.Member{ID: 3}}),
+		},
+	})
+	p := testkit.ExpectMsg[*messages.Persist](n.persister)
+	n.send(&messages.Persisted{Seq: p.Seq})
+	a := testkit.ExpectMsg[*messages.Apply](n.applier)
+	if len(a.ConfResults) != 2 || a.ConfResults[0].Index != 3 || a.ConfResults[0].Err != nil ||
+		a.ConfResults[1].Index != 5 || a.ConfResults[1].Err != nil {
+		t.Fatalf("ConfResults %+v, want the change at 3 and the promotion at 5 applied, nothing for the copy at 4", a.ConfResults)
+	}
+	if !slices.Equal(a.ConfState.GetVoters(), []uint64{1, 2, 3}) {
+		t.Errorf("voters %v, want [1 2 3]", a.ConfState.GetVoters())
+	}
+}
+
 // peerMessage is the next PeerMessage p received.
 func peerMessage(t *testing.T, p *testkit.Probe) messages.PeerMessage {
 	t.Helper()
