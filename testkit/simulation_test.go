@@ -88,7 +88,6 @@ type simStats struct {
 	maxCheck                     time.Duration
 	maxCheckSeed                 int64
 	refusedChanges, unknownConfs int
-	stale                        int
 }
 
 func (s *simStats) add(o simStats) {
@@ -109,7 +108,6 @@ func (s *simStats) add(o simStats) {
 	s.checkTime += o.checkTime
 	s.refusedChanges += o.refusedChanges
 	s.unknownConfs += o.unknownConfs
-	s.stale += o.stale
 	if o.maxCheck > s.maxCheck {
 		s.maxCheck, s.maxCheckSeed = o.maxCheck, o.maxCheckSeed
 	}
@@ -142,10 +140,10 @@ func (s simStats) String() string {
 	}
 	return fmt.Sprintf("%d schedules, %d steps; %d operations checked (%d of unknown outcome, %d serializable reads; by kind:%s), %d dropped (refused, or reads that failed:%s); "+
 		"%d crashes (%d of every member), %d restarts, %d partitions; %d members added, %d promoted, %d removed (%d changes refused, %d of unknown outcome); "+
-		"%d snapshots installed; %d removed members serving at the end without knowing it; checking took %v (longest %v, seed %d)",
+		"%d snapshots installed; checking took %v (longest %v, seed %d)",
 		s.schedules, s.steps, s.ops, s.unknown, s.serializable, counts(s.byKind), s.dropped, counts(s.droppedBy),
 		s.crashes, s.crashAll, s.restarts, s.partitions, s.added, s.promoted, s.removed, s.refusedChanges, s.unknownConfs,
-		s.snapshots, s.stale, s.checkTime.Round(time.Millisecond), s.maxCheck.Round(time.Millisecond), s.maxCheckSeed)
+		s.snapshots, s.checkTime.Round(time.Millisecond), s.maxCheck.Round(time.Millisecond), s.maxCheckSeed)
 }
 
 // simResult is what a schedule leaves for its callers: the recorded
@@ -700,14 +698,11 @@ func (s *simulation) finish() {
 	}
 	s.waitLeader()
 	c.WaitConverged()
+	// A member removed while it could not learn it (its notice lost) says
+	// hello to the members once it hears no leader, and they tell it.
+	c.await(func() string { return fmt.Sprintf("removed members learn it (%v still serve)", c.StaleMembers()) },
+		func() bool { return len(c.StaleMembers()) == 0 })
 	s.checkExits()
-	stale := c.StaleMembers()
-	for _, id := range stale {
-		// Removed while it lagged, and the notice was lost: nothing
-		// makes it ask again (a learner never campaigns).
-		c.Note("member %d still serves, removed without knowing it", id)
-		s.stats.stale++
-	}
 	// Final reads through every member, all at once: a linearizable range
 	// of each group of keys. An acknowledged write that was lost shows
 	// here, if nowhere else. A read that fails (a read index round lost on
@@ -719,7 +714,7 @@ func (s *simulation) finish() {
 	}
 	var reads []*final
 	for _, id := range c.Running() {
-		if st, err := c.Status(id); err != nil || !st.Serving || slices.Contains(stale, id) {
+		if st, err := c.Status(id); err != nil || !st.Serving {
 			continue
 		}
 		for _, g := range simGroups {
@@ -925,7 +920,7 @@ const (
 // schedules do: learners added, promoted and removed, members crashed and
 // restarted, snapshots sent to members that lag.
 func TestSimulationReplaysFromSeed(t *testing.T) {
-	seeds := []int64{6, 10, 22}
+	seeds := []int64{14, 45}
 	if s := os.Getenv("RAFTKV_SEED"); s != "" {
 		first, _ := schedules(t)
 		seeds = []int64{first}

@@ -282,6 +282,20 @@ func (n *raftNode) helloReply(ctx actor.Context, m *messages.PeerMessage) {
 	ctx.Send(pid, &messages.LinkChecked{Err: err})
 }
 
+// helloMembers says hello to every other member, as a node that has not
+// heard from a leader does once per election timeout: a member removed
+// while it was cut off learns so from the answer (PeerRemoved). A voter
+// would learn it anyway, from the answers to its campaign; a learner never
+// campaigns (and keeps the leader it knew), so it would serve, stale, for
+// good.
+func (n *raftNode) helloMembers(ctx actor.Context) {
+	for _, m := range n.book.Members() {
+		if m.ID != n.cfg.ID {
+			n.sendPeerTo(ctx, m.ID, m.PeerAddress, messages.PeerMessage{Kind: messages.PeerHello, DialedAddress: m.PeerAddress})
+		}
+	}
+}
+
 // noticeRemoved tells a removed member that still sends messages that it
 // was removed, at most once per election timeout: raft alone may never
 // tell it, since the leader stops replicating to it.

@@ -253,6 +253,9 @@ func (n *raftNode) Receive(ctx actor.Context) {
 		n.ticks++
 		n.rn.Tick()
 		n.checkLeaderless(ctx)
+		if silent := n.ticks - n.heardAt[n.leader]; n.leader != n.cfg.ID && silent%uint64(n.cfg.ElectionTick) == 0 {
+			n.helloMembers(ctx)
+		}
 	case *raftpb.Message:
 		n.step(ctx, msg)
 	case *messages.PeerMessage:

@@ -632,6 +632,40 @@ func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
 	}
 }
 
+// A learner removed while it was cut off never learns it from raft: the
+// leader stops sending to it, and a learner never campaigns. Without a
+// word from a leader, it says hello to the members once per election
+// timeout, and the answer of one that knows of its removal stops it.
+func TestCutOffLearnerLearnsItWasRemoved(t *testing.T) {
+	n := newTestNode(t, raftnode.Config{ID: 3, Addresses: map[uint64]string{1: addr(1)}}, underParent)
+	learner := messages.MemberChange{Type: messages.AddLearner, Member: messages.Member{ID: 3, PeerAddress: addr(3)}}
+	n.send(&raftpb.Message{
+		Type: raftpb.MsgApp.Enum(), From: new(uint64(1)), To: new(uint64(3)), Term: new(uint64(2)),
+		LogTerm: new(uint64(0)), Index: new(uint64(0)), Commit: new(uint64(3)),
+		Entries: []*raftpb.Entry{bootstrapEntry(1, 1), bootstrapEntry(2, 2), confChangeEntry(2, 3, messages.RequestID{Node: 1, Seq: 1}, learner)},
+	})
+	n.settle("the learner applied its addition", func(s *messages.Status) bool { return s.Applied == 3 && s.Serving })
+	n.flush(n.peers)
+
+	// The leader goes quiet: it removed the learner, and told nobody.
+	n.tick(2*raftnode.DefaultElectionTick + 1)
+	hellos := map[uint64]bool{}
+	for len(hellos) < 2 {
+		m := peerMessage(t, n.peers)
+		if m.Kind != messages.PeerHello || m.From != 3 {
+			t.Fatalf("the leaderless learner sent %+v, want hellos to the members", m)
+		}
+		hellos[m.To] = true
+	}
+	if !hellos[1] || !hellos[2] {
+		t.Fatalf("hellos to %v, want members 1 and 2", hellos)
+	}
+	n.send(&messages.PeerMessage{Kind: messages.PeerRemoved, From: 1, To: 3})
+	if r := testkit.ExpectMsg[*messages.Removed](n.parent); r.ID != 3 {
+		t.Errorf("Removed %+v, want member 3", r)
+	}
+}
+
 // A leader replicates before its own fsync; a candidate asks for votes
 // only once its own vote is durable.
 func TestLeaderSendsBeforePersistCandidateAfter(t *testing.T) {
