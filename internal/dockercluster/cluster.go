@@ -412,11 +412,15 @@ func (c *Cluster) PID(id uint64) int {
 }
 
 // Run tells which run of member id's process is the current one: 1 from
-// its first start, one more at each restart (0 before its first start).
-// A request whose context carries a run (RunContext) reaches only that
-// run of the member.
+// its first start, one more at each restart (0 before its first start, or
+// for no such member). A request whose context carries a run (RunContext)
+// reaches only that run of the member. It is safe to call from any
+// goroutine.
 func (c *Cluster) Run(id uint64) uint64 {
-	m := c.member(id)
+	m, err := c.lookup(id)
+	if err != nil {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return m.runs
