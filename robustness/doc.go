@@ -14,9 +14,10 @@
 // host and heals it: SIGKILL of the leader, of a follower, of every member
 // at once; SIGSTOP for longer than an election timeout, then SIGCONT; a
 // member cut off the network (docker network disconnect), or cut off and
-// back again and again; a slow disk (the failpoint persisterBeforeSave of
-// package failpoint, set at run time over gofail's HTTP endpoint, the
-// image being built with -tags failpoints); a member that installs a
+// back again and again; a slow disk, and one so slow that the leader
+// loses its leadership (the failpoint persisterBeforeSave of package
+// failpoint, set at run time over gofail's HTTP endpoint, the image being
+// built with -tags failpoints); a member that installs a
 // snapshot after a restart; a membership change while the leader is
 // killed. No traffic ever leaves the host's private networks.
 //

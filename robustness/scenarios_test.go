@@ -30,6 +30,7 @@ var scenarios = []scenario{
 	{name: "FlappingPartition", inject: flappingPartition},
 	{name: "SlowDiskLeader", inject: slowDisk(true, "sleep(100)")},
 	{name: "SlowDiskFollower", inject: slowDisk(false, "sleep(250)")},
+	{name: "StalledDiskLeader", inject: stalledDiskLeader},
 	{name: "SnapshotAfterRestart", args: []string{"--snapshot-count", "200", "--catch-up-entries", "50"}, inject: snapshotAfterRestart},
 	{name: "MembershipChangeKill", inject: membershipChangeKill},
 }
@@ -189,6 +190,27 @@ func slowDisk(leader bool, terms string) func(r *run) {
 			r.t.Fatalf("the failpoint never acted on member %d: its disk was never slow", victim)
 		}
 	}
+}
+
+// stalledDiskLeader makes each WAL write of the leader take longer than an
+// election timeout: it sends nothing more for that long (its next Ready
+// waits for the write), so the others elect a leader among them. The old
+// leader, slow and behind, must not serve a stale read; once its disk is
+// fast again it catches up and serves its client.
+func stalledDiskLeader(r *run) {
+	leader := r.leader()
+	terms := "sleep(2500)"
+	r.fault("stalled disk (%s %s) on leader %d", failpoint.PersisterBeforeSave, terms, leader)
+	r.setFailpoint(leader, failpoint.PersisterBeforeSave, terms)
+	r.logf("member %d leads the other two", r.c.WaitLeader(r.others(leader)...))
+	r.awaitProgress(fmt.Sprintf("operations are answered while member %d's disk stalls", leader), 100)
+	r.hold(electionTimeout) // the old leader goes on, stalling, as a follower
+	n := r.clearFailpoint(leader, failpoint.PersisterBeforeSave)
+	r.logf("member %d's disk is fast again; it stalled %d times", leader, n)
+	if n == 0 {
+		r.t.Fatalf("the failpoint never acted on member %d: its disk never stalled", leader)
+	}
+	r.awaitMember(leader, 20, fmt.Sprintf("member %d serves its client again", leader))
 }
 
 // snapshotAfterRestart: SIGKILL a follower, go on until the leader took a
