@@ -26,6 +26,12 @@ type Config struct {
 	// ReadRetry is how long a ReadIndex round may take before it is asked
 	// again (a follower's request to a lost leader vanishes silently).
 	ReadRetry time.Duration
+	// ReproposeAfter is how long a write or membership change may stay in
+	// raft's hands without a result before it is proposed again, with the
+	// same id: a proposal forwarded to the leader can be lost on the way
+	// (a link not yet verified, a dropped message), and raft does not
+	// resend proposals. The state machine applies a request id once.
+	ReproposeAfter time.Duration
 	// SweepInterval is how often expired requests are forgotten and stuck
 	// read rounds retried; 0 means no timer (tests send Sweep themselves).
 	SweepInterval time.Duration
@@ -35,9 +41,12 @@ type Config struct {
 
 // Defaults for Config.
 const (
-	DefaultMaxWait       = time.Minute
-	DefaultReadRetry     = time.Second
-	DefaultSweepInterval = 100 * time.Millisecond
+	DefaultMaxWait   = time.Minute
+	DefaultReadRetry = time.Second
+	// DefaultReproposeAfter is two election timeouts of raftnode's
+	// defaults (100 ms ticks).
+	DefaultReproposeAfter = 2 * time.Second
+	DefaultSweepInterval  = 100 * time.Millisecond
 )
 
 // Sweep makes the proposer forget expired requests and retry stuck read
@@ -54,6 +63,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.ReadRetry == 0 {
 		cfg.ReadRetry = DefaultReadRetry
+	}
+	if cfg.ReproposeAfter == 0 {
+		cfg.ReproposeAfter = DefaultReproposeAfter
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

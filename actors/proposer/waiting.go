@@ -52,16 +52,21 @@ import (
 //     (DiskSpace) and its alarm is not raised — or the other way round —
 //     the node proposes the change of its alarm, one at a time, without a
 //     client, until the state machine holds it.
+//   - A request in raft's hands without a result for reproposeAfter (as
+//     the sweeps measure it) is proposed again, with the same id, under a
+//     known leader: a proposal forwarded to the leader can be lost on the
+//     way, and raft does not resend proposals.
 //   - A request older than maxWait is answered ErrTimeout.
 //   - A request counter is never reused: the counter moves past every
 //     counter of this node that the applier reports (results of requests
 //     proposed before a restart, SeqFloor after a snapshot was restored).
 type waiting struct {
-	node      uint64
-	seq       uint64 // the last request counter used
-	maxWait   time.Duration
-	readRetry time.Duration
-	log       *slog.Logger
+	node           uint64
+	seq            uint64 // the last request counter used
+	maxWait        time.Duration
+	readRetry      time.Duration
+	reproposeAfter time.Duration
+	log            *slog.Logger
 
 	serving    bool
 	leader     uint64
@@ -88,6 +93,9 @@ type pending struct {
 	propose  any // *messages.Propose or *messages.ProposeConfChange, kept to propose again
 	conf     bool
 	parked   bool // not in raft's hands: never sent, or dropped by raft
+	// handed is when it was last handed to raft, as the sweeps see it:
+	// zero until the first sweep after.
+	handed time.Time
 }
 
 // readRound is one ReadIndex request and the reads that share it.
@@ -133,12 +141,13 @@ func newWaiting(cfg Config) *waiting {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &waiting{
-		node:      cfg.ID,
-		seq:       cfg.FirstSeq - 1,
-		maxWait:   cfg.MaxWait,
-		readRetry: cfg.ReadRetry,
-		log:       log,
-		pending:   map[messages.RequestID]*pending{},
+		node:           cfg.ID,
+		seq:            cfg.FirstSeq - 1,
+		maxWait:        cfg.MaxWait,
+		readRetry:      cfg.ReadRetry,
+		reproposeAfter: cfg.ReproposeAfter,
+		log:            log,
+		pending:        map[messages.RequestID]*pending{},
 	}
 }
 
@@ -345,7 +354,9 @@ func (w *waiting) setState(st messages.RaftState) (out outbox) {
 // repropose proposes again, in id order, every request in raft's hands.
 func (w *waiting) repropose(out *outbox) {
 	for _, id := range w.ids(func(p *pending) bool { return !p.parked }) {
-		out.raftnode = append(out.raftnode, w.pending[id].propose)
+		p := w.pending[id]
+		p.handed = time.Time{}
+		out.raftnode = append(out.raftnode, p.propose)
 	}
 }
 
@@ -353,7 +364,7 @@ func (w *waiting) repropose(out *outbox) {
 func (w *waiting) unpark(out *outbox) {
 	for _, id := range w.ids(func(p *pending) bool { return p.parked }) {
 		p := w.pending[id]
-		p.parked = false
+		p.parked, p.handed = false, time.Time{}
 		out.raftnode = append(out.raftnode, p.propose)
 	}
 }
@@ -377,17 +388,28 @@ func (w *waiting) failUnsent(out *outbox, err error) {
 	w.failReads(out, err)
 }
 
-// sweep proposes again what raft dropped while a leader is known, answers
-// ErrTimeout to the requests past their deadline, asks a read round again
-// if it got no answer within readRetry, and proposes this node's alarm
-// again if its last request for it is gone.
+// sweep answers ErrTimeout to the requests past their deadline, proposes
+// again while a leader is known what raft dropped and what it has held for
+// reproposeAfter without a result, asks a read round again if it got no
+// answer within readRetry, and proposes this node's alarm again if its
+// last request for it is gone.
 func (w *waiting) sweep(now time.Time) (out outbox) {
 	defer w.reconcileAlarm(&out, now)
-	if w.leader != 0 && !w.leaderless {
-		w.unpark(&out)
-	}
 	for _, id := range w.ids(func(p *pending) bool { return expired(p.deadline, now) }) {
 		w.answer(&out, id, messages.ErrTimeout)
+	}
+	if w.leader != 0 && !w.leaderless {
+		for _, id := range w.ids(func(p *pending) bool { return !p.parked }) {
+			switch p := w.pending[id]; {
+			case p.handed.IsZero():
+				p.handed = now
+			case now.Sub(p.handed) >= w.reproposeAfter:
+				w.log.Debug("proposing again a request raft has held without a result", "id", id, "since", p.handed)
+				p.handed = now
+				out.raftnode = append(out.raftnode, p.propose)
+			}
+		}
+		w.unpark(&out)
 	}
 	w.queued = expireReads(&out, w.queued, now)
 	if w.round != nil && now.Sub(w.round.sent) >= w.readRetry {

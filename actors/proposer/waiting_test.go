@@ -18,6 +18,7 @@ const (
 	testNode      = 7
 	testMaxWait   = 5 * time.Second
 	testReadRetry = time.Second
+	testRepropose = 2 * time.Second
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -365,6 +366,19 @@ func TestWaiting(t *testing.T) {
 			},
 		},
 		{
+			name: "a request raft holds without a result is proposed again, with the same id, under a leader only",
+			steps: []step{
+				{do: leader},
+				{do: txn("c1"), want: []string{"raftnode: propose 7/100 put c1"}},
+				{do: sweep}, // the first sweep after it was handed starts its clock
+				{at: testRepropose - time.Millisecond, do: sweep},
+				{at: testRepropose, do: sweep, want: []string{"raftnode: propose 7/100 put c1"}},
+				{at: testRepropose + time.Second, do: leaderless},
+				{at: testMaxWait - time.Millisecond, do: sweep}, // no leader: nobody to propose it to
+				{at: testMaxWait - time.Millisecond, do: result(100, 4), want: []string{"c1: txn rev 4"}},
+			},
+		},
+		{
 			name: "counters move past those of requests from before a restart and of a restored snapshot",
 			steps: []step{
 				{do: leader},
@@ -465,7 +479,7 @@ func TestWaiting(t *testing.T) {
 		},
 	}
 	for i, tt := range tests {
-		w := newWaiting(Config{ID: testNode, FirstSeq: 100, MaxWait: testMaxWait, ReadRetry: testReadRetry})
+		w := newWaiting(Config{ID: testNode, FirstSeq: 100, MaxWait: testMaxWait, ReadRetry: testReadRetry, ReproposeAfter: testRepropose})
 		for j, s := range tt.steps {
 			got := render(s.do(w, t0.Add(s.at)))
 			if !slices.Equal(got, s.want) {
@@ -493,7 +507,7 @@ func TestWaitingForgets(t *testing.T) {
 		}},
 	}
 	for i, tt := range tests {
-		w := newWaiting(Config{ID: testNode, FirstSeq: 100, MaxWait: testMaxWait, ReadRetry: testReadRetry})
+		w := newWaiting(Config{ID: testNode, FirstSeq: 100, MaxWait: testMaxWait, ReadRetry: testReadRetry, ReproposeAfter: testRepropose})
 		for _, do := range tt.steps {
 			do(w, t0)
 		}
