@@ -139,17 +139,20 @@ func TestReplaceAFailedMember(t *testing.T) {
 		code, _, err := c.do(http.MethodPost, c.url(leader, fmt.Sprintf("/v1/members/%d/promote", id)), nil)
 		return err == nil && code == http.StatusOK
 	}, 20*time.Second)
-	var members api.MembersReply
-	if err := json.Unmarshal(c.expect(id, http.MethodGet, "/v1/members", "", http.StatusOK, ""), &members); err != nil {
-		t.Fatal(err)
-	}
-	roles := map[uint64]string{}
-	for _, m := range members.Members {
-		roles[m.ID] = m.Role
-	}
-	if want := map[uint64]string{1: "voter", 2: "voter", id: "voter"}; fmt.Sprint(roles) != fmt.Sprint(want) {
-		t.Errorf("roles %v, want %v", roles, want)
-	}
+	// The promotion applied on the leader; the new member applies it a
+	// moment later.
+	want := fmt.Sprint(map[uint64]string{1: "voter", 2: "voter", id: "voter"})
+	testkit.AwaitCondition(t, "the new member sees itself a voter beside 1 and 2", func() bool {
+		var members api.MembersReply
+		if err := json.Unmarshal(c.expect(id, http.MethodGet, "/v1/members", "", http.StatusOK, ""), &members); err != nil {
+			t.Fatal(err)
+		}
+		roles := map[uint64]string{}
+		for _, m := range members.Members {
+			roles[m.ID] = m.Role
+		}
+		return fmt.Sprint(roles) == want
+	}, 10*time.Second)
 	c.mustPut(id, "via", "new member")
 	c.waitValue(healthy, "via", "new member")
 }
