@@ -277,22 +277,7 @@ func stepSpace(ks keyspace, in Input, out Output) (bool, keyspace) {
 		if out.Unknown {
 			return true, ks
 		}
-		for _, k := range in.Keys {
-			kv, found := findKV(out.KVs, k)
-			st := ks.get(k)
-			if !found {
-				if st.exists {
-					return false, ks
-				}
-				continue
-			}
-			ok, next := readMatches(st, kv.Value, kv.ModRevision)
-			if !ok {
-				return false, ks
-			}
-			ks = ks.with(k, next)
-		}
-		return true, ks
+		return readKeys(ks, in.Keys, out.KVs)
 	case Txn:
 		return stepTxn(ks, in, out)
 	}
@@ -342,22 +327,12 @@ func stepTxn(ks keyspace, in Input, out Output) (bool, keyspace) {
 	}
 	// Failed: what it read of its conditions' keys is the state, and some
 	// condition does not hold there.
-	for _, c := range in.Conds {
-		kv, found := findKV(out.KVs, c.Key)
-		st := ks.get(c.Key)
-		if !found {
-			if st.exists {
-				return false, ks
-			}
-			continue
-		}
-		ok, next := readMatches(st, kv.Value, kv.ModRevision)
-		if !ok {
-			return false, ks
-		}
-		ks = ks.with(c.Key, next)
+	keys := make([]string, len(in.Conds))
+	for i, c := range in.Conds {
+		keys[i] = c.Key
 	}
-	return !holds(ks), ks
+	ok, ks := readKeys(ks, keys, out.KVs)
+	return ok && !holds(ks), ks
 }
 
 func findKV(kvs []KV, key string) (KV, bool) {
@@ -549,4 +524,25 @@ func describe(in Input, out Output) string {
 		fmt.Fprintf(&b, " (at revision %d)", out.Revision)
 	}
 	return b.String()
+}
+
+// readKeys checks a read of keys that returned kvs (a key absent from kvs
+// does not exist) against ks, and returns ks with what the read pinned down.
+func readKeys(ks keyspace, keys []string, kvs []KV) (bool, keyspace) {
+	for _, k := range keys {
+		kv, found := findKV(kvs, k)
+		st := ks.get(k)
+		if !found {
+			if st.exists {
+				return false, ks
+			}
+			continue
+		}
+		ok, next := readMatches(st, kv.Value, kv.ModRevision)
+		if !ok {
+			return false, ks
+		}
+		ks = ks.with(k, next)
+	}
+	return true, ks
 }
