@@ -162,6 +162,9 @@ func (n *raftNode) proposeQueuedConfChange(ctx actor.Context) {
 		if !ok {
 			return
 		}
+		if n.book.Recorded(r.id) {
+			continue // a copy of a change that committed while it waited
+		}
 		progress := n.progress()
 		err := n.book.Check(r.change)
 		if err == nil {
