@@ -14,6 +14,7 @@ import (
 
 	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -35,15 +36,26 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	handler  http.Handler // route, behind recoverPanics
+	metrics  *metrics.Metrics
 }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithMetrics has the Server count its requests in m and serve m on
+// /metrics.
+func WithMetrics(m *metrics.Metrics) Option { return func(s *Server) { s.metrics = m } }
 
 // New returns the HTTP API of the node whose proposer is given: the
 // raftexample routes on /<key> and /<member id>, and the JSON API on /v1/.
-func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger) *Server {
+func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	s := &Server{root: root, proposer: proposer, timeout: DefaultTimeout, log: logger, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
 	s.mux.HandleFunc("/", s.raftexample)
 	s.mux.HandleFunc("/v1/status", s.status)
 	s.mux.HandleFunc("/v1/txn", s.txnV1)

@@ -27,6 +27,7 @@ import (
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -110,6 +111,7 @@ type Node struct {
 	raftnode  *actor.PID
 	snapshot  *actor.PID
 	persister *actor.PID
+	metrics   *metrics.Metrics
 
 	done     chan struct{}
 	doneOnce sync.Once
@@ -143,7 +145,7 @@ func Start(cfg Config) (*Node, error) {
 	// Peers first: a node that cannot listen must fail before it creates a
 	// WAL, or its next start would take the empty WAL for a restart and
 	// never bootstrap.
-	n := &Node{cfg: cfg, log: log, done: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log, done: make(chan struct{}), metrics: metrics.New()}
 	n.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(warnOnly{log.Handler()}).With("lib", "protoactor")
 	}))
@@ -451,6 +453,9 @@ func (a *aliasLog) note(alias, advertised string) {
 
 // Proposer is the PID that takes client requests (messages.Client*).
 func (n *Node) Proposer() *actor.PID { return n.proposer }
+
+// Metrics are the node's Prometheus metrics, for its HTTP API to serve.
+func (n *Node) Metrics() *metrics.Metrics { return n.metrics }
 
 // Raftnode is the PID of the node's raft actor.
 func (n *Node) Raftnode() *actor.PID { return n.raftnode }
