@@ -48,6 +48,10 @@ const MaxPeerMessageSize = 512 << 20
 type Config struct {
 	// ID is this member's id.
 	ID uint64
+	// Name is a human name of the member (raftkv's --name, by default
+	// "member-<id>"); it names the member to people and changes nothing
+	// in what it does.
+	Name string
 	// Cluster maps member ids to peer addresses (host:port): the members of
 	// a new cluster, or for a joining node the members it can reach first.
 	// ParseCluster reads it from a --cluster flag.
