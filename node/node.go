@@ -507,9 +507,47 @@ func (n *Node) removed(reason string) {
 	n.fail(fmt.Errorf("%w: %s", ErrRemoved, reason))
 }
 
+// Shutdown stops the node as an operator's stop should: HandOver, then
+// Stop. It returns what HandOver returns.
+func (n *Node) Shutdown() (leader uint64) {
+	leader = n.HandOver()
+	n.Stop()
+	return leader
+}
+
+// HandOver prepares a stop: a leader hands the leadership to the voter
+// that holds the most of the log among those that respond (raft's
+// leadership transfer), so that the others do not wait out an election
+// timeout for a new leader; it waits at most two election timeouts. It
+// returns the member that leads once it handed over, or the leader it
+// knows if it did not lead; 0 if it could not hand over (the others then
+// elect a leader as after a crash). A node started with ManualTicks, whose
+// clock only its owner moves, hands nothing over.
+func (n *Node) HandOver() (leader uint64) {
+	if n.raftnode != nil && !n.cfg.ManualTicks && n.Err() == nil {
+		tick := cmp.Or(n.cfg.TickInterval, raftnode.DefaultTickInterval)
+		wait := 2 * time.Duration(raftnode.DefaultElectionTick) * tick
+		res, err := n.system.Root.RequestFuture(n.raftnode, &messages.TransferLeadership{}, wait).Result()
+		switch t, ok := res.(*messages.LeadershipTransferred); {
+		case err != nil:
+			n.log.Warn("no answer about the leadership before stopping", "err", err)
+		case ok && t.Err != nil:
+			n.log.Warn("could not hand the leadership over; the others elect a leader", "err", t.Err)
+		case ok:
+			leader = t.To
+			if t.To != 0 && t.To != n.cfg.ID {
+				n.log.Info("leadership handed over", "to", t.To)
+			}
+		}
+	}
+	return leader
+}
+
 // Stop shuts the node down in order: the inbox (nothing new from peers),
 // then the actors (the persister closes the WAL last of all), then the
-// peer listener, then the actor system. It is safe to call more than once.
+// peer listener, then the actor system. It hands nothing over, like a
+// crash that loses nothing (see Shutdown). It is safe to call more than
+// once.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		for _, pid := range []*actor.PID{n.inbox, n.top} {

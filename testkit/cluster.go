@@ -345,6 +345,23 @@ func (c *Cluster) Stop(id uint64) {
 	c.resolve()
 }
 
+// Shutdown stops member id as an operator does (node.Shutdown): a leader
+// first hands the leadership over, while the member is still on the
+// network, then stops like Stop. It returns the member that leads after
+// the hand-over (see node.HandOver). In a deterministic cluster, whose
+// clock the test moves, it is Stop.
+func (c *Cluster) Shutdown(id uint64) (leader uint64) {
+	c.t.Helper()
+	n := c.Node(id)
+	if n == nil {
+		c.t.Fatalf("testkit: Shutdown(%d): member is not running", id)
+	}
+	c.note("shut down %d", id)
+	leader = n.HandOver()
+	c.Stop(id)
+	return leader
+}
+
 // TraceLogsEnv names the environment variable that puts the members' logs
 // into the trace of a deterministic cluster, at level Debug, as lines
 // starting with "log": RAFTKV_TRACE_LOGS=1 with RAFTKV_SEED=<n> shows what

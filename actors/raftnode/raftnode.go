@@ -121,6 +121,8 @@ type raftNode struct {
 	confBarrier uint64
 	confPending bool
 	confQueue   confQueue
+	// transfer is the leadership hand-over under way before a stop, if any.
+	transfer *transfer
 	// confProposed is the request of the change this leader proposed last:
 	// a copy of it is not queued again while it is on its way to commit.
 	confProposed messages.RequestID
@@ -286,8 +288,11 @@ func (n *raftNode) Receive(ctx actor.Context) {
 		n.rn.ReportSnapshot(msg.ID, status)
 	case *messages.ClientStatus:
 		ctx.Respond(n.status())
+	case *messages.TransferLeadership:
+		n.transferLeadership(ctx)
 	}
 	n.maybeReady(ctx)
+	n.checkTransfer(ctx)
 }
 
 // step hands a raft message from a peer to raft, unless it comes from a
