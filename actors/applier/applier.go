@@ -270,6 +270,10 @@ func alarmList(m map[uint64]bool) []uint64 {
 
 func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 	for _, r := range b.Reads {
+		if r.Op.Type == messages.OpBackup {
+			a.serveBackup(ctx, r)
+			continue
+		}
 		res, rev := a.store.Range(r.Op)
 		ctx.Send(r.ReplyTo, &messages.ReadReply{Result: res, Revision: rev})
 	}

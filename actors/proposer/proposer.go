@@ -108,6 +108,8 @@ func (p *proposer) Receive(ctx actor.Context) {
 		p.send(ctx, p.w.confChange(ctx.Sender(), msg.Change, time.Now()))
 	case *messages.ClientRead:
 		p.send(ctx, p.w.read(ctx.Sender(), msg.Op, msg.Serializable, time.Now()))
+	case *messages.ClientBackup:
+		p.send(ctx, p.w.read(ctx.Sender(), messages.Op{Type: messages.OpBackup}, false, time.Now()))
 	case *messages.ClientStatus:
 		ctx.Forward(p.cfg.Raftnode)
 	case *messages.ReadState:
