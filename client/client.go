@@ -128,6 +128,8 @@ type request struct {
 	idempotent bool
 	// endpoint, when set, is the only endpoint the request goes to.
 	endpoint string
+	// noTimeout sends no ?timeout= (a route outside /v1/ that takes none).
+	noTimeout bool
 }
 
 // answer is a successful answer.
@@ -243,7 +245,7 @@ func (c *Client) send(ctx context.Context, endpoint string, req *request) (*answ
 	for k, v := range req.query {
 		q[k] = v
 	}
-	if d := serverTimeout(ctx); d > 0 {
+	if d := serverTimeout(ctx); d > 0 && !req.noTimeout {
 		q.Set("timeout", d.String())
 	}
 	u := endpoint + req.path

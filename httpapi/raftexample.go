@@ -111,10 +111,10 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, cc *messa
 func (s *Server) checkKey(w http.ResponseWriter, key string) bool {
 	switch {
 	case key == "":
-		writeError(w, http.StatusBadRequest, "invalid", "empty key: use /<key>")
+		writeError(w, http.StatusBadRequest, "invalid", "empty key: use /<key> (a browser gets the status page here, which is also on /ui)")
 		return false
 	case len(key) > store.MaxKeySize:
-		writeError(w, http.StatusBadRequest, "key_too_large",
+		writeError(w, http.StatusBadRequest, "invalid",
 			fmt.Sprintf("key of %d bytes is over the limit of %d", len(key), store.MaxKeySize))
 		return false
 	}

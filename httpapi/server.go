@@ -35,8 +35,12 @@ type Server struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	mux      *http.ServeMux
-	handler  http.Handler // route, behind recoverPanics
+	handler  http.Handler // route, behind recoverPanics, behind observe
 	metrics  *metrics.Metrics
+	// metricsHandler serves metrics on /metrics.
+	metricsHandler http.Handler
+	// pprof serves Go's profiler on /debug/pprof/.
+	pprof bool
 }
 
 // Option configures a Server.
@@ -61,6 +65,7 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	s.mux.HandleFunc("/v1/txn", s.txnV1)
 	s.mux.HandleFunc("/v1/members", s.membersV1)
 	s.mux.HandleFunc("/v1/members/", s.membersV1)
+	s.mux.HandleFunc("/v1/snapshot", s.snapshotV1)
 	s.handler = recoverPanics(logger, http.HandlerFunc(s.route))
 	return s
 }
@@ -122,11 +127,111 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route serves one request on its route.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if isKVPath(r.URL.Path) {
+	switch {
+	case isKVPath(r.URL.Path):
 		s.serveKV(w, r)
-		return
+	case isUIRoot(r):
+		s.uiRoute(w, r)
+	default:
+		s.mux.ServeHTTP(w, r)
 	}
-	s.mux.ServeHTTP(w, r)
+}
+
+// isUIRoot tells whether r is a browser's GET of /, which is answered the
+// status page; anything else on / goes to the raftexample routes (the
+// empty key).
+func isUIRoot(r *http.Request) bool {
+	return r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		prefersHTML(r.Header.Get("Accept"))
+}
+
+// observe counts every request in the metrics, by route (routeLabel) and
+// status code, with its duration.
+func (s *Server) observe(h http.Handler) http.Handler {
+	if s.metrics == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		_, pattern := s.mux.Handler(r)
+		route := routeLabel(r.Method, r.URL.Path, pattern, isKVPath(r.URL.Path), isUIRoot(r))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { s.metrics.ObserveHTTP(route, sw.code(), time.Since(start)) }()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+// routeLabel is the route of a request as the metrics label it: a
+// route's pattern, never a raw path, so that the label takes a bounded
+// set of values. pattern is the ServeMux's for the request; kv and uiRoot
+// say that the request goes to the key routes of /v1/kv or is a browser's
+// GET of /, which route serves before the ServeMux.
+func routeLabel(method, path, pattern string, kv, uiRoot bool) string {
+	switch {
+	case kv && path == V1Prefix+"kv":
+		return "/v1/kv"
+	case kv:
+		return "/v1/kv/{key}"
+	case uiRoot:
+		return "/"
+	}
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		pattern = p // "GET /path": the method is not part of the label
+	}
+	switch pattern {
+	case "/":
+		switch {
+		case path == "/v1" || strings.HasPrefix(path, V1Prefix):
+			return "other" // no such /v1/ route
+		case method == http.MethodPost || method == http.MethodDelete:
+			return "/{id}"
+		default:
+			return "/{key}"
+		}
+	case "/v1/members/":
+		if path == "/v1/members" || path == "/v1/members/" {
+			return "/v1/members"
+		}
+		if strings.HasSuffix(path, "/promote") {
+			return "/v1/members/{id}/promote"
+		}
+		return "/v1/members/{id}"
+	case "":
+		return "other"
+	}
+	return pattern
+}
+
+// statusWriter records the status code of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 { // not an informational 1xx
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// code is the status answered: 200 if the handler wrote nothing (net/http
+// then answers 200).
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
 }
 
 // ask sends msg to the proposer and waits for the answer until timeout or

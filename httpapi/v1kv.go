@@ -2,7 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -232,13 +236,12 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 		}
 	} else {
 		var body api.PutRequest
-		if !decodeJSON(w, r, maxPutBodySize, &body) {
+		raw, ok := readBody(w, r, maxPutBodySize)
+		if !ok {
 			return
 		}
-		if body.Value == nil {
-			// null, {} and {"value":null} name no value: refused rather
-			// than taken as an empty one, which is {"value":""}.
-			s.failV1(w, badRequest(`body has no "value": want {"value":"<base64>"} ({"value":""} for an empty value)`))
+		if err := decodePutBody(raw, &body); err != nil {
+			s.failV1(w, err)
 			return
 		}
 		value = body.Value
@@ -258,6 +261,42 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 	}
 	w.Header().Set("ETag", etag(res.Revision))
 	writeV1(w, http.StatusOK, res.Revision, reply)
+}
+
+// howToPut says how to send a value, for the errors of a PUT body that is
+// not what it should be.
+const howToPut = `send {"value":"<base64>"} ({"value":""} for an empty value), ` +
+	`or the raw bytes with Content-Type: application/octet-stream`
+
+// decodePutBody reads the JSON body of PUT /v1/kv/<key> into v, refusing
+// unknown fields, trailing data and a body that names no value (null, {}
+// and {"value":null}, which are not the empty value {"value":""}). Its
+// errors say how to send a value, since a client that sends something
+// else usually meant to send the raw bytes (curl -d hello).
+func decodePutBody(body []byte, v *api.PutRequest) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var syntax *json.SyntaxError
+	var corrupt base64.CorruptInputError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil && dec.More():
+		return badRequest("malformed JSON body: data after the JSON value; %s", howToPut)
+	case err == nil && v.Value == nil:
+		return badRequest(`body has no "value"; %s`, howToPut)
+	case err == nil:
+		return nil
+	case errors.As(err, &corrupt):
+		return badRequest(`"value" is not standard base64 (%v): the bytes "hello" are {"value":"aGVsbG8="}; `+
+			`or send the raw bytes with Content-Type: application/octet-stream`, corrupt)
+	case errors.As(err, &syntax), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("body is not JSON (%v); %s", err, howToPut)
+	case errors.As(err, &typ):
+		return badRequest("body is not a JSON object with a base64 \"value\" (%v); %s", err, howToPut)
+	default:
+		return badRequest("malformed JSON body: %v; %s", err, howToPut)
+	}
 }
 
 func isOctetStream(r *http.Request) bool {
