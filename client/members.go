@@ -48,37 +48,68 @@ func WithClientAddress(url string) MemberOption {
 	return func(r *api.AddMemberRequest) { r.ClientAddress = url }
 }
 
+// MemberChangeResponse is the answer of a membership change: the store
+// revision of the change and, after an add or a promotion, the member as
+// the change left it (nil after a removal).
+type MemberChangeResponse = api.MemberReply
+
 // AddMember adds member id, reachable by its peers at address
 // (host:port), and returns once the change is committed and applied; then
 // start the new member with --join. A refused change changed nothing and
 // matches ErrMembershipConflict (and ErrMemberExists, ErrUnsafeChange...
 // by its code).
 func (c *Client) AddMember(ctx context.Context, id uint64, address string, opts ...MemberOption) error {
+	_, err := c.AddMemberReply(ctx, id, address, opts...)
+	return err
+}
+
+// AddMemberReply is AddMember that returns the member's answer.
+func (c *Client) AddMemberReply(ctx context.Context, id uint64, address string, opts ...MemberOption) (*MemberChangeResponse, error) {
 	req := api.AddMemberRequest{ID: id, Address: address}
 	for _, o := range opts {
 		o(&req)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	return c.call(ctx, &request{method: http.MethodPost, path: "/v1/members", header: h, body: body}, nil)
+	return c.memberChange(ctx, &request{method: http.MethodPost, path: "/v1/members", header: h, body: body})
 }
 
 // PromoteMember makes learner id a voter once it has caught up with the
 // leader (ErrLearnerNotReady before).
 func (c *Client) PromoteMember(ctx context.Context, id uint64) error {
+	_, err := c.PromoteMemberReply(ctx, id)
+	return err
+}
+
+// PromoteMemberReply is PromoteMember that returns the member's answer.
+func (c *Client) PromoteMemberReply(ctx context.Context, id uint64) (*MemberChangeResponse, error) {
 	path := "/v1/members/" + strconv.FormatUint(id, 10) + "/promote"
-	return c.call(ctx, &request{method: http.MethodPost, path: path}, nil)
+	return c.memberChange(ctx, &request{method: http.MethodPost, path: path})
 }
 
 // RemoveMember removes member id; the removed member shuts down. An id not
 // a member is an error matching ErrMemberNotFound.
 func (c *Client) RemoveMember(ctx context.Context, id uint64) error {
+	_, err := c.RemoveMemberReply(ctx, id)
+	return err
+}
+
+// RemoveMemberReply is RemoveMember that returns the member's answer.
+func (c *Client) RemoveMemberReply(ctx context.Context, id uint64) (*MemberChangeResponse, error) {
 	path := "/v1/members/" + strconv.FormatUint(id, 10)
-	return c.call(ctx, &request{method: http.MethodDelete, path: path}, nil)
+	return c.memberChange(ctx, &request{method: http.MethodDelete, path: path})
+}
+
+func (c *Client) memberChange(ctx context.Context, req *request) (*MemberChangeResponse, error) {
+	var out MemberChangeResponse
+	if err := c.call(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Status returns the status of the first member that answers.

@@ -1,13 +1,14 @@
 // Command raftkv runs one member of a raftkv cluster: a replicated,
 // strongly consistent key-value store with raftexample's command line and
-// HTTP API.
+// HTTP API. Given a command first (raftkv get KEY, raftkv members, ...),
+// it talks to a cluster instead: see package cli, and raftkv help.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,61 +19,38 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/raftkv/raftkv/cli"
 	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/node"
 )
 
 func main() {
-	id := flag.Uint64("id", 1, "member id; with a positional --cluster, its 1-based position there")
-	cluster := flag.String("cluster", "http://127.0.0.1:12379",
-		"comma-separated peer addresses of the members: host:port each (member i is entry i), or id=host:port each")
-	port := flag.Int("port", 12380, "HTTP API port, on every interface")
-	join := flag.Bool("join", false, "join an existing cluster, after it added this member (POST /<id> or POST /v1/members)")
-	dataDir := flag.String("data-dir", "", "data directory (default raftkv-<id>)")
-	snapshotCount := flag.Uint64("snapshot-count", 10000, "applied entries between snapshots")
-	catchUp := flag.Uint64("catch-up-entries", 10000, "entries kept behind a snapshot so a slow follower catches up without one")
-	listenPeer := flag.String("listen-peer", "", "where to listen for peers, host:port (default: every interface, at the port of this member's peer address)")
-	advertisePeer := flag.String("advertise-peer", "", "this member's peer address as the others reach it, host:port (default: its --cluster entry)")
-	listenClient := flag.String("listen-client", "", "where to serve the HTTP API, host:port (default: every interface at --port)")
-	advertiseClient := flag.String("advertise-client", "", "URL of this member's HTTP API for clients, published in the membership (default: http://<host of the peer address>:<HTTP port>)")
-	maxConnections := flag.Int("max-connections", httpapi.DefaultMaxConnections,
-		"most HTTP connections open at once (more wait to be accepted); must leave 256 of the file descriptor limit (ulimit -n) for the member's files")
-	spaceReserve := flag.Uint64("space-reserve", node.DefaultSpaceReserve>>20,
-		"MiB of free space the data dir's file system must keep: below it the member raises the cluster's NOSPACE alarm and writes are refused (507) until space is free again")
-	repairWAL := flag.Bool("repair-wal", false,
-		"start even if the WAL is damaged, cutting it at the damage and discarding everything after it (may lose acknowledged writes of this member; see the README)")
-	flag.Parse()
-	explicit := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(log, options{
-		id: *id, cluster: *cluster, port: *port, join: *join, dataDir: *dataDir,
-		snapshotCount: *snapshotCount, catchUp: *catchUp,
-		listenPeer: *listenPeer, advertisePeer: *advertisePeer,
-		listenClient: *listenClient, advertiseClient: *advertiseClient,
-		maxConnections: *maxConnections, maxConnectionsSet: explicit["max-connections"],
-		spaceReserveMiB: *spaceReserve, repairWAL: *repairWAL,
-	}); err != nil {
-		log.Error("raftkv stopped", "err", err)
-		os.Exit(1)
-	}
+	os.Exit(raftkv(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
-// options are the command line's flags.
-type options struct {
-	id                            uint64
-	cluster                       string
-	port                          int
-	join                          bool
-	dataDir                       string
-	snapshotCount, catchUp        uint64
-	listenPeer, advertisePeer     string
-	listenClient, advertiseClient string
-	maxConnections                int
-	maxConnectionsSet             bool // given on the command line
-	spaceReserveMiB               uint64
-	repairWAL                     bool
+// raftkv runs the command line args (without the program name) and
+// returns the exit code. A first argument that is not a flag is a command
+// for a cluster (package cli); otherwise raftkv runs a member, until a
+// signal stops it or it is removed.
+func raftkv(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return cli.Run(args, stdin, stdout, stderr, getenv)
+	}
+	o, code, ok := parseFlags(args, getenv, stdout, stderr)
+	if !ok {
+		return code
+	}
+	log, err := newLogger(stderr, o.logFormat, o.logLevel)
+	if err != nil { // parseFlags checked the flags
+		fmt.Fprintf(stderr, "raftkv: %v\n", err)
+		return 2
+	}
+	slog.SetDefault(log)
+	if err := run(log, o); err != nil {
+		log.Error("raftkv stopped", "err", err)
+		return 1
+	}
+	return 0
 }
 
 // config turns the flags into a node's configuration and the HTTP listen
@@ -109,7 +87,7 @@ func (o options) config(log *slog.Logger) (node.Config, string, error) {
 		dataDir = fmt.Sprintf("raftkv-%d", o.id)
 	}
 	return node.Config{
-		ID: o.id, Cluster: cluster, Join: o.join,
+		ID: o.id, Name: o.name, Cluster: cluster, Join: o.join,
 		ListenPeer: o.listenPeer, AdvertisePeer: o.advertisePeer, AdvertiseClient: advertiseClient,
 		DataDir: dataDir, SnapshotCount: o.snapshotCount, CatchUpEntries: o.catchUp, Logger: log,
 		SpaceReserve: o.spaceReserveMiB << 20, RepairWAL: o.repairWAL,
@@ -160,7 +138,7 @@ func run(log *slog.Logger, o options) error {
 			log.Error("http server", "err", err)
 		}
 	}()
-	log.Info("serving HTTP", "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient, "max_connections", maxConns,
+	log.Info("serving HTTP", "name", cfg.Name, "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient, "max_connections", maxConns,
 		"read_timeout", srv.ReadTimeout, "write_timeout", srv.WriteTimeout, "idle_timeout", srv.IdleTimeout)
 
 	sig := make(chan os.Signal, 1)
