@@ -491,6 +491,16 @@ func (n *Node) Err() error {
 	return n.err
 }
 
+// ended tells whether the node has ended (Err would not block).
+func (n *Node) ended() bool {
+	select {
+	case <-n.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (n *Node) fail(err error) {
 	n.doneOnce.Do(func() {
 		n.err = err
@@ -524,7 +534,7 @@ func (n *Node) Shutdown() (leader uint64) {
 // elect a leader as after a crash). A node started with ManualTicks, whose
 // clock only its owner moves, hands nothing over.
 func (n *Node) HandOver() (leader uint64) {
-	if n.raftnode != nil && !n.cfg.ManualTicks && n.Err() == nil {
+	if n.raftnode != nil && !n.cfg.ManualTicks && !n.ended() {
 		tick := cmp.Or(n.cfg.TickInterval, raftnode.DefaultTickInterval)
 		wait := 2 * time.Duration(raftnode.DefaultElectionTick) * tick
 		res, err := n.system.Root.RequestFuture(n.raftnode, &messages.TransferLeadership{}, wait).Result()
