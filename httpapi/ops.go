@@ -72,7 +72,12 @@ func (s *Server) uiRoute(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pprofRoute(w http.ResponseWriter, r *http.Request) {
 	if !s.pprof {
 		writeError(w, http.StatusNotFound, "not_found",
-			"the profiler is off: start the member with --enable-pprof to serve "+api.PathPprof)
+			"the profiler is off: start the member with --enable-pprof to serve "+api.PathPprof+
+				" (keys under debug/pprof are reached through /v1/kv/debug/pprof...)")
+		return
+	}
+	if r.URL.Path+"/" == api.PathPprof {
+		http.Redirect(w, r, api.PathPprof, http.StatusMovedPermanently)
 		return
 	}
 	switch strings.TrimPrefix(r.URL.Path, api.PathPprof) {

@@ -46,12 +46,25 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithMetrics has the Server count its requests in m and serve m on
-// /metrics.
-func WithMetrics(m *metrics.Metrics) Option { return func(s *Server) { s.metrics = m } }
+// WithMetrics has the Server count its requests in m (by route and status
+// code, with their latency) and serve m on /metrics. Without it /metrics
+// answers 404.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(s *Server) { s.metrics, s.metricsHandler = m, m.Handler() }
+}
+
+// WithPprof has the Server serve Go's profiler (net/http/pprof) on
+// /debug/pprof/ (raftkv's --enable-pprof). Without it the path is
+// reserved all the same and answers 404 saying how to turn it on.
+func WithPprof() Option { return func(s *Server) { s.pprof = true } }
 
 // New returns the HTTP API of the node whose proposer is given: the
-// raftexample routes on /<key> and /<member id>, and the JSON API on /v1/.
+// raftexample routes on /<key> and /<member id>, the JSON API on /v1/,
+// and the operations routes, whose paths are reserved (api.PathMetrics,
+// api.PathLivez, api.PathReadyz, api.PathHealthz, api.PathVersion,
+// api.PathUI, api.PathPprof): the raftexample routes do not reach keys of
+// those names, which /v1/kv/<name> does. A browser's GET of / gets the
+// status page.
 func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.Default()
@@ -66,7 +79,15 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	s.mux.HandleFunc("/v1/members", s.membersV1)
 	s.mux.HandleFunc("/v1/members/", s.membersV1)
 	s.mux.HandleFunc("/v1/snapshot", s.snapshotV1)
-	s.handler = recoverPanics(logger, http.HandlerFunc(s.route))
+	s.mux.HandleFunc(api.PathMetrics, s.metricsRoute)
+	s.mux.HandleFunc(api.PathLivez, s.livez)
+	s.mux.HandleFunc(api.PathReadyz, s.readyz)
+	s.mux.HandleFunc(api.PathHealthz, s.readyz)
+	s.mux.HandleFunc(api.PathVersion, s.versionRoute)
+	s.mux.HandleFunc(api.PathUI, s.uiRoute)
+	s.mux.HandleFunc(api.PathPprof, s.pprofRoute)
+	s.mux.HandleFunc(strings.TrimSuffix(api.PathPprof, "/"), s.pprofRoute)
+	s.handler = s.observe(recoverPanics(logger, http.HandlerFunc(s.route)))
 	return s
 }
 
@@ -153,12 +174,21 @@ func (s *Server) observe(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		_, pattern := s.mux.Handler(r)
-		route := routeLabel(r.Method, r.URL.Path, pattern, isKVPath(r.URL.Path), isUIRoot(r))
+		route := s.routeOf(r)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { s.metrics.ObserveHTTP(route, sw.code(), time.Since(start)) }()
 		h.ServeHTTP(sw, r)
 	})
+}
+
+// routeOf is the route label of r (routeLabel), as route will serve it.
+func (s *Server) routeOf(r *http.Request) string {
+	kv, uiRoot := isKVPath(r.URL.Path), isUIRoot(r)
+	var pattern string
+	if !kv && !uiRoot {
+		_, pattern = s.mux.Handler(r)
+	}
+	return routeLabel(r.Method, r.URL.Path, pattern, kv, uiRoot)
 }
 
 // routeLabel is the route of a request as the metrics label it: a
