@@ -114,6 +114,12 @@ func (o options) httpLimits(log *slog.Logger) (int, error) {
 	return maxConns, nil
 }
 
+// drainTimeout is how long a stopping member waits for the HTTP requests
+// in flight to finish.
+const drainTimeout = 5 * time.Second
+
+// run runs a member until a signal stops it (nil) or it stops on its own
+// (why; nil if it was removed from the cluster).
 func run(log *slog.Logger, o options) error {
 	cfg, listenClient, err := o.config(log)
 	if err != nil {
@@ -132,7 +138,7 @@ func run(log *slog.Logger, o options) error {
 		lis.Close()
 		return err
 	}
-	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log), httpapi.ServerConfig{Logger: log})
+	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log, httpapi.WithMetrics(n.Metrics())), httpapi.ServerConfig{Logger: log})
 	go func() {
 		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
@@ -150,12 +156,17 @@ func run(log *slog.Logger, o options) error {
 	case <-n.Done():
 		reason = n.Err()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Stop accepting requests and let those in flight finish while this
+	// member still leads; then hand the leadership over, so that the
+	// others go on writing without waiting out an election, and stop the
+	// node, which syncs and closes the WAL last.
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		log.Warn("HTTP server did not shut down cleanly", "err", err)
+		log.Warn("HTTP requests still in flight after the drain timeout; cutting them off", "timeout", drainTimeout, "err", err)
 	}
-	n.Stop()
+	n.Shutdown()
+	log.Info("stopped")
 	if errors.Is(reason, node.ErrRemoved) {
 		log.Info("this member was removed from the cluster; exiting", "reason", reason)
 		return nil
