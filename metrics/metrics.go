@@ -27,6 +27,9 @@ type Metrics struct {
 
 	httpRequests *prometheus.CounterVec
 	httpLatency  *prometheus.HistogramVec
+
+	actors    // the collectors the node's actors update (actors.go)
+	mailboxes *mailboxes
 }
 
 // New returns the metrics of one node, registered on a registry of their
@@ -44,9 +47,22 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18), // 100 µs to 13 s
 		}, []string{"route"}),
 	}
+	m.actors = newActors()
+	m.mailboxes = newMailboxes()
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpLatency)
+		m.httpRequests, m.httpLatency, m.mailboxes)
+	m.reg.MustRegister(m.actors.collectors()...)
 	return m
+}
+
+// Registry is the node's registry, for tests that read a metric
+// (prometheus/testutil) and for collectors of the process that embeds the
+// node.
+func (m *Metrics) Registry() *prometheus.Registry {
+	if m == nil {
+		return nil
+	}
+	return m.reg
 }
 
 // Handler serves the metrics in Prometheus's text format.

@@ -1,0 +1,291 @@
+package metrics_test
+
+import (
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/raftkv/raftkv/metrics"
+)
+
+// record calls every recording method once, with values a test can
+// recognise.
+func record(m *metrics.Metrics) {
+	m.ProposalsCommitted(3)
+	m.ProposalsFailed(2)
+	m.SetProposalsPending(5)
+	m.ObserveApply(time.Millisecond)
+	m.SetStoreKeys(7)
+	m.SnapshotRestored()
+	m.ObserveSnapshotWrite(time.Second, nil)
+	m.ObserveSnapshotWrite(time.Second, errors.New("disk full"))
+	m.ObserveWALFsync(2 * time.Millisecond)
+	m.ObserveSnapshotSave(10 * time.Millisecond)
+	m.SetDiskUsage(64<<20, 4096)
+	m.ObserveReady(4, 3, 2)
+	m.SetRaft(metrics.Raft{Term: 2, Commit: 10, Applied: 9, Leader: 1, IsLeader: true})
+	m.LeaderChanged()
+	p := m.Peer(2)
+	p.Sent()
+	p.Sent()
+	p.SendFailed()
+	p.Unreachable()
+	p.SnapshotSent(false)
+	p.SnapshotSent(true)
+	m.ObserveHTTP("/v1/status", 200, time.Millisecond)
+}
+
+// Every method works on a nil *Metrics (and a nil *Peer), doing nothing.
+func TestNilMetricsDoNothing(t *testing.T) {
+	var m *metrics.Metrics
+	record(m)
+	m.ForgetPeer(2)
+	if m.Registry() != nil {
+		t.Error("a nil Metrics has a registry")
+	}
+	if m.Mailbox("raftnode") == nil || m.PeerMailbox(2) == nil {
+		t.Error("a nil Metrics gives no mailbox producer")
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("a nil Metrics' handler answered %d, want 404", rec.Code)
+	}
+}
+
+func TestRecordedValues(t *testing.T) {
+	m := metrics.New()
+	record(m)
+	reg := m.Registry()
+	peer2 := prometheus.Labels{"peer": "2"}
+	tests := []struct {
+		name   string
+		labels prometheus.Labels
+		want   float64
+	}{
+		{"raftkv_proposals_committed_total", nil, 3},
+		{"raftkv_proposals_failed_total", nil, 2},
+		{"raftkv_proposals_pending", nil, 5},
+		{"raftkv_store_keys", nil, 7},
+		{"raftkv_snapshot_restores_total", nil, 1},
+		{"raftkv_snapshot_write_failures_total", nil, 1},
+		{"raftkv_disk_wal_bytes", nil, 64 << 20},
+		{"raftkv_disk_snapshot_bytes", nil, 4096},
+		{"raftkv_raft_term", nil, 2},
+		{"raftkv_raft_commit_index", nil, 10},
+		{"raftkv_raft_applied_index", nil, 9},
+		{"raftkv_raft_leader", nil, 1},
+		{"raftkv_raft_is_leader", nil, 1},
+		{"raftkv_raft_has_leader", nil, 1},
+		{"raftkv_raft_leader_changes_total", nil, 1},
+		{"raftkv_peer_sent_messages_total", peer2, 2},
+		{"raftkv_peer_send_failures_total", peer2, 1},
+		{"raftkv_peer_unreachable_total", peer2, 1},
+		{"raftkv_peer_snapshot_sends_total", prometheus.Labels{"peer": "2", "result": "succeeded"}, 1},
+		{"raftkv_peer_snapshot_sends_total", prometheus.Labels{"peer": "2", "result": "failed"}, 1},
+	}
+	for _, tt := range tests {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	for _, h := range []string{"raftkv_apply_duration_seconds", "raftkv_snapshot_write_duration_seconds",
+		"raftkv_wal_fsync_duration_seconds", "raftkv_snapshot_save_duration_seconds",
+		"raftkv_raft_ready_entries", "raftkv_raft_ready_committed_entries", "raftkv_raft_ready_messages"} {
+		if got := histogramCount(t, reg, h); got != 1 {
+			t.Errorf("%s has %d observations, want 1", h, got)
+		}
+	}
+
+	m.SetRaft(metrics.Raft{Term: 3, Commit: 11, Applied: 11})
+	for name, want := range map[string]float64{"raftkv_raft_leader": 0, "raftkv_raft_is_leader": 0, "raftkv_raft_has_leader": 0} {
+		if got := value(t, reg, name, nil); got != want {
+			t.Errorf("without a leader, %s = %v, want %v", name, got, want)
+		}
+	}
+
+	// A removed member's series go: the peer label takes the members only.
+	m.ForgetPeer(2)
+	if n := count(t, reg, "raftkv_peer_sent_messages_total", "raftkv_peer_snapshot_sends_total"); n != 0 {
+		t.Errorf("%d peer series left after ForgetPeer", n)
+	}
+}
+
+// The metrics follow Prometheus's naming rules (promlint: units, _total
+// on counters, no reserved suffixes...), and the handler serves them.
+func TestNamesLintAndHandler(t *testing.T) {
+	m := metrics.New()
+	record(m)
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.NewWithMetricFamilies(families).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "raftkv_") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
+	}
+	for _, f := range families {
+		if name := f.GetName(); !strings.HasPrefix(name, "raftkv_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+			t.Errorf("metric %s has none of the prefixes raftkv_, go_, process_", name)
+		}
+	}
+
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"raftkv_raft_term 2", `raftkv_peer_sent_messages_total{peer="2"} 2`, "raftkv_wal_fsync_duration_seconds_count 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the handler's answer lacks %q", want)
+		}
+	}
+}
+
+// blocker is an actor whose Receive waits on release for every user
+// message: the messages sent after the first wait in its mailbox.
+type blocker struct{ release chan struct{} }
+
+func (b *blocker) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(string); ok {
+		<-b.release
+	}
+}
+
+// The mailbox gauge reads the messages waiting in a mailbox at each
+// scrape: those behind the one being handled.
+func TestMailboxLength(t *testing.T) {
+	m := metrics.New()
+	system := actor.NewActorSystem()
+	defer system.Shutdown()
+	release := make(chan struct{})
+	props := actor.PropsFromProducer(func() actor.Actor { return &blocker{release: release} },
+		actor.WithMailbox(m.Mailbox("raftnode")))
+	pid := system.Root.Spawn(props)
+	linkProps := actor.PropsFromProducer(func() actor.Actor { return &blocker{release: release} },
+		actor.WithMailbox(m.PeerMailbox(3)))
+	link := system.Root.Spawn(linkProps)
+	for range 4 {
+		system.Root.Send(pid, "work")
+	}
+	system.Root.Send(link, "work")
+	reg := m.Registry()
+	raftnode := prometheus.Labels{"actor": "raftnode"}
+	awaitValue(t, reg, "raftkv_actor_mailbox_length", raftnode, 3)
+	awaitValue(t, reg, "raftkv_actor_mailbox_length", prometheus.Labels{"actor": metrics.PeerActor, "peer": "3"}, 0)
+	close(release)
+	awaitValue(t, reg, "raftkv_actor_mailbox_length", raftnode, 0)
+
+	m.ForgetPeer(3)
+	if n := count(t, reg, "raftkv_actor_mailbox_length"); n != 1 {
+		t.Errorf("%d mailbox series after the peer was forgotten, want 1", n)
+	}
+}
+
+// awaitValue waits until the series of metric name with labels has the
+// value want, failing the test after 10 s.
+func awaitValue(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, ok := find(t, reg, name, labels)
+		if ok && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v = %v (found: %v), want %v", name, labels, got, ok, want)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+// value is the value of the series of the gauge or counter name with
+// labels, failing the test if there is none.
+func value(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels) float64 {
+	t.Helper()
+	v, ok := find(t, reg, name, labels)
+	if !ok {
+		t.Fatalf("no series %s%v", name, labels)
+	}
+	return v
+}
+
+// find is the value of the series of name whose non-empty labels are
+// labels.
+func find(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels) (float64, bool) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			got := prometheus.Labels{}
+			for _, l := range s.GetLabel() {
+				if l.GetValue() != "" {
+					got[l.GetName()] = l.GetValue()
+				}
+			}
+			if !maps.Equal(got, labels) && (len(got) != 0 || len(labels) != 0) {
+				continue
+			}
+			if c := s.GetCounter(); c != nil {
+				return c.GetValue(), true
+			}
+			return s.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func histogramCount(t *testing.T, reg prometheus.Gatherer, name string) uint64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	t.Fatalf("no histogram %s", name)
+	return 0
+}
+
+// count is the number of series of the metrics names.
+func count(t *testing.T, reg prometheus.Gatherer, names ...string) int {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range families {
+		if slices.Contains(names, f.GetName()) {
+			n += len(f.GetMetric())
+		}
+	}
+	return n
+}
