@@ -145,7 +145,7 @@ func Start(cfg Config) (*Node, error) {
 	if err := checkNotRemoved(cfg.DataDir, cfg.ID, nil); err != nil {
 		return nil, err
 	}
-	log := cfg.Logger.With("member", cfg.ID)
+	log := cfg.Logger.With("local_member", cfg.ID)
 	// Peers first: a node that cannot listen must fail before it creates a
 	// WAL, or its next start would take the empty WAL for a restart and
 	// never bootstrap.

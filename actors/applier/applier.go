@@ -62,7 +62,7 @@ func Props(cfg Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &applier{
 			cfg:         cfg,
-			log:         cfg.Logger.With("actor", "applier", "id", cfg.ID),
+			log:         cfg.Logger.With("actor", "applier"),
 			store:       cfg.Store,
 			applied:     cfg.Applied,
 			appliedTerm: cfg.AppliedTerm,

@@ -54,7 +54,7 @@ func Props(cfg Config) *actor.Props {
 		cfg.Logger = slog.Default()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &link{cfg: cfg, log: cfg.Logger.With("actor", "peer", "member", cfg.ID, "address", cfg.Address)}
+		return &link{cfg: cfg, log: cfg.Logger.With("actor", "peer", "peer", cfg.ID, "address", cfg.Address)}
 	})
 }
 
@@ -167,7 +167,7 @@ func InboxProps(id uint64, raftnode, snapshot *actor.PID, logger *slog.Logger) *
 		logger = slog.Default()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &inbox{id: id, raftnode: raftnode, snapshot: snapshot, log: logger.With("actor", "inbox", "id", id)}
+		return &inbox{id: id, raftnode: raftnode, snapshot: snapshot, log: logger.With("actor", "inbox")}
 	})
 }
 

@@ -70,7 +70,7 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	cfg.Logger = cfg.Logger.With("actor", "proposer", "id", cfg.ID)
+	cfg.Logger = cfg.Logger.With("actor", "proposer")
 	return cfg
 }
 

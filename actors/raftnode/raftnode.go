@@ -152,7 +152,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		return nil, errors.New("raftnode: member id must not be 0")
 	}
 	setDefaults(&cfg)
-	log := cfg.Logger.With("actor", "raftnode", "id", cfg.ID)
+	log := cfg.Logger.With("actor", "raftnode")
 	n := &raftNode{
 		cfg:         cfg,
 		log:         log,

@@ -82,7 +82,7 @@ func Props(cfg Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &snapshotter{
 			cfg:      cfg,
-			log:      cfg.Logger.With("actor", "snapshot", "id", cfg.ID),
+			log:      cfg.Logger.With("actor", "snapshot"),
 			out:      map[uint64]*outgoing{},
 			failures: map[uint64]int{},
 			waiting:  map[uint64]uint64{},
