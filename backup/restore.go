@@ -39,6 +39,19 @@ type RestoreConfig struct {
 	Logger *slog.Logger
 }
 
+// Restored says what Restore restored: the backup's header, and the new
+// cluster and snapshot the data dir starts from.
+type Restored struct {
+	// Backup is the header of the backup, with its checksum.
+	Backup Header
+	// ClusterID is the id of the new cluster (ClusterID), Members its
+	// number of members.
+	ClusterID uint64
+	Members   int
+	// Index and Term are those of the snapshot the member starts from.
+	Index, Term uint64
+}
+
 // Restore verifies the backup cfg.File (see Read) and seeds cfg.DataDir
 // with it for member cfg.ID of a new cluster of the members cfg.Cluster, as
 // etcdctl's snapshot restore does. The data dir then holds the store of
@@ -60,26 +73,26 @@ type RestoreConfig struct {
 // Restore refuses a data dir that is not empty, a cfg that does not hold
 // cfg.ID or whose addresses are not valid peer addresses, and a backup that
 // does not verify, before it writes anything; if seeding fails, it leaves
-// the data dir as it found it.
-func Restore(cfg RestoreConfig) error {
+// the data dir as it found it. It returns what it restored.
+func Restore(cfg RestoreConfig) (Restored, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	members, err := restoredMembers(cfg)
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
 	if err := persister.CheckNewDataDir(cfg.DataDir); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
 	h, st, err := ReadFile(cfg.File)
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
 	state := messages.MembershipState{ClusterID: ClusterID(members, h.Checksum), Members: members}
 	if _, err := membership.FromState(state); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
 	voters := make([]uint64, len(members))
 	for i, m := range members {
@@ -93,12 +106,12 @@ func Restore(cfg RestoreConfig) error {
 		WriteStore: func(w io.Writer) (int64, error) { return store.WriteSnapshot(w, view) },
 	}
 	if err := persister.Seed(cfg.DataDir, seed, logger); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
 	logger.Info("restored a backup into a new data dir", "file", cfg.File, "data_dir", cfg.DataDir, "member", cfg.ID,
 		"members", len(members), "cluster_id", fmt.Sprintf("%016x", state.ClusterID),
 		"revision", h.Revision, "keys", h.Keys, "index", seed.Index, "backup_taken", h.Taken, "backup_cluster_id", fmt.Sprintf("%016x", h.ClusterID))
-	return nil
+	return Restored{Backup: h, ClusterID: state.ClusterID, Members: len(members), Index: seed.Index, Term: seed.Term}, nil
 }
 
 // restoredMembers checks the member id and the cluster of cfg and returns

@@ -49,8 +49,12 @@ func TestRestoreSeedsIdenticalDataDirs(t *testing.T) {
 	var first *persister.Recovered
 	for id := uint64(1); id <= 3; id++ {
 		dir := filepath.Join(t.TempDir(), "data")
-		if err := backup.Restore(backup.RestoreConfig{File: file, DataDir: dir, ID: id, Cluster: cluster, Logger: quiet}); err != nil {
+		got, err := backup.Restore(backup.RestoreConfig{File: file, DataDir: dir, ID: id, Cluster: cluster, Logger: quiet})
+		if err != nil {
 			t.Fatalf("restore member %d: %v", id, err)
+		}
+		if want := (backup.Restored{Backup: h, ClusterID: backup.ClusterID(want, h.Checksum), Members: 3, Index: h.Index, Term: backup.RestoreTerm}); got != want {
+			t.Errorf("member %d: Restore says %+v, want %+v", id, got, want)
 		}
 		entries, _ := os.ReadDir(dir)
 		var names []string
@@ -131,7 +135,7 @@ func TestRestoredMemberServes(t *testing.T) {
 	file, h := backupFile(t, st)
 	dir := filepath.Join(t.TempDir(), "data")
 	cluster := map[uint64]string{7: "127.0.0.1:1"} // nobody dials it: it is the only member
-	if err := backup.Restore(backup.RestoreConfig{File: file, DataDir: dir, ID: 7, Cluster: cluster, Logger: quiet}); err != nil {
+	if _, err := backup.Restore(backup.RestoreConfig{File: file, DataDir: dir, ID: 7, Cluster: cluster, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.Start(node.Config{ID: 7, Cluster: cluster, ListenPeer: "127.0.0.1:0", DataDir: dir, Logger: quiet})
@@ -203,7 +207,7 @@ func TestRestoreRefuses(t *testing.T) {
 				c.cfg.DataDir = filepath.Join(t.TempDir(), "data")
 			}
 			c.cfg.Logger = quiet
-			err := backup.Restore(c.cfg)
+			_, err := backup.Restore(c.cfg)
 			if err == nil || (c.is != nil && !errors.Is(err, c.is)) || !strings.Contains(err.Error(), c.says) {
 				t.Fatalf("err = %v, want one that says %q", err, c.says)
 			}

@@ -61,7 +61,8 @@ func CheckNewDataDir(dir string) error {
 // first and the snapshots second: a dir left by a crash in between has a
 // WAL whose snapshot is missing, which a node refuses to start from,
 // never snapshots without a WAL, which it would take for a new member.
-// On error Seed removes what it wrote.
+// On error Seed leaves dir as it found it: it removes what it wrote, and
+// dir itself if it created it.
 func Seed(dir string, s SeedState, logger *slog.Logger) (err error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -77,13 +78,23 @@ func Seed(dir string, s SeedState, logger *slog.Logger) (err error) {
 	if err := CheckNewDataDir(dir); err != nil {
 		return fmt.Errorf("seed data dir: %w", err)
 	}
+	_, statErr := os.Stat(dir)
+	created := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("seed data dir: %w", err)
 	}
 	tmp := filepath.Join(dir, seedDirName)
+	var moved []string
 	defer func() {
-		if err != nil {
-			_ = os.RemoveAll(tmp)
+		if err == nil {
+			return
+		}
+		_ = os.RemoveAll(tmp)
+		for _, name := range moved {
+			_ = os.RemoveAll(filepath.Join(dir, name))
+		}
+		if created {
+			_ = os.Remove(dir)
 		}
 	}()
 	if err := seedFiles(tmp, s, logger); err != nil {
@@ -93,12 +104,20 @@ func Seed(dir string, s SeedState, logger *slog.Logger) (err error) {
 		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("seed data dir %s: %w", dir, err)
 		}
+		moved = append(moved, name)
 		if err := fsutil.SyncDir(dir); err != nil {
 			return fmt.Errorf("seed data dir: %w", err)
 		}
 	}
 	if err := os.Remove(tmp); err != nil {
 		return fmt.Errorf("seed data dir %s: %w", dir, err)
+	}
+	if created {
+		// dir's own entry in its parent, so that the data dir survives a
+		// crash as a whole.
+		if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
+			return fmt.Errorf("seed data dir: %w", err)
+		}
 	}
 	return nil
 }
