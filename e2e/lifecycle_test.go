@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,4 +131,50 @@ func (l *timedLoad) worst() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Max(l.latencies)
+}
+
+// With --log-format json every line a member logs is a JSON object naming
+// its level, message and member; a member killed and restarted under the
+// others is no ERROR in their logs, and requests are not logged one line
+// each at the default level.
+func TestJSONLogs(t *testing.T) {
+	c := newCluster(t, 3, "--log-format", "json")
+	leader := c.waitLeader()
+	follower := leader%3 + 1
+	for i := range 20 {
+		c.mustPut(leader, fmt.Sprintf("logged-%d", i), "v")
+	}
+	c.kill(follower)
+	c.mustPut(leader, "logged-while-down", "v")
+	c.start(follower, false)
+	c.waitValue(follower, "logged-while-down", "v")
+	for id := uint64(1); id <= 3; id++ {
+		c.stop(id)
+	}
+	for id, p := range c.procs {
+		lines := strings.Split(strings.TrimSpace(c.logOf(p)), "\n")
+		for _, line := range lines {
+			var rec struct {
+				Level       string `json:"level"`
+				Msg         string `json:"msg"`
+				LocalMember uint64 `json:"local_member"`
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level == "" || rec.Msg == "" {
+				t.Errorf("member %d logged a line that is not a JSON record with level and msg (%v): %s", id, err, line)
+				continue
+			}
+			if rec.LocalMember != id {
+				t.Errorf("member %d logged a line with local_member %d: %s", id, rec.LocalMember, line)
+			}
+			if rec.Level == "ERROR" {
+				t.Errorf("member %d logged an ERROR: %s", id, line)
+			}
+			if strings.Contains(line, "logged-") {
+				t.Errorf("member %d logged a request at the default level: %s", id, line)
+			}
+		}
+		if len(lines) < 5 {
+			t.Errorf("member %d logged %d lines, want its start and stop at least", id, len(lines))
+		}
+	}
 }

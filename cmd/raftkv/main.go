@@ -125,6 +125,7 @@ func run(log *slog.Logger, o options) error {
 	if err != nil {
 		return err
 	}
+	log = log.With("local_member", cfg.ID) // as the node's own lines
 	maxConns, err := o.httpLimits(log)
 	if err != nil {
 		return err
