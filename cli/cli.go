@@ -214,6 +214,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if args[0] == "help" {
 		return help(args[1:], stdout, stderr)
 	}
+	if _, isGroup := groups[args[0]]; isGroup && len(args) > 1 && isHelpFlag(args[1]) {
+		groupUsage(stdout, args[0])
+		return ExitOK
+	}
 	cmd, rest, err := lookup(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "raftkv: %v (raftkv help lists the commands)\n", err)
@@ -237,7 +241,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		err = e.check(cmd, positional)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "raftkv %s: %v\nUsage: %s (raftkv help %s lists its flags)\n", cmd.name, err, cmd.synopsis(), cmd.name)
+		fmt.Fprintf(stderr, "raftkv %s: %v%s\nUsage: %s (raftkv help %s lists its flags)\n", cmd.name, err, flagHint(err), cmd.synopsis(), cmd.name)
 		return ExitUsage
 	}
 	if !cmd.local {
@@ -261,16 +265,34 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	return exitCode(err)
 }
 
+// isHelpFlag tells whether arg asks for help: -h, --help, -help.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
+}
+
+// flagHint is what to add to the error of a flag that does not exist: it
+// may be a key or a value that starts with a dash.
+func flagHint(err error) string {
+	if strings.HasPrefix(err.Error(), "flag provided but not defined") {
+		return ` (a key or value that starts with "-" goes after "--": raftkv put -- -k -v)`
+	}
+	return ""
+}
+
 // newFlagSet is the flag set of cmd with the global flags, bound to e.
 func newFlagSet(cmd *command, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet("raftkv "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if !cmd.local {
-		fs.StringVar(&e.endpoints, "endpoints", DefaultEndpoints, "comma-separated HTTP API URLs of members (env RAFTKV_ENDPOINTS)")
-		fs.DurationVar(&e.timeout, "timeout", DefaultTimeout, "how long a request may wait for the cluster (env RAFTKV_TIMEOUT)")
+		fs.StringVar(&e.endpoints, "endpoints", DefaultEndpoints, "comma-separated HTTP API `URLS` of members; env "+EnvName("endpoints"))
+		fs.DurationVar(&e.timeout, "timeout", DefaultTimeout, "how long each request may wait for the cluster, a Go `DURATION`; env "+EnvName("timeout"))
 	}
-	fs.StringVar(&e.output, "o", "text", "output: text (for people) or json (the API's JSON, for scripts)")
+	fs.StringVar(&e.output, "o", "text", "`FORMAT` of the output: text (for people) or json (the API's JSON, for scripts)")
 	fs.StringVar(&e.output, "output", "text", "same as -o")
 	return fs
 }
@@ -286,11 +308,20 @@ func (e *env) check(cmd *command, args []string) error {
 	}
 	switch {
 	case len(args) < cmd.minArgs:
-		return fmt.Errorf("%d arguments, want %s", len(args), cmd.args)
+		return fmt.Errorf("missing arguments: want %s, got %s", cmd.args, countOf(len(args), "argument"))
 	case cmd.maxArgs >= 0 && len(args) > cmd.maxArgs:
 		return fmt.Errorf("unexpected argument %q (want %s)", args[cmd.maxArgs], cmd.argsOrNone())
 	}
 	return nil
+}
+
+// countOf is n and the noun, plural unless n is 1: "1 argument", "0
+// arguments".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // synopsis is the command's line of usage.
@@ -309,6 +340,10 @@ func (c *command) argsOrNone() string {
 func help(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		Usage(stdout)
+		return ExitOK
+	}
+	if _, isGroup := groups[args[0]]; isGroup && len(args) == 1 {
+		groupUsage(stdout, args[0])
 		return ExitOK
 	}
 	cmd, rest, err := lookup(args)
@@ -358,6 +393,21 @@ func WriteCommands(w io.Writer) {
 	}
 }
 
+// groupUsage writes the commands of a group ("members": members list,
+// members add...).
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: raftkv %s COMMAND [ARGS] [FLAGS]\n\nCommands:\n", group)
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(w, "  %s\n        %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		}
+	}
+	if def := groups[group]; def != "" {
+		fmt.Fprintf(w, "\n'raftkv %s' alone is '%s'.\n", group, "raftkv "+def)
+	}
+	fmt.Fprintf(w, "Run 'raftkv help %s COMMAND' for a command's flags.\n", group)
+}
+
 // commandUsage writes the usage of one command with its flags.
 func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", cmd.synopsis(), cmd.summary)
@@ -379,10 +429,10 @@ func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 		if name != "" {
 			line += " " + name
 		}
-		line += "\n        " + usage
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			line += fmt.Sprintf(" (default %s)", f.DefValue)
+			line += fmt.Sprintf("  (default %s)", f.DefValue)
 		}
+		line += "\n        " + usage
 		lines = append(lines, line)
 	})
 	sort.Strings(lines)

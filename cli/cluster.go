@@ -149,15 +149,27 @@ func membersAddCmd(fs *flag.FlagSet) func(*env, []string) error {
 	}
 }
 
-// memberError makes a refused membership change's error read well; its
-// exit code stays that of the error (1, or 2 for an invalid member).
+// memberError makes a refused membership change's error read well; it
+// wraps the error, so its exit code stays that of the error (1, or 2 for
+// an invalid member).
 func memberError(err error) error {
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) && apiErr.StatusCode < http.StatusInternalServerError {
-		return fmt.Errorf("refused (%s): %s", apiErr.Code, apiErr.Message)
+		return &refusedError{err: err, code: apiErr.Code, message: apiErr.Message}
 	}
 	return err
 }
+
+// refusedError is a membership change a member refused: it reads as the
+// member's code and message, and unwraps to the client's error.
+type refusedError struct {
+	err           error
+	code, message string
+}
+
+func (e *refusedError) Error() string { return fmt.Sprintf("refused (%s): %s", e.code, e.message) }
+
+func (e *refusedError) Unwrap() error { return e.err }
 
 func membersPromoteCmd(*flag.FlagSet) func(*env, []string) error {
 	return func(e *env, args []string) error {
@@ -311,7 +323,7 @@ func healthCmd(*flag.FlagSet) func(*env, []string) error {
 			}
 		}
 		if len(unhealthy) > 0 {
-			return &exitError{code: ExitUnavailable}
+			return &exitError{ExitUnavailable, fmt.Errorf("%d of %s unhealthy: %s", len(unhealthy), countOf(len(rows), "endpoint"), strings.Join(unhealthy, ", "))}
 		}
 		return nil
 	}

@@ -37,7 +37,7 @@ func ApplyEnv(fs *flag.FlagSet, getenv func(string) string, skip func(name strin
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q (--%s): %w", EnvName(f.Name), v, f.Name, err))
+			errs = append(errs, fmt.Errorf("%s=%q: invalid value for --%s: %w", EnvName(f.Name), v, f.Name, err))
 			return
 		}
 		set = append(set, f.Name)

@@ -179,28 +179,32 @@ func lsCmd(fs *flag.FlagSet) func(*env, []string) error {
 	prefix := fs.String("prefix", "", "list the keys that start with `P`")
 	start := fs.String("start", "", "list from the key `K` on (the first key if none)")
 	end := fs.String("end", "", "list the keys before `K` (to the last key if none)")
-	limit := fs.Int64("limit", 0, "stop after `N` keys (0: every key of the range)")
+	limit := fs.Int64("limit", 0, "stop after `N` keys in all (0: every key of the range); -o json then gives \"next\" to go on with --next")
+	pageSize := fs.Int64("page-size", 0, fmt.Sprintf("ask for at most `N` keys a request (0: the member's default, %d; at most %d)", api.DefaultRangeLimit, api.MaxRangeLimit))
+	next := fs.String("next", "", "go on after the listing whose -o json answer ended with \"next\": `TOKEN` (give the same --prefix, or --start and --end)")
 	keysOnly := fs.Bool("keys-only", false, "print the keys only")
 	serializable := fs.Bool("serializable", false, "read each page from the member's local state: possibly stale")
 	return func(e *env, _ []string) error {
-		if isSet(fs, "prefix") && (isSet(fs, "start") || isSet(fs, "end")) {
+		switch {
+		case isSet(fs, "prefix") && (isSet(fs, "start") || isSet(fs, "end")):
 			return usageErrorf("give --prefix, or --start and --end, not both")
-		}
-		if *limit < 0 {
+		case *limit < 0:
 			return usageErrorf("--limit %d: must be 0 (no limit) or more", *limit)
+		case *pageSize < 0 || *pageSize > api.MaxRangeLimit:
+			return usageErrorf("--page-size %d: want 0 (the member's default) to %d", *pageSize, api.MaxRangeLimit)
 		}
 		out := &rangeWriter{e: e, keysOnly: *keysOnly}
-		next, count := "", int64(0)
+		token, count := *next, int64(0)
 		for {
 			var opts []client.OpOption
 			if *serializable {
 				opts = append(opts, client.WithSerializable())
 			}
-			if next != "" {
-				opts = append(opts, client.WithNext(next))
+			if token != "" {
+				opts = append(opts, client.WithNext(token))
 			}
-			if *limit > 0 {
-				opts = append(opts, client.WithLimit(min(*limit-count, api.MaxRangeLimit)))
+			if n := pageLimit(*limit, *pageSize, count); n > 0 {
+				opts = append(opts, client.WithLimit(n))
 			}
 			ctx, cancel := e.ctx()
 			var page *client.RangeResponse
@@ -212,7 +216,7 @@ func lsCmd(fs *flag.FlagSet) func(*env, []string) error {
 			}
 			cancel()
 			if err != nil {
-				return fmt.Errorf("after %d keys: %w", count, err)
+				return fmt.Errorf("after %s: %w", countOf(int(count), "key"), err)
 			}
 			if err := out.page(page); err != nil {
 				return err
@@ -221,9 +225,23 @@ func lsCmd(fs *flag.FlagSet) func(*env, []string) error {
 			if !page.More || (*limit > 0 && count >= *limit) {
 				return out.finish(page)
 			}
-			next = page.Next
+			token = page.Next
 		}
 	}
+}
+
+// pageLimit is the limit of the next request of ls, which has listed
+// count keys of at most limit (0: no limit) in pages of pageSize (0: the
+// member's default): 0 asks for the member's default page.
+func pageLimit(limit, pageSize, count int64) int64 {
+	n := pageSize
+	if limit > 0 {
+		n = limit - count
+		if pageSize > 0 {
+			n = min(n, pageSize)
+		}
+	}
+	return min(n, api.MaxRangeLimit)
 }
 
 // rangeWriter writes the pages of a range as they come: lines for people,
@@ -386,7 +404,7 @@ func (e *env) printTxn(resp *client.TxnResponse) error {
 				}
 			}
 			if err == nil && r.More {
-				_, err = fmt.Fprintln(e.stdout, "(more keys: give the get a limit, or list them with ls)")
+				_, err = fmt.Fprintln(e.stdout, "(the range goes on past these keys: list it with ls)")
 			}
 		}
 		if err != nil {

@@ -6,16 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/client"
 )
 
 // parseTxn reads a transaction in the JSON of POST /v1/txn (api.TxnRequest)
-// into the client's form. A field the API does not know is an error, so is
-// anything after the object; what the API checks itself (targets, results,
-// limits) is left to the member.
+// into the client's form, refusing what the member would refuse of its
+// shape: a field the API does not know, anything after the object, an
+// unknown compare target or result (in any case, as the member reads
+// them), an operand in a field other than the target's, an op that is not
+// exactly one of put, get, delete. Limits are left to the member.
 func parseTxn(body []byte) (client.TxnRequest, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return client.TxnRequest{}, errors.New(`empty: want a transaction in the JSON of POST /v1/txn, {"compare":[...],"success":[...],"failure":[...]}`)
+	}
 	var req api.TxnRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -23,7 +29,7 @@ func parseTxn(body []byte) (client.TxnRequest, error) {
 		return client.TxnRequest{}, fmt.Errorf("a transaction in the JSON of POST /v1/txn: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return client.TxnRequest{}, errors.New("more than one JSON object")
+		return client.TxnRequest{}, errors.New("data after the JSON object")
 	}
 	var out client.TxnRequest
 	for i := range req.Compare {
@@ -44,13 +50,28 @@ func parseTxn(body []byte) (client.TxnRequest, error) {
 }
 
 // compareOf is the client's Compare of an API compare: the operand is the
-// field named like the target.
+// field named like the target, and no other operand field may be set (a
+// version compare given a mod_revision would otherwise compare to 0).
 func compareOf(c *api.TxnCompare) (client.Compare, error) {
 	key, err := c.KeyBytes()
 	if err != nil {
 		return client.Compare{}, err
 	}
-	out := client.Compare{Key: string(key), Target: client.CompareTarget(c.Target), Result: client.CompareResult(c.Result)}
+	out := client.Compare{Key: string(key), Target: client.CompareTarget(strings.ToLower(c.Target)),
+		Result: client.CompareResult(strings.ToLower(c.Result))}
+	switch out.Result {
+	case client.Equal, client.NotEqual, client.Greater, client.Less:
+	default:
+		return client.Compare{}, fmt.Errorf("result %q: want equal, not_equal, greater or less", c.Result)
+	}
+	operands := []struct {
+		target client.CompareTarget
+		set    bool
+	}{
+		{client.TargetValue, c.Value != nil}, {client.TargetModRevision, c.ModRevision != 0},
+		{client.TargetCreateRevision, c.CreateRevision != 0}, {client.TargetVersion, c.Version != 0},
+		{client.TargetExists, c.Exists},
+	}
 	switch out.Target {
 	case client.TargetValue:
 		out.Value = c.Value
@@ -62,8 +83,16 @@ func compareOf(c *api.TxnCompare) (client.Compare, error) {
 		out.Revision = c.Version
 	case client.TargetExists:
 		out.Exists = c.Exists
+		if out.Result == client.Greater || out.Result == client.Less {
+			return client.Compare{}, fmt.Errorf("target exists takes result equal or not_equal, not %q", c.Result)
+		}
 	default:
 		return client.Compare{}, fmt.Errorf("target %q: want value, mod_revision, create_revision, version or exists", c.Target)
+	}
+	for _, o := range operands {
+		if o.set && o.target != out.Target {
+			return client.Compare{}, fmt.Errorf("target %s takes its operand in %q, not %q", out.Target, out.Target, o.target)
+		}
 	}
 	return out, nil
 }
