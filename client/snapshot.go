@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 )
@@ -26,7 +27,13 @@ const maxErrorAnswer = 1 << 20
 // download, the stream included: give it a deadline long enough for the
 // store's size, or none; the member waits for its read round at most the
 // time ctx leaves (see the package doc), at most a minute.
-func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
+//
+// Option: WithSerializable takes the backup from the member's own state
+// at once, without a round of the cluster: possibly stale, but available
+// without a quorum (the backup to restore from when the quorum is lost for
+// good). Other options are ignored.
+func (c *Client) Snapshot(ctx context.Context, opts ...OpOption) (io.ReadCloser, error) {
+	q := configure(opts).readQuery()
 	n := len(c.endpoints)
 	c.mu.Lock()
 	start := c.preferred
@@ -35,7 +42,7 @@ func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	var lastErr error
 	for i := range n {
 		ep := (start + i) % n
-		body, err := c.openSnapshot(ctx, c.endpoints[ep])
+		body, err := c.openSnapshot(ctx, c.endpoints[ep], q)
 		if err == nil {
 			c.mu.Lock()
 			c.preferred = ep
@@ -50,12 +57,16 @@ func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	return nil, fmt.Errorf("%w: %w", ErrUnavailable, lastErr)
 }
 
-// openSnapshot sends GET /v1/snapshot to endpoint and returns the body of
-// a 200 answer, or the error.
-func (c *Client) openSnapshot(ctx context.Context, endpoint string) (io.ReadCloser, error) {
-	u := endpoint + "/v1/snapshot"
+// openSnapshot sends GET /v1/snapshot?q to endpoint and returns the body
+// of a 200 answer, or the error.
+func (c *Client) openSnapshot(ctx context.Context, endpoint string, q url.Values) (io.ReadCloser, error) {
+	q = maps.Clone(q)
 	if d := serverTimeout(ctx); d > 0 {
-		u += "?" + url.Values{"timeout": {d.String()}}.Encode()
+		q.Set("timeout", d.String())
+	}
+	u := endpoint + "/v1/snapshot"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

@@ -26,11 +26,14 @@ const (
 // WriteTimeout would cut a large one off).
 const snapshotWriteTimeout = 30 * time.Second
 
-// snapshotV1 serves GET /v1/snapshot[?timeout=]: a backup of the store in
-// package backup's format, streamed. The member takes it after a
-// linearizable read round (so it holds every write acknowledged before
-// the request), from a point-in-time view of the store that the applier
-// hands out without stopping; the view is streamed from this goroutine.
+// snapshotV1 serves GET /v1/snapshot[?timeout=][&consistency=]: a backup of
+// the store in package backup's format, streamed. The member takes it
+// after a linearizable read round (so it holds every write acknowledged
+// before the request), from a point-in-time view of the store that the
+// applier hands out without stopping; the view is streamed from this
+// goroutine. With ?consistency=serializable it takes it from its own
+// state at once, without the round: possibly stale, but available without
+// a quorum (the backup to restore from when the quorum is lost for good).
 // ?timeout= bounds the wait for the read round, not the stream. A stream
 // that breaks off (the client gone, the view unreadable) is aborted, so
 // that the client sees a broken connection, never a clean end; the backup
@@ -40,12 +43,12 @@ func (s *Server) snapshotV1(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodGet)
 		return
 	}
-	p, err := s.parseParams(r)
+	p, err := s.parseParams(r, "consistency")
 	if err != nil {
 		s.failV1(w, err)
 		return
 	}
-	reply, err := s.askBackup(r, p.timeout)
+	reply, err := s.askBackup(r, p.timeout, p.serializable)
 	if err != nil {
 		s.failV1(w, err)
 		return
@@ -68,10 +71,14 @@ func (s *Server) snapshotV1(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// askBackup asks the proposer for a backup: a BackupReply, or the error a
-// read gets (in a ReadReply).
-func (s *Server) askBackup(r *http.Request, timeout time.Duration) (*messages.BackupReply, error) {
-	v, err := s.ask(r.Context(), &messages.ClientBackup{}, timeout)
+// askBackup asks the proposer for a backup, linearizable or serializable:
+// a BackupReply, or the error a read gets (in a ReadReply).
+func (s *Server) askBackup(r *http.Request, timeout time.Duration, serializable bool) (*messages.BackupReply, error) {
+	var msg any = &messages.ClientBackup{}
+	if serializable {
+		msg = &messages.ClientRead{Op: messages.Op{Type: messages.OpBackup}, Serializable: true}
+	}
+	v, err := s.ask(r.Context(), msg, timeout)
 	if err != nil {
 		return nil, err
 	}
