@@ -40,7 +40,7 @@ func defineFlags(fs *flag.FlagSet, o *options) {
 		"comma-separated peer `ADDRESSES` of the members: host:port each (member i is entry i), or id=host:port each")
 	fs.IntVar(&o.port, "port", 12380, "HTTP API `PORT`, on every interface")
 	fs.BoolVar(&o.join, "join", false, "join an existing cluster, after it added this member (POST /<id> or POST /v1/members)")
-	fs.StringVar(&o.dataDir, "data-dir", "", "data `DIR`ectory: WAL and snapshots (default raftkv-<id>)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "`DIR` of this member's data: WAL and snapshots (default raftkv-<id>)")
 	fs.Uint64Var(&o.snapshotCount, "snapshot-count", 10000, "`N` applied entries between snapshots")
 	fs.Uint64Var(&o.catchUp, "catch-up-entries", 10000, "`N` entries kept behind a snapshot so a slow follower catches up without one")
 	fs.StringVar(&o.listenPeer, "listen-peer", "", "where to listen for peers, `HOST:PORT` (default: every interface, at the port of this member's peer address)")
@@ -89,7 +89,7 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 		_, err = newLogger(io.Discard, o.logFormat, o.logLevel)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "raftkv: %v\n%s", err, synopsis)
+		fmt.Fprintf(stderr, "raftkv: %v%s\n%s", err, commandFlagHint(err), synopsis)
 		return o, 2, false
 	}
 	fs.Visit(func(f *flag.Flag) { o.maxConnectionsSet = o.maxConnectionsSet || f.Name == "max-connections" })
@@ -97,6 +97,23 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 		o.name = fmt.Sprintf("member-%d", o.id)
 	}
 	return o, 0, true
+}
+
+// commandFlagHint is what to add to the error of a flag a member does not
+// have but the commands do (raftkv --endpoints URLS get KEY): those go
+// after the command.
+func commandFlagHint(err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	switch name = strings.TrimPrefix(name, "-"); name {
+	case "o":
+		return " (-o is a flag of the commands: it goes after the command, as in raftkv get KEY -o json)"
+	case "endpoints", "timeout", "output":
+		return fmt.Sprintf(" (--%s is a flag of the commands: it goes after the command, as in raftkv get KEY --%s ...)", name, name)
+	}
+	return ""
 }
 
 // newLogger returns the logger of --log-format and --log-level, writing
