@@ -2,7 +2,7 @@
 // binary, with its CSS and JavaScript inline and no external assets (no
 // build step, nothing fetched from elsewhere), that a member serves on /ui
 // (and on / to a browser). The page polls the member's own API every
-// second — v1/status, v1/members and readyz, by relative URLs, so it works
+// second — v1/status and readyz?verbose, by relative URLs, so it works
 // behind a proxy that serves the member under a path — and shows this
 // member's view of the cluster: the members with their roles, addresses,
 // the leader's view of their progress and link errors; the leader, term,
@@ -23,7 +23,6 @@ import (
 
 //go:embed status.html
 var page []byte
-
 
 // contentSecurityPolicy lets the page run its inline script and style and
 // fetch from its own origin, and nothing else: no external assets.
