@@ -20,9 +20,23 @@ type Persist struct {
 }
 
 // Persisted acknowledges the Persist of the same Seq: its data is on disk.
+// Usage is set when the persister measured its directories anew (after a
+// snapshot, or once the WAL may have cut a segment).
 type Persisted struct {
-	Seq uint64
+	Seq   uint64
+	Usage *DiskUsage
 }
+
+// DiskUsage is what a member's data takes on disk, in bytes: the WAL
+// directory (its segments are preallocated) and the snapshot directory
+// (raft snapshot files and store files).
+type DiskUsage struct {
+	WAL      int64
+	Snapshot int64
+}
+
+// Total is the bytes of the WAL and snapshot directories together.
+func (u DiskUsage) Total() int64 { return u.WAL + u.Snapshot }
 
 // SaveSnapshot asks the persister to store a snapshot the node made itself,
 // release the WAL it covers and purge old files. It answers SnapshotSaved.
@@ -31,9 +45,11 @@ type SaveSnapshot struct {
 }
 
 // SnapshotSaved acknowledges SaveSnapshot: the snapshot at Index is durable,
-// so the log before it may be compacted.
+// so the log before it may be compacted. Usage is the disk usage measured
+// after it (nil if it could not be measured).
 type SnapshotSaved struct {
 	Index uint64
+	Usage *DiskUsage
 }
 
 // Apply hands the applier one Ready's committed entries, and the snapshot to
@@ -62,12 +78,14 @@ type ConfResult struct {
 }
 
 // Applied acknowledges the Apply of the same Seq; Index is the applied
-// index and Revision the store revision after it. Alarms, when not nil, are
-// the members whose NOSPACE alarm is now raised (it changed).
+// index, Revision the store revision and Keys the number of keys in the
+// store after it. Alarms, when not nil, are the members whose NOSPACE
+// alarm is now raised (it changed).
 type Applied struct {
 	Seq      uint64
 	Index    uint64
 	Revision int64
+	Keys     int
 	Alarms   []uint64
 }
 
@@ -238,11 +256,14 @@ type SeqFloor struct {
 }
 
 // Result is what the applier reports to its node's proposer for every
-// request of that proposer that it applied.
+// request of that proposer that it applied. raftnode sends one too, with
+// Refused set, for a membership change the leader refused to propose: it
+// never reached the log.
 type Result struct {
-	ID     RequestID
-	Result TxnResult
-	Err    error
+	ID      RequestID
+	Result  TxnResult
+	Err     error
+	Refused bool
 }
 
 // Read is one read waiting for a read index.
@@ -297,6 +318,8 @@ type (
 // Status describes a node as raftnode sees it.
 type Status struct {
 	ID uint64
+	// Name is the member's human name (node.Config.Name).
+	Name string
 	// Leader is the leader this node follows (0: none known), Term its
 	// current term, State its raft role ("leader", "follower", "candidate",
 	// "pre-candidate").
@@ -305,9 +328,13 @@ type Status struct {
 	State  string
 	Commit uint64
 	// Applied is the index the applier has applied, Revision the store
-	// revision there.
+	// revision and Keys the number of keys there.
 	Applied  uint64
 	Revision int64
+	Keys     int
+	// Disk is what the member's data takes on disk, as the persister last
+	// measured it.
+	Disk DiskUsage
 	// Serving says that the node has applied its own log and is a member.
 	Serving bool
 	// Leaderless says that no leader has been known for longer than an
