@@ -8,6 +8,7 @@ import (
 
 	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 )
 
 // Config is what the proposer needs.
@@ -37,6 +38,8 @@ type Config struct {
 	SweepInterval time.Duration
 	// Logger is the proposer's log; nil means slog.Default().
 	Logger *slog.Logger
+	// Metrics counts the proposals; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults for Config.
@@ -115,7 +118,11 @@ func (p *proposer) Receive(ctx actor.Context) {
 	case *messages.ReadState:
 		p.send(ctx, p.w.readState(msg.Ctx, msg.Index, time.Now()))
 	case *messages.Result:
-		p.send(ctx, p.w.result(msg.ID, msg.Result, msg.Err))
+		if msg.Refused {
+			p.send(ctx, p.w.refused(msg.ID, msg.Err))
+		} else {
+			p.send(ctx, p.w.result(msg.ID, msg.Result, msg.Err))
+		}
 	case *messages.SeqFloor:
 		p.w.seqFloor(msg.Seq)
 	case *messages.DiskSpace:
@@ -131,9 +138,12 @@ func (p *proposer) Receive(ctx actor.Context) {
 	}
 }
 
-// send sends what a call on waiting returned. A request sent without a
-// sender has no one to answer.
+// send sends what a call on waiting returned, and counts it. A request
+// sent without a sender has no one to answer.
 func (p *proposer) send(ctx actor.Context, out outbox) {
+	p.cfg.Metrics.ProposalsCommitted(out.committed)
+	p.cfg.Metrics.ProposalsFailed(out.failed)
+	p.cfg.Metrics.SetProposalsPending(p.w.pendingCount())
 	for _, m := range out.raftnode {
 		ctx.Send(p.cfg.Raftnode, m)
 	}

@@ -110,11 +110,17 @@ type timedRead struct {
 	deadline time.Time
 }
 
-// outbox is what one call on waiting asks the actor to send.
+// outbox is what one call on waiting asks the actor to send, and what it
+// counts.
 type outbox struct {
 	raftnode []any                 // *messages.Propose, *messages.ProposeConfChange, *messages.ReadIndex
 	applier  []*messages.ReadBatch // reads to serve
 	replies  []reply               // answers to clients
+	// committed counts the writes and membership changes answered with
+	// their outcome from the log, failed those answered with an error that
+	// did not come from it (a timeout, no leader, a leader's refusal, a
+	// stop). Requests refused before they were taken are in neither.
+	committed, failed int
 }
 
 // reply is one answer to a client: a *messages.TxnReply,
@@ -258,10 +264,20 @@ func (w *waiting) readState(ctx, index uint64, now time.Time) (out outbox) {
 	return out
 }
 
-// result answers the request id with its outcome, reported by the applier
-// or refused by raftnode; unknown ids (proposed before a restart, already
-// expired or answered) are ignored, but the counter moves past them.
+// result answers the request id with its outcome, reported by the applier;
+// unknown ids (proposed before a restart, already expired or answered) are
+// ignored, but the counter moves past them.
 func (w *waiting) result(id messages.RequestID, res messages.TxnResult, err error) (out outbox) {
+	return w.outcome(id, res, err, true)
+}
+
+// refused answers the membership change id with err: the leader refused to
+// propose it, so it never reached the log.
+func (w *waiting) refused(id messages.RequestID, err error) (out outbox) {
+	return w.outcome(id, messages.TxnResult{}, err, false)
+}
+
+func (w *waiting) outcome(id messages.RequestID, res messages.TxnResult, err error, committed bool) (out outbox) {
 	p, ok := w.pending[id]
 	if !ok {
 		if id.Node == w.node {
@@ -271,8 +287,17 @@ func (w *waiting) result(id messages.RequestID, res messages.TxnResult, err erro
 	}
 	delete(w.pending, id)
 	out.reply(p.replyTo, p.reply(res, err))
+	if committed {
+		out.committed++
+	} else {
+		out.failed++
+	}
 	return out
 }
+
+// pendingCount is the number of writes and membership changes waiting for
+// their outcome.
+func (w *waiting) pendingCount() int { return len(w.pending) }
 
 // dropped takes raft's refusal of the proposal id, which never entered the
 // log: it is parked until a leader is known, or answered ErrNoLeader at once
@@ -283,8 +308,7 @@ func (w *waiting) dropped(id messages.RequestID) (out outbox) {
 		return out
 	}
 	if w.leaderless {
-		delete(w.pending, id)
-		out.reply(p.replyTo, p.reply(messages.TxnResult{}, messages.ErrNoLeader))
+		w.answer(&out, id, messages.ErrNoLeader)
 		return out
 	}
 	p.parked = true
@@ -436,6 +460,7 @@ func (w *waiting) answer(out *outbox, id messages.RequestID, err error) {
 	p := w.pending[id]
 	delete(w.pending, id)
 	out.reply(p.replyTo, p.reply(messages.TxnResult{}, err))
+	out.failed++
 }
 
 // failReads answers err to the reads of the round in flight and the queued

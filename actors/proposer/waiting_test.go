@@ -516,3 +516,58 @@ func TestWaitingForgets(t *testing.T) {
 		}
 	}
 }
+
+// leaderRefused is raftnode's refusal to propose the membership change seq
+// (a Result with Refused set).
+func leaderRefused(seq uint64, err error) func(*waiting, time.Time) outbox {
+	return func(w *waiting, _ time.Time) outbox { return w.refused(id(seq), err) }
+}
+
+// TestWaitingCounts checks what the book counts for the metrics: a request
+// answered with its outcome from the log is committed (an error at apply
+// included), one answered otherwise failed, one refused before it was
+// taken neither; pending is what still waits.
+func TestWaitingCounts(t *testing.T) {
+	leader := state(1, true, false)
+	expire := func(w *waiting, _ time.Time) outbox { return w.sweep(t0.Add(testMaxWait)) }
+	tests := []struct {
+		name                       string
+		steps                      []func(*waiting, time.Time) outbox
+		committed, failed, pending int
+	}{
+		{"refused before taken", []func(*waiting, time.Time) outbox{
+			txn("c1"), state(0, true, true), txn("c2"), conf("c3"), leader, state(1, true, false), alarms(9), txn("c4"),
+		}, 0, 0, 0},
+		{"outcomes from the log, errors at apply too", []func(*waiting, time.Time) outbox{
+			leader, txn("c1"), txn("c2"), conf("c3"), result(100, 1), refused(101, messages.ErrNoSpace),
+			refused(102, messages.ErrMemberExists), result(100, 1),
+		}, 3, 0, 0},
+		{"pending", []func(*waiting, time.Time) outbox{
+			leader, txn("c1"), txn("c2"), conf("c3"), result(101, 1),
+		}, 1, 0, 2},
+		{"a leader's refusal", []func(*waiting, time.Time) outbox{
+			leader, conf("c1"), leaderRefused(100, messages.ErrMemberExists), leaderRefused(100, messages.ErrMemberExists),
+		}, 0, 1, 0},
+		{"parked when the member turns leaderless", []func(*waiting, time.Time) outbox{
+			state(0, true, false), txn("c1"), conf("c2"), state(0, true, true),
+		}, 0, 2, 0},
+		{"dropped while leaderless", []func(*waiting, time.Time) outbox{
+			leader, txn("c1"), txn("c2"), state(0, true, true), dropped(100),
+		}, 0, 1, 1},
+		{"expired", []func(*waiting, time.Time) outbox{leader, txn("c1"), conf("c2"), expire}, 0, 2, 0},
+		{"stopped", []func(*waiting, time.Time) outbox{leader, txn("c1"), conf("c2"), stop}, 0, 2, 0},
+	}
+	for i, tt := range tests {
+		w := newWaiting(Config{ID: testNode, FirstSeq: 100, MaxWait: testMaxWait, ReadRetry: testReadRetry, ReproposeAfter: testRepropose})
+		var committed, failed int
+		for _, do := range tt.steps {
+			out := do(w, t0)
+			committed += out.committed
+			failed += out.failed
+		}
+		if committed != tt.committed || failed != tt.failed || w.pendingCount() != tt.pending {
+			t.Errorf("%d (%s): %d committed, %d failed, %d pending; want %d, %d, %d", i, tt.name,
+				committed, failed, w.pendingCount(), tt.committed, tt.failed, tt.pending)
+		}
+	}
+}
