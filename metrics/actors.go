@@ -101,7 +101,7 @@ func newActors() actors {
 		walFsync: histogram("wal", "fsync_duration_seconds",
 			"Time to write one raft Ready's entries and hard state to the WAL and fsync it.", fastBuckets),
 		snapshotSave: histogram("snapshot", "save_duration_seconds",
-			"Time to save a raft snapshot file, record it in the WAL and purge the files it makes obsolete.", slowBuckets),
+			"Time to save a raft snapshot: its file written and synced, and its record in the WAL.", slowBuckets),
 		walBytes: gauge("disk", "wal_bytes",
 			"Bytes of the WAL directory on disk (segments are preallocated), measured at start, after a snapshot, and every 8 MB written."),
 		snapBytes: gauge("disk", "snapshot_bytes",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -90,6 +91,9 @@ type Disk struct {
 	closed   bool
 	// repairWAL cuts a damaged WAL tail instead of refusing it.
 	repairWAL bool
+	// hs is the last hard state in the WAL, by which save tells whether
+	// the WAL fsyncs (raft.MustSync).
+	hs *raftpb.HardState
 }
 
 // Open opens, or creates, the data directory dir of a node: dir/wal holds
@@ -164,6 +168,7 @@ func (d *Disk) open() (*Recovered, error) {
 			return nil, fmt.Errorf("create wal: %w", err)
 		}
 		d.w = w
+		d.hs = &raftpb.HardState{}
 		d.log.Info("persister: created a new WAL", "dir", d.dir)
 		return &Recovered{HardState: &raftpb.HardState{}}, nil
 	}
@@ -249,6 +254,7 @@ func (d *Disk) replay() (*Recovered, error) {
 	if st == nil {
 		st = &raftpb.HardState{}
 	}
+	d.hs = st
 	rec := &Recovered{Exists: true, Snapshot: snapshot, HardState: st, Entries: ents}
 	attrs := []any{"dir", d.dir,
 		"snapshot_index", snapshot.GetMetadata().GetIndex(),
@@ -447,8 +453,8 @@ func (d *Disk) saveSnapshot(s *raftpb.Snapshot) error {
 
 // save appends entries and the hard state (nil means unchanged) to the WAL.
 // wal.Save fsyncs when raft.MustSync says so: entries, or a new term or
-// vote. A commit-only change is written and reaches the disk with the next
-// sync, as raft allows.
+// vote (see willSync). A commit-only change is written and reaches the
+// disk with the next sync, as raft allows.
 func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if d.closed {
 		return ErrClosed
@@ -463,7 +469,67 @@ func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if raft.IsEmptyHardState(st) && len(ents) == 0 {
 		return nil
 	}
-	return d.w.Save(st, ents)
+	if err := d.w.Save(st, ents); err != nil {
+		return err
+	}
+	if !raft.IsEmptyHardState(st) {
+		d.hs = st
+	}
+	return nil
+}
+
+// willSync tells whether save(st, ents) fsyncs the WAL.
+func (d *Disk) willSync(st *raftpb.HardState, ents []*raftpb.Entry) bool {
+	if st == nil {
+		st = &raftpb.HardState{}
+	}
+	if raft.IsEmptyHardState(st) && len(ents) == 0 {
+		return false
+	}
+	return raft.MustSync(st, d.hs, len(ents))
+}
+
+// Usage measures what the WAL and snapshot directories take on disk: the
+// sizes of their files (WAL segments, and the next one the WAL
+// preallocates, count whole).
+func (d *Disk) Usage() (messages.DiskUsage, error) {
+	w, err := dirBytes(d.walDir)
+	if err != nil {
+		return messages.DiskUsage{}, err
+	}
+	s, err := dirBytes(d.snapDir)
+	if err != nil {
+		return messages.DiskUsage{}, err
+	}
+	return messages.DiskUsage{WAL: w, Snapshot: s}, nil
+}
+
+// dirBytes is the total size of the regular files under dir. A file that
+// vanishes while it is read (a temporary file renamed or removed by
+// another actor or by the WAL's preallocation) is skipped.
+func dirBytes(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("measure %s: %w", dir, err)
+	}
+	return total, nil
 }
 
 // release lets the WAL unlock the segments that only hold entries before

@@ -44,3 +44,9 @@ func MakeSnapshot(t testing.TB, dir string, index, term uint64) *raftpb.Snapshot
 		},
 	}
 }
+
+// WithMeasureEvery makes the persister measure its directories after n
+// bytes written to the WAL (an estimate) instead of every 8 MB.
+func WithMeasureEvery(n int64) Option {
+	return func(c *config) { c.measureEvery = n }
+}

@@ -9,10 +9,12 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/internal/failpoint"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 )
 
 // Defaults of the options.
@@ -21,12 +23,21 @@ const (
 	DefaultMaxWALFiles  = 5
 )
 
+// measureEvery is how many bytes written to the WAL (an estimate) make the
+// persister measure its directories again: an eighth of a WAL segment, so
+// that a new segment shows soon after the WAL cut it.
+const measureEvery = 8 << 20
+
 type config struct {
 	maxSnaps int
 	maxWALs  int
 	noFsync  bool
 	log      *slog.Logger
 	space    *SpaceCheck
+	metrics  *metrics.Metrics
+	// measureEvery is how many bytes written to the WAL make it measure
+	// its directories again.
+	measureEvery int64
 }
 
 // SpaceCheck is how the persister watches the free space of the data
@@ -84,6 +95,12 @@ func WithSpaceCheck(sc SpaceCheck) Option {
 	}
 }
 
+// WithMetrics has the persister record its fsync and snapshot times and
+// the bytes its directories take on disk in m.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(c *config) { c.metrics = m }
+}
+
 // WithLogger sets the actor's logger; the default is the logger given to
 // Open.
 func WithLogger(l *slog.Logger) Option {
@@ -98,7 +115,7 @@ func WithLogger(l *slog.Logger) Option {
 // on: it closes d when it stops, and also when a write fails, so that a
 // restarted or resumed actor cannot write to a WAL in an unknown state.
 func Props(d *Disk, opts ...Option) *actor.Props {
-	c := config{maxSnaps: DefaultMaxSnapshots, maxWALs: DefaultMaxWALFiles, log: d.log}
+	c := config{maxSnaps: DefaultMaxSnapshots, maxWALs: DefaultMaxWALFiles, log: d.log, measureEvery: measureEvery}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -121,6 +138,9 @@ type persister struct {
 	watch spaceWatch
 	ticks uint64
 	stop  func()
+	// unmeasured estimates the bytes written to the WAL since the
+	// directories were last measured.
+	unmeasured int64
 }
 
 // Receive handles one message. A failed write panics, after closing the
@@ -130,6 +150,7 @@ func (p *persister) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		p.log.Debug("persister: started", "dir", p.d.dir)
+		p.measure()
 		if sc := p.cfg.space; sc != nil {
 			p.checkSpace(ctx)
 			if sc.Interval > 0 {
@@ -149,12 +170,16 @@ func (p *persister) Receive(ctx actor.Context) {
 		if err := p.persist(msg); err != nil {
 			p.fail(err)
 		}
-		ctx.Respond(&messages.Persisted{Seq: msg.Seq})
+		reply := &messages.Persisted{Seq: msg.Seq}
+		if !raft.IsEmptySnap(msg.Snapshot) || p.unmeasured >= p.cfg.measureEvery {
+			reply.Usage = p.measure()
+		}
+		ctx.Respond(reply)
 	case *messages.SaveSnapshot:
 		if err := p.saveSnapshot(msg); err != nil {
 			p.fail(err)
 		}
-		ctx.Respond(&messages.SnapshotSaved{Index: msg.Snapshot.GetMetadata().GetIndex()})
+		ctx.Respond(&messages.SnapshotSaved{Index: msg.Snapshot.GetMetadata().GetIndex(), Usage: p.measure()})
 	case *messages.Tick:
 		if p.ticks++; p.cfg.space != nil && p.ticks%spaceCheckTicks == 0 {
 			p.checkSpace(ctx)
@@ -188,20 +213,53 @@ func (p *persister) checkSpace(ctx actor.Context) {
 	ctx.Send(sc.Notify, &messages.DiskSpace{Free: free, Low: p.watch.low})
 }
 
+// measure measures what the directories take on disk, records it and
+// returns it; nil if it could not (logged).
+func (p *persister) measure() *messages.DiskUsage {
+	p.unmeasured = 0
+	u, err := p.d.Usage()
+	if err != nil {
+		p.log.Warn("persister: cannot measure the data on disk", "dir", p.d.dir, "err", err)
+		return nil
+	}
+	p.cfg.metrics.SetDiskUsage(u.WAL, u.Snapshot)
+	return &u
+}
+
+// walBytes estimates what saving st and ents writes to the WAL: each
+// record's data and about 32 bytes of framing.
+func walBytes(st *raftpb.HardState, ents []*raftpb.Entry) int64 {
+	n := int64(0)
+	if !raft.IsEmptyHardState(st) {
+		n += 64
+	}
+	for _, e := range ents {
+		n += int64(len(e.GetData())) + 32
+	}
+	return n
+}
+
 // persist makes one Ready durable: snapshot file, WAL snapshot record,
 // entries and hard state, then release of the WAL segments the snapshot
 // covers.
 func (p *persister) persist(msg *messages.Persist) error {
 	hasSnap := !raft.IsEmptySnap(msg.Snapshot)
 	if hasSnap {
+		start := time.Now()
 		if err := p.d.saveSnapshot(msg.Snapshot); err != nil {
 			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
+		p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
 	}
 	failpoint.Inject(failpoint.PersisterBeforeSave) // a slow disk, in tests built with -tags failpoints
+	start, synced := time.Now(), p.d.willSync(msg.HardState, msg.Entries)
 	if err := p.d.save(msg.HardState, msg.Entries); err != nil {
 		return fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
 	}
+	if synced {
+		p.cfg.metrics.ObserveWALFsync(time.Since(start))
+	}
+	p.unmeasured += walBytes(msg.HardState, msg.Entries)
 	if hasSnap {
 		index := msg.Snapshot.GetMetadata().GetIndex()
 		if err := p.d.release(index); err != nil {
@@ -222,9 +280,11 @@ func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 		return nil
 	}
 	index := msg.Snapshot.GetMetadata().GetIndex()
+	start := time.Now()
 	if err := p.d.saveSnapshot(msg.Snapshot); err != nil {
 		return fmt.Errorf("save snapshot %d: %w", index, err)
 	}
+	p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
 	if err := p.d.release(index); err != nil {
 		return fmt.Errorf("save snapshot %d: release wal: %w", index, err)
 	}
