@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/store"
 )
 
@@ -40,6 +42,8 @@ type Config struct {
 	// SnapshotCount is how many applied entries trigger a new snapshot.
 	SnapshotCount uint64
 	Logger        *slog.Logger
+	// Metrics records apply and snapshot times; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // DefaultSnapshotCount is raftexample's --snapshot-count default.
@@ -86,6 +90,8 @@ type applier struct {
 	// restored; writing says that a WriteSnapshot is not answered yet.
 	snapIndex uint64
 	writing   bool
+	// writeStart is when the snapshot being written was asked for.
+	writeStart time.Time
 	// confState and membership are the membership at the applied index.
 	confState  *raftpb.ConfState
 	membership *messages.MembershipState
@@ -104,8 +110,12 @@ type applier struct {
 // Receive handles one message; see the package doc.
 func (a *applier) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		a.cfg.Metrics.SetStoreKeys(a.store.Len())
 	case *messages.Apply:
+		start := time.Now()
 		a.apply(ctx, msg)
+		a.cfg.Metrics.ObserveApply(time.Since(start))
 	case *messages.ReadBatch:
 		if msg.Index <= a.applied {
 			a.serve(ctx, msg)
@@ -117,6 +127,7 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.waiting[i] = msg
 	case *messages.SnapshotWritten:
 		a.writing = false
+		a.cfg.Metrics.ObserveSnapshotWrite(time.Since(a.writeStart), msg.Err)
 		if msg.Err != nil {
 			a.log.Warn("snapshot not written; trying again later", "index", msg.Index, "err", msg.Err)
 		}
@@ -128,6 +139,7 @@ func (a *applier) Receive(ctx actor.Context) {
 func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
 		a.restore(s)
+		a.cfg.Metrics.SnapshotRestored()
 		if top := a.requests.top(a.cfg.ID); top > 0 {
 			ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: top})
 		}
@@ -163,7 +175,9 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if !a.writing && a.applied-a.snapIndex >= a.cfg.SnapshotCount {
 		a.snapshot(ctx)
 	}
-	applied := &messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision()}
+	keys := a.store.Len()
+	a.cfg.Metrics.SetStoreKeys(keys)
+	applied := &messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision(), Keys: keys}
 	if !a.announced {
 		applied.Alarms = a.announceAlarms(ctx)
 	}
@@ -283,7 +297,7 @@ func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 // applied index, from a point-in-time view: applying goes on meanwhile.
 // Every entry up to that index is applied (docs/design.md, rule 5).
 func (a *applier) snapshot(ctx actor.Context) {
-	a.writing = true
+	a.writing, a.writeStart = true, time.Now()
 	a.snapIndex = a.applied
 	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
 		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,

@@ -1,0 +1,72 @@
+package applier_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/raftkv/raftkv/actors/applier"
+	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/testkit"
+)
+
+// gathered is the value of the gauge or counter name in reg, or the sample
+// count of the histogram name; -1 if there is none.
+func gathered(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name || len(f.GetMetric()) == 0 {
+			continue
+		}
+		m := f.GetMetric()[0]
+		switch {
+		case m.GetHistogram() != nil:
+			return float64(m.GetHistogram().GetSampleCount())
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	return -1
+}
+
+// Applied tells raftnode the number of keys after the entries (for the
+// status); the metrics count the keys, each Apply's time, and the
+// snapshots written or not.
+func TestAppliedKeysAndMetrics(t *testing.T) {
+	m := metrics.New()
+	reg := m.Registry()
+	f := newFixture(t, applier.Config{SnapshotCount: 3, Metrics: m})
+	got := f.applyEntries(put(1, 2, 1, "a", "1"), put(2, 2, 2, "b", "1"))
+	if got.Keys != 2 {
+		t.Errorf("Applied %+v, want 2 keys", got)
+	}
+	got = f.applyEntries(txnEntry(3, 1, 2, 3, deleteTxn("a")))
+	if got.Keys != 1 {
+		t.Errorf("Applied %+v after a delete, want 1 key", got)
+	}
+	for name, want := range map[string]float64{"raftkv_store_keys": 1, "raftkv_apply_duration_seconds": 2} {
+		if v := gathered(t, reg, name); v != want {
+			t.Errorf("%s = %v, want %v", name, v, want)
+		}
+	}
+
+	testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
+	f.system.Root.Send(f.pid, &messages.SnapshotWritten{Index: 3})
+	f.applyEntries(put(4, 2, 4, "c", "1"), put(5, 2, 5, "d", "1"), put(6, 2, 6, "e", "1"))
+	testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
+	f.system.Root.Send(f.pid, &messages.SnapshotWritten{Index: 6, Err: errors.New("no space left on device")})
+	f.barrier(f.proposer) // both answers handled
+	if v := gathered(t, reg, "raftkv_snapshot_write_duration_seconds"); v != 1 {
+		t.Errorf("%v snapshot writes timed, want 1", v)
+	}
+	if v := gathered(t, reg, "raftkv_snapshot_write_failures_total"); v != 1 {
+		t.Errorf("%v snapshot write failures, want 1", v)
+	}
+}
