@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 )
 
 // InboxName is the name under which every node spawns its inbox, so that a
@@ -33,6 +34,8 @@ type Config struct {
 	// points it at its simulated network.
 	Target *actor.PID
 	Logger *slog.Logger
+	// Metrics counts what the link sends and drops; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // How often a link says hello: after helloEvery messages dropped while it
@@ -54,7 +57,8 @@ func Props(cfg Config) *actor.Props {
 		cfg.Logger = slog.Default()
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &link{cfg: cfg, log: cfg.Logger.With("actor", "peer", "peer", cfg.ID, "address", cfg.Address)}
+		return &link{cfg: cfg, log: cfg.Logger.With("actor", "peer", "peer", cfg.ID, "address", cfg.Address),
+			metrics: cfg.Metrics.Peer(cfg.ID)}
 	})
 }
 
@@ -72,10 +76,11 @@ const (
 )
 
 type link struct {
-	cfg   Config
-	log   *slog.Logger
-	sub   *eventstream.Subscription
-	state linkState
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Peer
+	sub     *eventstream.Subscription
+	state   linkState
 	// count is the messages dropped (unverified, refused) or sent
 	// (verified) since the last hello.
 	count     int
@@ -106,6 +111,7 @@ func (l *link) Receive(ctx actor.Context) {
 			l.log.Info("link to member lost; it says hello again on the next connection")
 		}
 		l.state = unverified
+		l.metrics.Unreachable()
 		ctx.Send(ctx.Parent(), &messages.Unreachable{ID: l.cfg.ID})
 	case *messages.ClusterIDKnown:
 		l.cfg.ClusterID = msg.ClusterID
@@ -115,12 +121,14 @@ func (l *link) Receive(ctx actor.Context) {
 		l.count++
 		if l.state != verified {
 			// Remote delivery is at most once anyway: raft resends.
+			l.metrics.SendFailed()
 			if l.count >= helloEvery {
 				l.hello(ctx)
 			}
 			return
 		}
 		ctx.Send(l.cfg.Target, msg)
+		l.metrics.Sent()
 		if l.count >= reverifyEvery {
 			l.hello(ctx)
 		}
