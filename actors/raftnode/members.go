@@ -42,6 +42,7 @@ func (n *raftNode) membershipChanged(ctx actor.Context) {
 			ctx.Stop(pid)
 			delete(n.links, id)
 			delete(n.linkErrs, id)
+			n.cfg.Metrics.ForgetPeer(id)
 		}
 	}
 	if cid := n.book.ClusterID(); cid != 0 && old.ClusterID != cid {
@@ -209,7 +210,7 @@ func (n *raftNode) refuseConfChange(ctx actor.Context, r confRequest, err error)
 		ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: r.id, Err: err})
 		return
 	}
-	ctx.Send(n.cfg.Proposer, &messages.Result{ID: r.id, Err: err})
+	ctx.Send(n.cfg.Proposer, &messages.Result{ID: r.id, Err: err, Refused: true})
 }
 
 // peerMessage handles a message of raftkv's own from another member. The

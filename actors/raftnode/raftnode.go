@@ -15,6 +15,7 @@ import (
 	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 )
 
 // Config is what raftnode needs to start. Recovered state (Snapshot,
@@ -22,6 +23,8 @@ import (
 // directory; Restart tells that there was one.
 type Config struct {
 	ID uint64
+	// Name is the member's human name, for its status.
+	Name string
 	// Address is this member's own peer address, as it advertises it.
 	Address string
 	// ClientAddress is the URL of this member's HTTP API: raftnode publishes
@@ -39,6 +42,13 @@ type Config struct {
 	Snapshot  *raftpb.Snapshot
 	HardState *raftpb.HardState
 	Entries   []*raftpb.Entry
+	// Revision and Keys are the recovered store's revision and number of
+	// keys, and Disk what the data directory takes on disk at start: the
+	// status shows them until the applier and the persister tell newer
+	// ones.
+	Revision int64
+	Keys     int
+	Disk     messages.DiskUsage
 
 	Persister *actor.PID
 	Applier   *actor.PID
@@ -60,6 +70,8 @@ type Config struct {
 	// that a slow follower can catch up without a snapshot.
 	CatchUpEntries uint64
 	Logger         *slog.Logger
+	// Metrics receives raft's state after each Ready; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults of raftexample.
@@ -95,8 +107,11 @@ type raftNode struct {
 	state    raft.StateType
 	leader   uint64
 	term     uint64
+	commit   uint64
 	applied  uint64
 	revision int64
+	keys     int
+	disk     messages.DiskUsage
 	ticks    uint64
 	// leaderSince is the tick at which the node last knew a leader;
 	// leaderless says that it has known none for an election timeout.
@@ -165,6 +180,9 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 		hints:       map[uint64]string{},
 		toldRemoved: map[uint64]uint64{},
 		heardAt:     map[uint64]uint64{},
+		revision:    cfg.Revision,
+		keys:        cfg.Keys,
+		disk:        cfg.Disk,
 	}
 	for id, addr := range cfg.Addresses {
 		n.hints[id] = addr
@@ -185,7 +203,7 @@ func newRaftNode(cfg Config) (*raftNode, error) {
 			return nil, fmt.Errorf("restore hard state: %w", err)
 		}
 		n.replayTarget = hs.GetCommit()
-		n.term = hs.GetTerm()
+		n.term, n.commit = hs.GetTerm(), hs.GetCommit()
 	}
 	if err := n.storage.Append(cfg.Entries); err != nil {
 		return nil, fmt.Errorf("restore %d entries: %w", len(cfg.Entries), err)
@@ -244,6 +262,7 @@ func (n *raftNode) Receive(ctx actor.Context) {
 			n.cancelTicks = every.Send(ctx.ActorSystem(), ctx.Self(), n.cfg.TickInterval, &messages.Tick{})
 		}
 		n.reportState(ctx)
+		n.observe()
 	case *actor.Stopping:
 		if n.cancelTicks != nil {
 			n.cancelTicks()
@@ -271,12 +290,14 @@ func (n *raftNode) Receive(ctx actor.Context) {
 	case *messages.ReadIndex:
 		n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, msg.Ctx))
 	case *messages.Persisted:
+		n.diskUsage(msg.Usage)
 		n.persisted(ctx, msg.Seq)
 	case *messages.Applied:
 		n.appliedAck(ctx, msg)
 	case *messages.SnapshotCreated:
 		n.snapshotCreated(ctx, msg)
 	case *messages.SnapshotSaved:
+		n.diskUsage(msg.Usage)
 		n.compact(msg.Index)
 	case *messages.Unreachable:
 		n.rn.ReportUnreachable(msg.ID)
@@ -286,6 +307,7 @@ func (n *raftNode) Receive(ctx actor.Context) {
 			status = raft.SnapshotFailure
 		}
 		n.rn.ReportSnapshot(msg.ID, status)
+		n.cfg.Metrics.Peer(msg.ID).SnapshotSent(msg.Failed)
 	case *messages.ClientStatus:
 		ctx.Respond(n.status())
 	case *messages.TransferLeadership:
@@ -339,8 +361,9 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 		n.softState(ctx, ss)
 	}
 	if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
-		n.term = hs.GetTerm()
+		n.term, n.commit = hs.GetTerm(), hs.GetCommit()
 	}
+	n.cfg.Metrics.ObserveReady(len(rd.Entries), len(rd.CommittedEntries), len(rd.Messages))
 	if rd.SoftState != nil || rd.HardState != nil {
 		n.reportState(ctx)
 	}
@@ -367,6 +390,20 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	if p.nothingToWait {
 		n.advance(ctx)
 	}
+	n.observe()
+}
+
+// observe sets the gauges of raft's state.
+func (n *raftNode) observe() {
+	n.cfg.Metrics.SetRaft(metrics.Raft{Term: n.term, Commit: n.commit, Applied: n.applied,
+		Leader: n.leader, IsLeader: n.state == raft.StateLeader})
+}
+
+// diskUsage takes the persister's new measure of the data on disk.
+func (n *raftNode) diskUsage(u *messages.DiskUsage) {
+	if u != nil {
+		n.disk = *u
+	}
 }
 
 // softState follows a change of leader or role.
@@ -374,6 +411,9 @@ func (n *raftNode) softState(ctx actor.Context, ss *raft.SoftState) {
 	wasLeader := n.state == raft.StateLeader
 	if ss.RaftState == raft.StateLeader && !wasLeader {
 		n.confPending = true // raft's barrier covers the new leader's empty entry
+	}
+	if ss.Lead != 0 && ss.Lead != n.leader {
+		n.cfg.Metrics.LeaderChanged()
 	}
 	n.state, n.leader = ss.RaftState, ss.Lead
 	if n.leader != 0 {
@@ -432,7 +472,8 @@ func (n *raftNode) appliedAck(ctx actor.Context, msg *messages.Applied) {
 		return
 	}
 	st.applied()
-	n.applied, n.revision = msg.Index, msg.Revision
+	n.applied, n.revision, n.keys = msg.Index, msg.Revision, msg.Keys
+	n.observe()
 	if msg.Alarms != nil {
 		n.alarms = msg.Alarms
 	}
@@ -536,6 +577,7 @@ func (n *raftNode) send(ctx actor.Context, msgs []*raftpb.Message) {
 		if pid == nil {
 			n.warn.Warn(fmt.Sprint("noaddr:", m.GetTo()), "no address for member, dropping messages to it", "to", m.GetTo())
 			n.rn.ReportUnreachable(m.GetTo())
+			n.cfg.Metrics.Peer(m.GetTo()).SendFailed()
 			continue
 		}
 		ctx.Send(pid, m)
@@ -574,12 +616,15 @@ func (n *raftNode) reportState(ctx actor.Context) {
 func (n *raftNode) status() *messages.Status {
 	st := &messages.Status{
 		ID:         n.cfg.ID,
+		Name:       n.cfg.Name,
 		Leader:     n.leader,
 		Term:       n.term,
 		State:      stateName(n.state),
 		Commit:     n.rn.BasicStatus().GetCommit(),
 		Applied:    n.applied,
 		Revision:   n.revision,
+		Keys:       n.keys,
+		Disk:       n.disk,
 		Serving:    n.serving,
 		Leaderless: n.leaderless,
 		ClusterID:  n.book.ClusterID(),
