@@ -213,28 +213,37 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.ManualTicks {
 		tick, sweep, spaceInterval = 0, 0, 0
 	}
+	usage, err := disk.Usage()
+	if err != nil {
+		log.Warn("cannot measure the data on disk", "err", err)
+	}
 	raftProps, err := raftnode.Props(raftnode.Config{
-		ID: cfg.ID, Address: self, ClientAddress: cfg.AdvertiseClient, Addresses: cfg.Cluster, Bootstrap: bootstrap,
+		ID: cfg.ID, Name: cmp.Or(cfg.Name, fmt.Sprintf("member-%d", cfg.ID)),
+		Address: self, ClientAddress: cfg.AdvertiseClient, Addresses: cfg.Cluster, Bootstrap: bootstrap,
 		Restart: restart, Snapshot: rec.Snapshot, HardState: rec.HardState, Entries: rec.Entries,
+		Revision: st.Revision(), Keys: st.Len(), Disk: usage,
 		Persister: persisterPID, Applier: applierPID, Proposer: n.proposer,
 		Link: func(id uint64, address string, clusterID uint64) *actor.Props {
 			return n.props(peer.Props(peer.Config{ID: id, Address: address, Self: cfg.ID, SelfAddress: self,
-				ClusterID: clusterID, Target: network, Logger: log}))
+				ClusterID: clusterID, Target: network, Logger: log, Metrics: n.metrics}).
+				Configure(actor.WithMailbox(n.metrics.PeerMailbox(id))))
 		},
 		Route:          route,
 		TickInterval:   tick,
 		CatchUpEntries: cfg.CatchUpEntries,
 		Logger:         log,
+		Metrics:        n.metrics,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("start raft: %w", err))
 	}
 	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
-	appl.SnapshotCount, appl.Logger = cfg.SnapshotCount, log
+	appl.SnapshotCount, appl.Logger, appl.Metrics = cfg.SnapshotCount, log, n.metrics
 	children := []child{
-		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithSpaceCheck(persister.SpaceCheck{
-			Reserve: cmp.Or(cfg.SpaceReserve, DefaultSpaceReserve), Free: cfg.FreeSpace, Notify: n.proposer, Interval: spaceInterval,
-		}))...))},
+		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithMetrics(n.metrics),
+			persister.WithSpaceCheck(persister.SpaceCheck{
+				Reserve: cmp.Or(cfg.SpaceReserve, DefaultSpaceReserve), Free: cfg.FreeSpace, Notify: n.proposer, Interval: spaceInterval,
+			}))...))},
 		{"snapshot", n.props(snapshot.Props(snapshot.Config{
 			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
 			Route: route, TickInterval: tick, Logger: log,
@@ -242,9 +251,12 @@ func Start(cfg Config) (*Node, error) {
 		{"applier", n.props(applier.Props(appl))},
 		{"proposer", n.props(proposer.Props(proposer.Config{
 			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
-			SweepInterval: sweep, Logger: log,
+			SweepInterval: sweep, Logger: log, Metrics: n.metrics,
 		}))},
 		{"raftnode", n.props(raftProps)},
+	}
+	for _, c := range children {
+		c.props.Configure(actor.WithMailbox(n.metrics.Mailbox(c.name)))
 	}
 	top, err := n.system.Root.SpawnNamed(n.props(actor.PropsFromProducer(func() actor.Actor {
 		return &supervisor{node: n, children: children}
@@ -259,7 +271,8 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, fmt.Errorf("start node actors: %w", err)
 	}
-	n.inbox, err = n.system.Root.SpawnNamed(n.props(peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log)), peer.InboxName)
+	inbox := peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log).Configure(actor.WithMailbox(n.metrics.Mailbox("inbox")))
+	n.inbox, err = n.system.Root.SpawnNamed(n.props(inbox), peer.InboxName)
 	if err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("spawn inbox: %w", err)
