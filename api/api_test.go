@@ -54,9 +54,11 @@ func TestJSONShapes(t *testing.T) {
 		{api.AddMemberRequest{ID: 4, Address: "n4:2379", ClientAddress: "http://n4:2380", Learner: true},
 			`{"id":4,"address":"n4:2379","client_address":"http://n4:2380","learner":true}`},
 		{api.MemberReply{Revision: 7}, `{"revision":7}`},
-		{api.StatusReply{ID: 1, Leader: 1, State: "leader", Term: 2, Commit: 9, Applied: 9, Serving: true, Revision: 7,
+		{api.StatusReply{ID: 1, Name: "member-1", Version: "v1.2.3", Leader: 1, State: "leader", Term: 2, Commit: 9, Applied: 9,
+			Serving: true, Revision: 7, Keys: 3, DataSizeBytes: 64000123,
 			ClusterID: "00000000000000ab", Members: []api.Member{{ID: 1, Address: "127.0.0.1:12379", Role: api.RoleVoter}}},
-			`{"id":1,"leader":1,"state":"leader","term":2,"commit":9,"applied":9,"serving":true,"revision":7,` +
+			`{"id":1,"name":"member-1","version":"v1.2.3","leader":1,"state":"leader","term":2,"commit":9,"applied":9,` +
+				`"serving":true,"revision":7,"keys":3,"data_size_bytes":64000123,` +
 				`"cluster_id":"00000000000000ab","members":[{"id":1,"address":"127.0.0.1:12379","role":"voter"}]}`},
 	}
 	bin := api.KeyValue{Value: []byte{}, CreateRevision: 1, ModRevision: 1, Version: 1}

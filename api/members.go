@@ -60,10 +60,14 @@ type MemberReply struct {
 // StatusReply is the answer of GET /v1/status: what a member tells about
 // itself, answered locally (it needs no quorum).
 type StatusReply struct {
-	// ID is the answering member, Leader the leader it knows (0: none),
-	// State its raft role: "leader", "follower", "candidate" or
-	// "pre-candidate".
-	ID     uint64 `json:"id"`
+	// ID is the answering member, Name its human name (--name, by default
+	// member-<id>), Version the raftkv release it runs (as GET /version
+	// tells).
+	ID      uint64 `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Leader is the leader it knows (0: none), State its raft role:
+	// "leader", "follower", "candidate" or "pre-candidate".
 	Leader uint64 `json:"leader"`
 	State  string `json:"state"`
 	// Term, Commit and Applied are its raft term, commit index and
@@ -80,6 +84,13 @@ type StatusReply struct {
 	// no_leader at once.
 	Leaderless bool  `json:"leaderless,omitempty"`
 	Revision   int64 `json:"revision"`
+	// Keys is the number of keys in its store at the applied index.
+	Keys int `json:"keys"`
+	// DataSizeBytes is what its data directory takes on disk: the WAL
+	// (whose segments are preallocated, 64 MB each) and the snapshots. It
+	// is measured at start, after each snapshot, and every 8 MB written
+	// to the WAL.
+	DataSizeBytes int64 `json:"data_size_bytes"`
 	// ClusterID names the cluster (hex), empty while the member does not
 	// know it yet (a joining member).
 	ClusterID string `json:"cluster_id,omitempty"`

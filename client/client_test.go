@@ -221,6 +221,9 @@ func TestMembersAndStatus(t *testing.T) {
 	if err != nil || st.ID != 1 || st.Leader != 1 || !st.Serving || len(st.Members) != 1 || st.Endpoint != endpoint {
 		t.Fatalf("Status: %+v, %v", st, err)
 	}
+	if st.Name != "member-1" || st.Version == "" || st.Term < 1 || st.Keys < 1 || st.DataSizeBytes <= 0 {
+		t.Errorf("Status: %+v, want member-1's name, a version, a term, the keys written and its data size", st)
+	}
 	if _, err := c.EndpointStatus(ctx, endpoint); err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,10 @@ type Member = api.Member
 // the members sorted by id, the leader, and the store revision.
 type MembersResponse = api.MembersReply
 
-// Status is what a member tells about itself (GET /v1/status), and the
-// member that answered.
+// Status is what a member tells about itself (GET /v1/status): its id,
+// name and version, its raft state (leader, term, role, commit and applied
+// index), its store (revision, keys) and data size on disk, the alarms and
+// the members as it sees them; and the endpoint that answered.
 type Status struct {
 	api.StatusReply
 	// Endpoint is the member that answered.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/internal/version"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -22,8 +23,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply := api.StatusReply{
-		ID: st.ID, Leader: st.Leader, State: st.State, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
-		Serving: st.Serving, Leaderless: st.Leaderless, Revision: st.Revision, Members: apiMembers(st),
+		ID: st.ID, Name: st.Name, Version: version.Get().Version,
+		Leader: st.Leader, State: st.State, Term: st.Term, Commit: st.Commit, Applied: st.Applied,
+		Serving: st.Serving, Leaderless: st.Leaderless, Revision: st.Revision,
+		Keys: st.Keys, DataSizeBytes: st.Disk.Total(), Members: apiMembers(st),
 	}
 	for _, m := range st.Alarms {
 		reply.Alarms = append(reply.Alarms, api.Alarm{Member: m, Alarm: api.AlarmNoSpace})
