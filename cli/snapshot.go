@@ -138,8 +138,8 @@ func snapshotSaveCmd(fs *flag.FlagSet) func(*env, []string) error {
 		if e.json() {
 			return e.printJSON(info)
 		}
-		_, err = fmt.Fprintf(e.stdout, "saved %s: revision %d, %d keys, %d bytes (member %d at index %d, taken %s)\n",
-			info.File, info.Revision, info.Keys, info.Size, info.Member, info.Index, orDash(info.Taken))
+		_, err = fmt.Fprintf(e.stdout, "saved %s: revision %d, %s, %d bytes (member %d at index %d, taken %s)\n",
+			info.File, info.Revision, countOf(int(info.Keys), "key"), info.Size, info.Member, info.Index, orDash(info.Taken))
 		return err
 	}
 }
@@ -275,9 +275,9 @@ func snapshotRestoreCmd(fs *flag.FlagSet) func(*env, []string) error {
 		if e.json() {
 			return e.printJSON(restoredInfoOf(cfg, r))
 		}
-		_, err = fmt.Fprintf(e.stdout, "restored %s (revision %d, %d keys) into %s: member %d of a new cluster of %d members, cluster id %016x\n"+
+		_, err = fmt.Fprintf(e.stdout, "restored %s (revision %d, %s) into %s: member %d of a new cluster of %s, cluster id %016x\n"+
 			"start it with the same --id and --cluster, without --join: raftkv --id %d --cluster %s --data-dir %s\n",
-			cfg.File, r.Backup.Revision, r.Backup.Keys, cfg.DataDir, cfg.ID, r.Members, r.ClusterID, cfg.ID, f.cluster, cfg.DataDir)
+			cfg.File, r.Backup.Revision, countOf(int(r.Backup.Keys), "key"), cfg.DataDir, cfg.ID, countOf(r.Members, "member"), r.ClusterID, cfg.ID, f.cluster, cfg.DataDir)
 		return err
 	}
 }
