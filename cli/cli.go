@@ -245,13 +245,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return ExitUsage
 	}
 	if !cmd.local {
-		var eps []string
-		for _, ep := range strings.Split(e.endpoints, ",") {
-			if ep = strings.TrimSpace(ep); ep != "" {
-				eps = append(eps, ep)
-			}
-		}
-		if e.client, err = client.New(eps); err != nil {
+		if e.client, err = client.New(splitEndpoints(e.endpoints)); err != nil {
 			fmt.Fprintf(stderr, "raftkv %s: --endpoints: %v\n", cmd.name, err)
 			return ExitUsage
 		}
@@ -281,6 +275,18 @@ func flagHint(err error) string {
 		return ` (a key or value that starts with "-" goes after "--": raftkv put -- -k -v)`
 	}
 	return ""
+}
+
+// splitEndpoints is the list of --endpoints: comma-separated, blanks
+// around each ignored, empty entries left out.
+func splitEndpoints(s string) []string {
+	var eps []string
+	for _, ep := range strings.Split(s, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	return eps
 }
 
 // newFlagSet is the flag set of cmd with the global flags, bound to e.
@@ -338,7 +344,7 @@ func (c *command) argsOrNone() string {
 
 // help prints the usage of the command named by args, or of all.
 func help(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	if len(args) == 0 || (len(args) == 1 && isHelpFlag(args[0])) {
 		Usage(stdout)
 		return ExitOK
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,6 +187,7 @@ func TestHelp(t *testing.T) {
 		want []string
 	}{
 		{[]string{"help"}, everyCommand},
+		{[]string{"help", "--help"}, everyCommand},
 		{[]string{"help", "put"}, []string{"Usage: raftkv put KEY VALUE|- [FLAGS]", "--endpoints URLS", "RAFTKV_ENDPOINTS", "--timeout DURATION", "-o FORMAT"}},
 		{[]string{"put", "--help"}, []string{"Usage: raftkv put KEY VALUE|- [FLAGS]"}},
 		{[]string{"get", "-h"}, []string{"Usage: raftkv get KEY [FLAGS]", "--serializable"}},
@@ -240,6 +242,24 @@ func TestUnreachableEndpointExits3(t *testing.T) {
 	r = runCLI("", map[string]string{"RAFTKV_ENDPOINTS": ep}, "get", "k")
 	if r.code != ExitUnavailable || !strings.Contains(r.stderr, ep) {
 		t.Errorf("raftkv get k with RAFTKV_ENDPOINTS=%s: %v; want exit 3 naming the endpoint", ep, r)
+	}
+}
+
+func TestSplitEndpoints(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"http://a:1", []string{"http://a:1"}},
+		{"http://a:1,b:2", []string{"http://a:1", "b:2"}},
+		{" http://a:1 , http://b:2 ,", []string{"http://a:1", "http://b:2"}},
+		{"", nil},
+		{" , ", nil},
+	}
+	for _, tt := range tests {
+		if got := splitEndpoints(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("splitEndpoints(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

@@ -268,25 +268,93 @@ func statusCmd(*flag.FlagSet) func(*env, []string) error {
 // printStatus writes the status rows as a table.
 func (e *env) printStatus(rows []endpointStatus) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT\tID\tSTATE\tLEADER\tTERM\tCOMMIT\tAPPLIED\tREVISION\tSERVING\tALARMS")
-	for _, r := range rows {
-		st := r.StatusReply
-		if st == nil {
-			fmt.Fprintf(tw, "%s\terror: %s\n", r.Endpoint, r.Error)
-			continue
-		}
-		var alarms []string
-		for _, a := range st.Alarms {
-			alarms = append(alarms, fmt.Sprintf("%s(member %d)", a.Alarm, a.Member))
-		}
-		leader := strconv.FormatUint(st.Leader, 10)
-		if st.Leader == 0 {
-			leader = "none"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Endpoint, st.ID, st.State, leader,
-			st.Term, st.Commit, st.Applied, st.Revision, yesNo(st.Serving), orDash(strings.Join(alarms, ",")))
+	for _, cells := range statusTable(rows) {
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
+}
+
+// statusTable is the table of status rows, header first: the columns of a
+// member's name, version, keys and data size only when some member tells
+// them (an older member does not); an endpoint without a status has its
+// error in the second column.
+func statusTable(rows []endpointStatus) [][]string {
+	var names, versions, sizes bool
+	for _, r := range rows {
+		if st := r.StatusReply; st != nil {
+			names = names || st.Name != ""
+			versions = versions || st.Version != ""
+			sizes = sizes || st.DataSizeBytes > 0
+		}
+	}
+	// column is one column: its header, its cell of a status, and whether
+	// it is shown.
+	type column struct {
+		head string
+		cell func(*api.StatusReply) string
+		show bool
+	}
+	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
+	columns := []column{
+		{"ID", func(st *api.StatusReply) string { return u(st.ID) }, true},
+		{"NAME", func(st *api.StatusReply) string { return orDash(st.Name) }, names},
+		{"VERSION", func(st *api.StatusReply) string { return orDash(st.Version) }, versions},
+		{"STATE", func(st *api.StatusReply) string { return st.State }, true},
+		{"LEADER", func(st *api.StatusReply) string {
+			if st.Leader == 0 {
+				return "none"
+			}
+			return u(st.Leader)
+		}, true},
+		{"TERM", func(st *api.StatusReply) string { return u(st.Term) }, true},
+		{"COMMIT", func(st *api.StatusReply) string { return u(st.Commit) }, true},
+		{"APPLIED", func(st *api.StatusReply) string { return u(st.Applied) }, true},
+		{"REVISION", func(st *api.StatusReply) string { return strconv.FormatInt(st.Revision, 10) }, true},
+		{"KEYS", func(st *api.StatusReply) string { return strconv.Itoa(st.Keys) }, sizes},
+		{"DATA SIZE", func(st *api.StatusReply) string { return byteSize(st.DataSizeBytes) }, sizes},
+		{"SERVING", func(st *api.StatusReply) string { return yesNo(st.Serving) }, true},
+		{"ALARMS", func(st *api.StatusReply) string {
+			var alarms []string
+			for _, a := range st.Alarms {
+				alarms = append(alarms, fmt.Sprintf("%s(member %d)", a.Alarm, a.Member))
+			}
+			return orDash(strings.Join(alarms, ","))
+		}, true},
+	}
+	head := []string{"ENDPOINT"}
+	for _, c := range columns {
+		if c.show {
+			head = append(head, c.head)
+		}
+	}
+	table := [][]string{head}
+	for _, r := range rows {
+		row := []string{r.Endpoint}
+		if r.StatusReply == nil {
+			table = append(table, append(row, "error: "+r.Error))
+			continue
+		}
+		for _, c := range columns {
+			if c.show {
+				row = append(row, c.cell(r.StatusReply))
+			}
+		}
+		table = append(table, row)
+	}
+	return table
+}
+
+// byteSize is n bytes for people: "512 B", "1.5 KiB", "64.0 MiB".
+func byteSize(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	value, unit := float64(n)/1024, 0
+	for value >= 1024 && unit < 4 {
+		value /= 1024
+		unit++
+	}
+	return fmt.Sprintf("%.1f %s", value, [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[unit])
 }
 
 // health is one endpoint's line of endpoint health.
