@@ -7,6 +7,10 @@
 // a gauge of raft's commit index is set by raftnode when the index moves,
 // never read from raftnode by a scrape.
 //
+// The one exception is the mailbox lengths (Mailbox, PeerMailbox): a
+// scrape reads each mailbox's count of waiting messages, which protoactor
+// keeps atomically for that purpose; no actor state is read.
+//
 // Every method works on a nil *Metrics, doing nothing, so that tests of a
 // single actor need none.
 package metrics
