@@ -5,7 +5,10 @@
 // A member serves a backup on GET /v1/snapshot: the store at one applied
 // index, taken after a linearizable read barrier (so it holds every write
 // acknowledged before the request), from an O(1) copy-on-write view of the
-// store, streamed while the member goes on applying.
+// store, streamed while the member goes on applying. With
+// ?consistency=serializable it skips the barrier: a possibly stale backup
+// of the member's own state, which it serves without a quorum (the backup
+// to restore from when a cluster lost its quorum for good).
 //
 // # Format
 //
@@ -43,11 +46,13 @@
 // Restore seeds the data dir of one member of a new cluster; run it once
 // per member, with the same file and the same member list:
 //
-//	err := backup.Restore(backup.RestoreConfig{
+//	restored, err := backup.Restore(backup.RestoreConfig{
 //		File: "backup.snapshot", DataDir: "/var/lib/raftkv", ID: 1,
 //		Cluster: cluster, // node.ParseCluster of the new cluster's --cluster
 //	})
 //
 // then start each member on its data dir with the same --id and --cluster
-// (not --join). See Restore for what the data dir holds.
+// (not --join). See Restore for what the data dir holds. The raftkv
+// command does the same: raftkv snapshot save, status and restore
+// (package cli).
 package backup
