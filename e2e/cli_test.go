@@ -359,8 +359,11 @@ func TestCLIMemberFromEnvironment(t *testing.T) {
 	cliExpect(t, 0, "", nil, "put", "k", "v", ep)
 	var st []struct{ api.StatusReply }
 	decodeCLI(t, cliExpect(t, 0, "", nil, "status", "-o", "json", ep).stdout, &st)
-	if len(st) != 1 || st[0].ID != 7 || st[0].State != "leader" {
+	if len(st) != 1 || st[0].ID != 7 || st[0].Name != "from-env" || st[0].State != "leader" {
 		t.Errorf("status of the member from the environment: %+v", st)
+	}
+	if o := cliExpect(t, 0, "", nil, "status", ep); !strings.Contains(o.stdout, "from-env") {
+		t.Errorf("status does not show the name of RAFTKV_NAME:\n%s", o.stdout)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "wal")); err != nil {
 		t.Errorf("the member's data is not in RAFTKV_DATA_DIR: %v", err)
