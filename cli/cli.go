@@ -374,7 +374,7 @@ Commands:
 `)
 	WriteCommands(w)
 	fmt.Fprintf(w, `
-Global flags (every command):
+Global flags (-o of every command; --endpoints and --timeout of those that talk to a cluster):
   --endpoints URLS   comma-separated HTTP API URLs of members (default %s; env RAFTKV_ENDPOINTS)
   --timeout D        how long a request may wait for the cluster (default %v; env RAFTKV_TIMEOUT)
   -o text|json       output for people (default) or the API's JSON, for scripts

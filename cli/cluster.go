@@ -27,7 +27,7 @@ func clusterCommands() []*command {
 		{name: "members remove", args: "ID", minArgs: 1, maxArgs: 1, setup: membersRemoveCmd,
 			summary: "remove member ID (it shuts down)"},
 		{name: "status", minArgs: 0, maxArgs: 0, setup: statusCmd,
-			summary: "each endpoint's view: id, raft state, leader, term, indexes, revision (exit 3 if one did not answer)"},
+			summary: "each endpoint's view: id, name, version, raft state, leader, term, indexes, revision, keys, data size (exit 3 if one did not answer)"},
 		{name: "endpoint health", minArgs: 0, maxArgs: 0, setup: healthCmd,
 			summary: "whether each endpoint is ready to serve requests, one line each (exit 3 if one is not)"},
 	}
