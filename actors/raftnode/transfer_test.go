@@ -7,7 +7,9 @@ import (
 )
 
 func TestTransferTarget(t *testing.T) {
-	p := func(match uint64, active bool) membership.Progress { return membership.Progress{Match: match, Active: active} }
+	p := func(match uint64, active bool) membership.Progress {
+		return membership.Progress{Match: match, Active: active}
+	}
 	tests := []struct {
 		name     string
 		voters   []uint64
