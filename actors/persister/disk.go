@@ -150,6 +150,12 @@ func (d *Disk) open() (*Recovered, error) {
 	if fi, err := os.Stat(d.dir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("data directory is not a directory")
 	}
+	if _, err := os.Stat(filepath.Join(d.dir, seedDirName)); err == nil {
+		// Without the check, a dir where Seed stopped before it moved the
+		// WAL in would start as a new, empty member.
+		return nil, fmt.Errorf("%w: a restore into this data dir did not finish (it holds %s): "+
+			"remove the data dir and run raftkv snapshot restore again", ErrDamaged, seedDirName)
+	}
 	if err := fileutil.TouchDirAll(d.zl, d.dir); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

@@ -163,6 +163,34 @@ func TestSeededWALWithoutSnapshotIsRefused(t *testing.T) {
 	}
 }
 
+// A data dir where a restore stopped before it moved the WAL in (a crash
+// of raftkv snapshot restore) holds only Seed's work dir: Open refuses it
+// rather than start an empty member there.
+func TestUnfinishedSeedIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := persister.Seed(dir, seedState(seedStore()), quietLogger()); err != nil {
+		t.Fatal(err)
+	}
+	// What a crash before the moves leaves: everything still in .seed.
+	work := filepath.Join(dir, ".seed")
+	if err := os.Mkdir(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"wal", "snap"} {
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(work, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _, err := persister.Open(dir, quietLogger())
+	if err == nil {
+		d.Close()
+		t.Fatal("Open took a data dir holding an unfinished restore")
+	}
+	if !errors.Is(err, persister.ErrDamaged) || !strings.Contains(err.Error(), "snapshot restore") {
+		t.Errorf("Open = %v, want ErrDamaged saying to restore again", err)
+	}
+}
+
 // Seed refuses what it cannot seed, and leaves the data dir as it found
 // it: absent if it was, empty if it was.
 func TestSeedRefusesAndLeavesNoTrace(t *testing.T) {
