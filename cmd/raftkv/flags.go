@@ -30,6 +30,7 @@ type options struct {
 	spaceReserveMiB               uint64
 	repairWAL                     bool
 	logFormat, logLevel           string
+	enablePprof                   bool
 }
 
 // defineFlags defines the flags of a member on fs, bound to o.
@@ -56,6 +57,8 @@ func defineFlags(fs *flag.FlagSet, o *options) {
 		"start even if the WAL is damaged, cutting it at the damage and discarding everything after it (may lose acknowledged writes of this member; see the README)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json (one object per line)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "least `LEVEL` logged: debug, info, warn or error")
+	fs.BoolVar(&o.enablePprof, "enable-pprof", false,
+		"serve Go's profiler on /debug/pprof/ of the HTTP API (CPU and heap profiles; anyone who reaches the API can read them)")
 }
 
 // parseFlags reads a member's command line (args without the program

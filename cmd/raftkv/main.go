@@ -139,7 +139,11 @@ func run(log *slog.Logger, o options) error {
 		lis.Close()
 		return err
 	}
-	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log, httpapi.WithMetrics(n.Metrics())), httpapi.ServerConfig{Logger: log})
+	opts := []httpapi.Option{httpapi.WithMetrics(n.Metrics())}
+	if o.enablePprof {
+		opts = append(opts, httpapi.WithPprof())
+	}
+	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log, opts...), httpapi.ServerConfig{Logger: log})
 	go func() {
 		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
