@@ -380,7 +380,8 @@ Global flags (-o of every command; --endpoints and --timeout of those that talk 
   -o text|json       output for people (default) or the API's JSON, for scripts
 
 Exit codes: 0 ok or found; 1 not found, a condition that did not hold, a
-refused membership change; 2 usage (also a request a member refuses as
+refused membership change, a backup that does not verify or a data dir
+that is not empty; 2 usage (also a request a member refuses as
 malformed or too large); 3 unavailable (no member answered in time, 503,
 a write whose outcome is unknown, writes refused for lack of disk space).
 Run 'raftkv help COMMAND' for a command's flags. "--" ends the flags.

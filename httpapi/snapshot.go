@@ -74,11 +74,7 @@ func (s *Server) snapshotV1(w http.ResponseWriter, r *http.Request) {
 // askBackup asks the proposer for a backup, linearizable or serializable:
 // a BackupReply, or the error a read gets (in a ReadReply).
 func (s *Server) askBackup(r *http.Request, timeout time.Duration, serializable bool) (*messages.BackupReply, error) {
-	var msg any = &messages.ClientBackup{}
-	if serializable {
-		msg = &messages.ClientRead{Op: messages.Op{Type: messages.OpBackup}, Serializable: true}
-	}
-	v, err := s.ask(r.Context(), msg, timeout)
+	v, err := s.ask(r.Context(), &messages.ClientBackup{Serializable: serializable}, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ package httpapi
 //	POST   /v1/members        add a member       201 {"revision":R,"member":{"id":ID,"address":"host:port"}}
 //	DELETE /v1/members/<id>   remove a member    200 {"revision":R}
 //	GET    /v1/status         this node's view   200 api.StatusReply
+//	GET    /v1/snapshot       a backup           200 the store in package backup's format, streamed
+//	                          (?consistency=serializable: this member's state, without a quorum)
 //
 // where KV is {"key":"k","value":"<base64>","create_revision":C,"mod_revision":M,"version":V}
 // (api.KeyValue; "key_base64":"<base64>" instead of "key" for a key that is not UTF-8). Every answer that knows the store revision carries it in the

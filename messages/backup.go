@@ -18,11 +18,11 @@ const OpBackup OpType = 0x80
 // node not ready, no leader, the deadline passed, stopping) is answered a
 // ReadReply with the error, as any read is.
 //
-// A ClientRead whose Op is of type OpBackup asks for a backup the same
-// way, and is answered the same way; with Serializable set it is a
-// serializable read: the member's own state at once, possibly stale, but
-// served without a quorum.
-type ClientBackup struct{}
+// With Serializable set it is a serializable read: the member's own state
+// at once, possibly stale, but served without a quorum.
+type ClientBackup struct {
+	Serializable bool
+}
 
 // BackupReply is the applier's answer to a backup read: the state of the
 // store at applied index Index (of term Term), where its revision is

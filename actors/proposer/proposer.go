@@ -112,7 +112,7 @@ func (p *proposer) Receive(ctx actor.Context) {
 	case *messages.ClientRead:
 		p.send(ctx, p.w.read(ctx.Sender(), msg.Op, msg.Serializable, time.Now()))
 	case *messages.ClientBackup:
-		p.send(ctx, p.w.read(ctx.Sender(), messages.Op{Type: messages.OpBackup}, false, time.Now()))
+		p.send(ctx, p.w.read(ctx.Sender(), messages.Op{Type: messages.OpBackup}, msg.Serializable, time.Now()))
 	case *messages.ClientStatus:
 		ctx.Forward(p.cfg.Raftnode)
 	case *messages.ReadState:
