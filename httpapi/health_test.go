@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/raftkv/raftkv/httpapi"
 	rknode "github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/testkit"
@@ -116,12 +114,8 @@ func TestReadyzFlipsWithTheLeader(t *testing.T) {
 func TestReadyzWhileNoSpaceAlarm(t *testing.T) {
 	var free atomic.Uint64
 	free.Store(10 << 30)
-	// A one-member cluster sends nothing to peers: a network that drops
-	// everything stands for protoactor remote, whose start would race (as
-	// the race detector sees it) with the gRPC server of the package's
-	// shared node over grpclog's global logger.
-	noPeers := actor.PropsFromFunc(func(actor.Context) {})
-	n, err := rknode.Start(rknode.Config{ID: 1, Cluster: map[uint64]string{1: "member-1:1"}, Network: noPeers,
+	// A one-member cluster sends nothing to peers (see testkit.NoPeers).
+	n, err := rknode.Start(rknode.Config{ID: 1, Cluster: map[uint64]string{1: "member-1:1"}, Network: testkit.NoPeers(),
 		DataDir: t.TempDir(), Logger: quiet,
 		SpaceReserve: 1 << 30, FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
 	if err != nil {

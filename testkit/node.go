@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/node"
 )
@@ -46,7 +48,8 @@ func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
 		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Start(node.Config{ID: 1, Cluster: map[uint64]string{1: fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet})
+	n, err := node.Start(node.Config{ID: 1, Cluster: map[uint64]string{1: fmt.Sprintf("127.0.0.1:%d", port)}, DataDir: dir, Logger: quiet,
+		Network: NoPeers()})
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +71,16 @@ func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// NoPeers is a node's network (node.Config.Network) that drops every
+// message to another member: the transport of a one-member node in a test
+// process. A node on it opens no peer port and starts no protoactor
+// remote, whose start sets gRPC's global logger (grpclog.SetLoggerV2)
+// while the gRPC servers and clients of the process's other nodes read it,
+// which the race detector reports.
+func NoPeers() *actor.Props {
+	return actor.PropsFromFunc(func(actor.Context) {})
 }
 
 // putReady writes the key "__ready" once.
