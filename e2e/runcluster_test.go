@@ -21,6 +21,9 @@ import (
 // another terminal, then Ctrl-C the script. Every member must be gone,
 // the one started by hand too.
 func TestRunClusterCtrlCStopsMembersRestartedByHand(t *testing.T) {
+	if _, err := exec.LookPath("pgrep"); err != nil {
+		t.Skip("pgrep is not installed (Debian: apt-get install procps): make run's script uses it")
+	}
 	var peerPorts, httpPorts []string
 	for range 3 {
 		peerPorts = append(peerPorts, fmt.Sprint(ports.MustNext(t)))
