@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain runs an etcd member when the smoke test starts this binary as
+// one (as cmd/raftkv-bench does itself), and the tests otherwise.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == EtcdMemberCommand {
+		os.Exit(EtcdMemberMain(os.Args[2:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the tool's smoke mode end to end: three raftkv members
+// and three etcd members (this test binary as etcd-member), one round of
+// two 1-second workloads, the CSV, the table and the plots; and it checks
+// that every member it started is gone afterwards.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts six server processes")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	cfg := Smoke(DefaultConfig(t.TempDir()))
+	cfg.Self = []string{self}
+	cfg.RaftkvBin = buildRaftkv(ctx, t)
+	cfg.WorkDir = t.TempDir()
+	cfg.Progress = testWriter{t}
+	var stdout bytes.Buffer
+	out, err := Run(ctx, cfg, &stdout)
+	t.Cleanup(func() { killLeftovers(t, out.PIDs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("table:\n%s", stdout.String())
+
+	if len(out.Results) != 4 {
+		t.Errorf("%d results, want 2 workloads × 2 systems", len(out.Results))
+	}
+	for _, r := range out.Results {
+		if r.Ops == 0 || r.Latency.P50 <= 0 || r.Latency.P99 < r.Latency.P50 || r.ServerCPU <= 0 ||
+			len(r.PeakRSS) != 3 || r.PeakRSS[0] == 0 || len(r.Disk) != 3 || r.Disk[0] == 0 {
+			t.Errorf("implausible result %+v", r)
+		}
+	}
+	for _, w := range SmokeWorkloads() {
+		for _, want := range []string{"| " + w.Name() + " | raftkv |", "|  | etcd |", "|  | raftkv/etcd |"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("table lacks %q", want)
+			}
+		}
+	}
+	f, err := os.Open(filepath.Join(cfg.Out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if recs, err := csv.NewReader(f).ReadAll(); err != nil || len(recs) != 5 {
+		t.Errorf("results.csv: %d records, %v; want a header and 4 rows", len(recs), err)
+	}
+	for _, name := range []string{"table.md", "throughput-vs-clients.svg", "latency-vs-clients.svg", "latency-by-workload.svg", "latency-by-workload.png"} {
+		if fi, err := os.Stat(filepath.Join(cfg.Out, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if len(out.PIDs) != 6 {
+		t.Errorf("%d members started, want 6", len(out.PIDs))
+	}
+	for _, pid := range out.PIDs {
+		if running(pid) {
+			t.Errorf("member pid %d still runs after Run", pid)
+		}
+	}
+	entries, _ := os.ReadDir(cfg.WorkDir)
+	if len(entries) != 0 {
+		t.Errorf("work dir not removed: %v", entries)
+	}
+}
+
+// buildRaftkv builds cmd/raftkv into a temporary dir, with the race
+// detector if this binary has it (its packages are then those the e2e
+// tests build, in the build cache).
+func buildRaftkv(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "raftkv")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "../cmd/raftkv")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build raftkv: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// running reports whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || !strings.HasPrefix(string(b[i+1:]), " Z")
+}
+
+// killLeftovers kills any member that Run left (it should leave none).
+func killLeftovers(t *testing.T, pids []int) {
+	for _, pid := range pids {
+		if running(pid) {
+			err := syscall.Kill(pid, syscall.SIGKILL)
+			if err != nil && !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("kill leftover member %d: %v", pid, err)
+			}
+		}
+	}
+}
+
+// testWriter sends the progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
