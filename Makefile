@@ -54,6 +54,17 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## bench-etcd: raftkv against etcd in one run on this machine (three
+## members of each, alternating rounds, see README "Benchmark against
+## etcd"): the table on stdout, results.csv, table.md and plots into OUT
+OUT            ?= bench-results
+ROUNDS         ?= 3
+BENCH_DURATION ?= 10s
+.PHONY: bench-etcd
+bench-etcd: build
+	$(GO) build -o bin/raftkv-bench ./cmd/raftkv-bench
+	bin/raftkv-bench --raftkv-bin $(BIN) --out $(OUT) --rounds $(ROUNDS) --duration $(BENCH_DURATION)
+
 ## stress: repeat the cluster tests to shake out rare schedules
 stress:
 	$(GO) test -race -count=5 -timeout 60m ./e2e ./testkit
