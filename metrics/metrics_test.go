@@ -3,7 +3,6 @@ package metrics_test
 import (
 	"errors"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 )
 
 // record calls every recording method once, with values a test can
@@ -95,21 +95,21 @@ func TestRecordedValues(t *testing.T) {
 		{"raftkv_peer_snapshot_sends_total", prometheus.Labels{"peer": "2", "result": "failed"}, 1},
 	}
 	for _, tt := range tests {
-		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+		if got := metricstest.Value(t, reg, tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
 	for _, h := range []string{"raftkv_apply_duration_seconds", "raftkv_snapshot_write_duration_seconds",
 		"raftkv_wal_fsync_duration_seconds", "raftkv_snapshot_save_duration_seconds",
 		"raftkv_raft_ready_entries", "raftkv_raft_ready_committed_entries", "raftkv_raft_ready_messages"} {
-		if got := histogramCount(t, reg, h); got != 1 {
-			t.Errorf("%s has %d observations, want 1", h, got)
+		if got := metricstest.Value(t, reg, h, nil); got != 1 {
+			t.Errorf("%s has %v observations, want 1", h, got)
 		}
 	}
 
 	m.SetRaft(metrics.Raft{Term: 3, Commit: 11, Applied: 11})
 	for name, want := range map[string]float64{"raftkv_raft_leader": 0, "raftkv_raft_is_leader": 0, "raftkv_raft_has_leader": 0} {
-		if got := value(t, reg, name, nil); got != want {
+		if got := metricstest.Value(t, reg, name, nil); got != want {
 			t.Errorf("without a leader, %s = %v, want %v", name, got, want)
 		}
 	}
@@ -206,7 +206,7 @@ func awaitValue(t *testing.T, reg prometheus.Gatherer, name string, labels prome
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, ok := find(t, reg, name, labels)
+		got, ok := metricstest.Find(t, reg, name, labels)
 		if ok && got == want {
 			return
 		}
@@ -215,63 +215,6 @@ func awaitValue(t *testing.T, reg prometheus.Gatherer, name string, labels prome
 		}
 		time.Sleep(time.Millisecond) // polling a condition, with a deadline
 	}
-}
-
-// value is the value of the series of the gauge or counter name with
-// labels, failing the test if there is none.
-func value(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels) float64 {
-	t.Helper()
-	v, ok := find(t, reg, name, labels)
-	if !ok {
-		t.Fatalf("no series %s%v", name, labels)
-	}
-	return v
-}
-
-// find is the value of the series of name whose non-empty labels are
-// labels.
-func find(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels) (float64, bool) {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			got := prometheus.Labels{}
-			for _, l := range s.GetLabel() {
-				if l.GetValue() != "" {
-					got[l.GetName()] = l.GetValue()
-				}
-			}
-			if !maps.Equal(got, labels) && (len(got) != 0 || len(labels) != 0) {
-				continue
-			}
-			if c := s.GetCounter(); c != nil {
-				return c.GetValue(), true
-			}
-			return s.GetGauge().GetValue(), true
-		}
-	}
-	return 0, false
-}
-
-func histogramCount(t *testing.T, reg prometheus.Gatherer, name string) uint64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetHistogram().GetSampleCount()
-		}
-	}
-	t.Fatalf("no histogram %s", name)
-	return 0
 }
 
 // count is the number of series of the metrics names.

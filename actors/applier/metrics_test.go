@@ -4,37 +4,12 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/raftkv/raftkv/actors/applier"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 	"github.com/raftkv/raftkv/testkit"
 )
-
-// gathered is the value of the gauge or counter name in reg, or the sample
-// count of the histogram name; -1 if there is none.
-func gathered(t *testing.T, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name || len(f.GetMetric()) == 0 {
-			continue
-		}
-		m := f.GetMetric()[0]
-		switch {
-		case m.GetHistogram() != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	return -1
-}
 
 // Applied tells raftnode the number of keys after the entries (for the
 // status); the metrics count the keys, each Apply's time, and the
@@ -52,7 +27,7 @@ func TestAppliedKeysAndMetrics(t *testing.T) {
 		t.Errorf("Applied %+v after a delete, want 1 key", got)
 	}
 	for name, want := range map[string]float64{"raftkv_store_keys": 1, "raftkv_apply_duration_seconds": 2} {
-		if v := gathered(t, reg, name); v != want {
+		if v := metricstest.Value(t, reg, name, nil); v != want {
 			t.Errorf("%s = %v, want %v", name, v, want)
 		}
 	}
@@ -63,10 +38,10 @@ func TestAppliedKeysAndMetrics(t *testing.T) {
 	testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
 	f.system.Root.Send(f.pid, &messages.SnapshotWritten{Index: 6, Err: errors.New("no space left on device")})
 	f.barrier(f.proposer) // both answers handled
-	if v := gathered(t, reg, "raftkv_snapshot_write_duration_seconds"); v != 1 {
+	if v := metricstest.Value(t, reg, "raftkv_snapshot_write_duration_seconds", nil); v != 1 {
 		t.Errorf("%v snapshot writes timed, want 1", v)
 	}
-	if v := gathered(t, reg, "raftkv_snapshot_write_failures_total"); v != 1 {
+	if v := metricstest.Value(t, reg, "raftkv_snapshot_write_failures_total", nil); v != 1 {
 		t.Errorf("%v snapshot write failures, want 1", v)
 	}
 }

@@ -4,35 +4,12 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/raftkv/raftkv/actors/persister"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 	"github.com/raftkv/raftkv/testkit"
 )
-
-// sample is the value of the gauge name, or the sample count of the
-// histogram name, in reg.
-func sample(t *testing.T, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		m := f.GetMetric()[0]
-		if h := m.GetHistogram(); h != nil {
-			return float64(h.GetSampleCount())
-		}
-		return m.GetGauge().GetValue()
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
-}
 
 // The persister times the Readies that fsync (not a commit-only change),
 // and measures its directories at start, after a snapshot, and once
@@ -52,11 +29,11 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 		}
 		return got.Usage
 	}
-	fsyncs := func() float64 { return sample(t, reg, "raftkv_wal_fsync_duration_seconds") }
+	fsyncs := func() float64 { return metricstest.Value(t, reg, "raftkv_wal_fsync_duration_seconds", nil) }
 
 	// Measured at start: the WAL's first segment, preallocated.
 	testkit.AwaitCondition(t, "the WAL is measured at start", func() bool {
-		return sample(t, reg, "raftkv_disk_wal_bytes") > 0
+		return metricstest.Value(t, reg, "raftkv_disk_wal_bytes", nil) > 0
 	}, replyTimeout)
 
 	if u := persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1)}); u != nil {
@@ -82,7 +59,7 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 	if u == nil || u.WAL <= 0 {
 		t.Fatalf("20 KiB written (more than the 16 KiB between measures) and no measure: %+v", u)
 	}
-	if got := sample(t, reg, "raftkv_disk_wal_bytes"); got != float64(u.WAL) {
+	if got := metricstest.Value(t, reg, "raftkv_disk_wal_bytes", nil); got != float64(u.WAL) {
 		t.Errorf("raftkv_disk_wal_bytes = %v, the answer says %d", got, u.WAL)
 	}
 	if u := persist(&messages.Persist{Seq: 5, HardState: hs(2, 0, 26), Entries: ents(26, 26, 2)}); u != nil {
@@ -94,10 +71,10 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 	if saved.Usage == nil || saved.Usage.Snapshot <= 0 || saved.Usage.WAL <= 0 {
 		t.Fatalf("after a snapshot: %+v, want both directories measured", saved.Usage)
 	}
-	if got := sample(t, reg, "raftkv_disk_snapshot_bytes"); got != float64(saved.Usage.Snapshot) {
+	if got := metricstest.Value(t, reg, "raftkv_disk_snapshot_bytes", nil); got != float64(saved.Usage.Snapshot) {
 		t.Errorf("raftkv_disk_snapshot_bytes = %v, the answer says %d", got, saved.Usage.Snapshot)
 	}
-	if got := sample(t, reg, "raftkv_snapshot_save_duration_seconds"); got != 1 {
+	if got := metricstest.Value(t, reg, "raftkv_snapshot_save_duration_seconds", nil); got != 1 {
 		t.Errorf("%v snapshot saves timed, want 1", got)
 	}
 
@@ -107,7 +84,7 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 	if u == nil || u.Snapshot <= saved.Usage.Snapshot {
 		t.Errorf("after a snapshot from the leader: %+v, want more snapshot bytes than %d", u, saved.Usage.Snapshot)
 	}
-	if got := sample(t, reg, "raftkv_snapshot_save_duration_seconds"); got != 2 {
+	if got := metricstest.Value(t, reg, "raftkv_snapshot_save_duration_seconds", nil); got != 2 {
 		t.Errorf("%v snapshot saves timed, want 2", got)
 	}
 	n.stop()

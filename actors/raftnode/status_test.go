@@ -3,38 +3,14 @@ package raftnode_test
 import (
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/raftkv/raftkv/actors/raftnode"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 	"github.com/raftkv/raftkv/testkit"
 )
-
-// gathered is the value of the gauge or counter name in reg, or the sample
-// count of the histogram name; -1 if there is none.
-func gathered(t *testing.T, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name || len(f.GetMetric()) == 0 {
-			continue
-		}
-		m := f.GetMetric()[0]
-		switch {
-		case m.GetHistogram() != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
-	}
-	return -1
-}
 
 // A restarted node's status shows, before anything is applied, its name,
 // the term and commit of its hard state, and the revision, keys and disk
@@ -57,7 +33,7 @@ func TestRestartedStatusAndGauges(t *testing.T) {
 	for name, want := range map[string]float64{
 		"raftkv_raft_term": 5, "raftkv_raft_commit_index": 1, "raftkv_raft_leader": 0, "raftkv_raft_has_leader": 0,
 	} {
-		if got := gathered(t, reg, name); got != want {
+		if got := metricstest.Value(t, reg, name, nil); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
@@ -74,11 +50,11 @@ func TestStatusAndGaugesFollowTheNode(t *testing.T) {
 		"raftkv_raft_applied_index": float64(st.Applied), "raftkv_raft_leader": 1, "raftkv_raft_is_leader": 1,
 		"raftkv_raft_has_leader": 1, "raftkv_raft_leader_changes_total": 1,
 	} {
-		if got := gathered(t, reg, name); got != want {
+		if got := metricstest.Value(t, reg, name, nil); got != want {
 			t.Errorf("as leader: %s = %v, want %v", name, got, want)
 		}
 	}
-	readies := gathered(t, reg, "raftkv_raft_ready_entries")
+	readies := metricstest.Value(t, reg, "raftkv_raft_ready_entries", nil)
 	if readies < 2 {
 		t.Errorf("%v Readies observed by the leader, want the bootstrap's and the election's", readies)
 	}
@@ -95,10 +71,10 @@ func TestStatusAndGaugesFollowTheNode(t *testing.T) {
 	if got.Keys != 1 || got.Disk != usage {
 		t.Errorf("status %+v, want 1 key and disk usage %+v", got, usage)
 	}
-	if got := gathered(t, reg, "raftkv_raft_applied_index"); got != float64(ack.Index) {
+	if got := metricstest.Value(t, reg, "raftkv_raft_applied_index", nil); got != float64(ack.Index) {
 		t.Errorf("raftkv_raft_applied_index = %v, want %d", got, ack.Index)
 	}
-	if got := gathered(t, reg, "raftkv_raft_ready_entries"); got <= readies {
+	if got := metricstest.Value(t, reg, "raftkv_raft_ready_entries", nil); got <= readies {
 		t.Errorf("%v Readies observed after a write, want more than %v", got, readies)
 	}
 
