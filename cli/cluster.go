@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -172,26 +173,16 @@ func (e *refusedError) Error() string { return fmt.Sprintf("refused (%s): %s", e
 func (e *refusedError) Unwrap() error { return e.err }
 
 func membersPromoteCmd(*flag.FlagSet) func(*env, []string) error {
-	return func(e *env, args []string) error {
-		id, err := memberID(args[0])
-		if err != nil {
-			return err
-		}
-		ctx, cancel := e.ctx()
-		defer cancel()
-		resp, err := e.client.PromoteMemberReply(ctx, id)
-		if err != nil {
-			return memberError(err)
-		}
-		if e.json() {
-			return e.printJSON(resp)
-		}
-		_, err = fmt.Fprintf(e.stdout, "promoted member %d to voter\n", id)
-		return err
-	}
+	return memberChangeCmd((*client.Client).PromoteMemberReply, "promoted member %d to voter\n")
 }
 
 func membersRemoveCmd(*flag.FlagSet) func(*env, []string) error {
+	return memberChangeCmd((*client.Client).RemoveMemberReply, "removed member %d\n")
+}
+
+// memberChangeCmd runs a membership change of the member whose id is the
+// only argument, and says done (a format of the id) once it applied.
+func memberChangeCmd(change func(*client.Client, context.Context, uint64) (*client.MemberChangeResponse, error), done string) func(*env, []string) error {
 	return func(e *env, args []string) error {
 		id, err := memberID(args[0])
 		if err != nil {
@@ -199,14 +190,14 @@ func membersRemoveCmd(*flag.FlagSet) func(*env, []string) error {
 		}
 		ctx, cancel := e.ctx()
 		defer cancel()
-		resp, err := e.client.RemoveMemberReply(ctx, id)
+		resp, err := change(e.client, ctx, id)
 		if err != nil {
 			return memberError(err)
 		}
 		if e.json() {
 			return e.printJSON(resp)
 		}
-		_, err = fmt.Fprintf(e.stdout, "removed member %d\n", id)
+		_, err = fmt.Fprintf(e.stdout, done, id)
 		return err
 	}
 }
