@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/testkit"
 )
 
 // The real binary serves the operations routes: metrics that move with
@@ -47,4 +50,28 @@ func TestOperationsRoutes(t *testing.T) {
 	if err != nil || code != http.StatusOK || json.Unmarshal(body, &v) != nil || v.Version == "" || !strings.HasPrefix(v.GoVersion, "go") {
 		t.Errorf("GET /version: %d %s %v", code, body, err)
 	}
+}
+
+// /readyz of a member is 503 while it is not serving — started with
+// --join before the cluster added it — and 200 once it is a member that
+// applied its log; /livez is 200 all along.
+func TestReadyzOfAJoiningMember(t *testing.T) {
+	c := newCluster(t, 3)
+	leader := c.waitLeader()
+	c.mustPut(leader, "before", "v")
+	id := c.addSlot()
+	c.start(id, true)
+	if code, body, err := c.do(http.MethodGet, c.url(id, api.PathReadyz), nil); err != nil || code != http.StatusServiceUnavailable ||
+		!strings.Contains(string(body), "not serving yet") {
+		t.Errorf("GET /readyz of a member not yet added: %d %q %v, want 503 saying it is not serving yet", code, body, err)
+	}
+	if code, _, err := c.do(http.MethodGet, c.url(id, api.PathLivez), nil); err != nil || code != http.StatusOK {
+		t.Errorf("GET /livez of a member not yet added: %d %v, want 200", code, err)
+	}
+	c.expect(leader, http.MethodPost, "/v1/members", fmt.Sprintf(`{"id":%d,"address":%q,"learner":true}`, id, c.peers[id-1]), http.StatusCreated, "")
+	testkit.AwaitCondition(t, "the new member is ready", func() bool {
+		code, _, err := c.do(http.MethodGet, c.url(id, api.PathReadyz), nil)
+		return err == nil && code == http.StatusOK
+	}, 30*time.Second)
+	c.waitValue(id, "before", "v")
 }
