@@ -8,11 +8,11 @@ RUN_DIR  ?= run
 .PHONY: build run test test-race test-short vet lint fuzz bench stress soak clean image
 
 build:
-	$(GO) build -o $(BIN) ./cmd/raftkv
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/raftkv
 
 ## image: a static linux binary in a FROM-scratch image, raftkv:latest (see Dockerfile, deploy/)
 image:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/linux/raftkv ./cmd/raftkv
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -o bin/linux/raftkv ./cmd/raftkv
 	docker build -t raftkv:latest .
 
 ## run: build and start a local three-node cluster in the foreground (Ctrl-C stops it)
