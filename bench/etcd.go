@@ -144,35 +144,14 @@ func StartEtcd(ctx context.Context, self []string, dir string, peerPorts, client
 		return nil, fmt.Errorf("etcd admin client: %w", err)
 	}
 	e.admin = admin
-	if err := e.waitReady(ctx); err != nil {
+	if err := awaitReady(ctx, "etcd", e.Check, func(ctx context.Context) error {
+		_, err := e.leader(ctx, true)
+		return err
+	}); err != nil {
 		e.Stop()
 		return nil, err
 	}
 	return e, nil
-}
-
-// waitReady polls every member's status until all agree on a leader.
-func (e *Etcd) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		if err := e.Check(); err != nil {
-			return err
-		}
-		_, err := e.leader(ctx, true)
-		if err == nil {
-			return nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("etcd cluster not ready after %v: %w", startTimeout, errors.Join(ctx.Err(), last))
-		case <-tick.C:
-		}
-	}
 }
 
 // leader returns the endpoint of the leader, asking the members in turn

@@ -53,33 +53,35 @@ func StartRaftkv(ctx context.Context, bin, dir string, peerPorts, httpPorts []in
 		r.urls = append(r.urls, fmt.Sprintf("http://127.0.0.1:%d", httpPorts[i]))
 		r.dirs = append(r.dirs, data)
 	}
-	if err := r.waitReady(ctx); err != nil {
+	if err := awaitReady(ctx, "raftkv", r.Check, func(ctx context.Context) error {
+		_, err := r.leader(ctx, true)
+		return err
+	}); err != nil {
 		r.Stop()
 		return nil, err
 	}
 	return r, nil
 }
 
-// waitReady polls every member's status until all serve and agree on a
-// leader.
-func (r *Raftkv) waitReady(ctx context.Context) error {
+// awaitReady polls ready (every member agrees on a leader) until it
+// succeeds, the context ends or startTimeout passes; check fails it at
+// once when a member has exited.
+func awaitReady(ctx context.Context, system string, check func() error, ready func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	var last error
 	for {
-		if err := r.Check(); err != nil {
+		if err := check(); err != nil {
 			return err
 		}
-		_, err := r.leader(ctx, true)
+		err := ready(ctx)
 		if err == nil {
 			return nil
 		}
-		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("raftkv cluster not ready after %v: %w", startTimeout, errors.Join(ctx.Err(), last))
+			return fmt.Errorf("%s cluster not ready after %v: %w", system, startTimeout, errors.Join(ctx.Err(), err))
 		case <-tick.C:
 		}
 	}
