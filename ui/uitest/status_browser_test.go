@@ -193,6 +193,9 @@ type pageState struct {
 	Commit  string   `json:"commit"`
 	Applied string   `json:"applied"`
 	Writes  string   `json:"writes"`
+	Name    string   `json:"name"`
+	Keys    string   `json:"keys"`
+	Data    string   `json:"data"`
 	Members []string `json:"members"` // ids of the rows, in order
 	Matches []string `json:"matches"` // match indexes of the rows ("" but on the leader)
 	Roles   []string `json:"roles"`
@@ -208,7 +211,7 @@ const readPage = `(() => {
   return {
     title: document.title, self: text("self"), state: text("state"), ready: text("ready"),
     leader: text("leader"), term: text("term"), commit: text("commit"), applied: text("applied"),
-    writes: text("writes"),
+    writes: text("writes"), name: text("name"), keys: text("keys"), data: text("datasize"),
     members: rows.map((r) => r.dataset.member),
     matches: rows.map((r) => r.children[5].textContent),
     roles: rows.map((r) => r.children[1].textContent),
@@ -257,6 +260,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	if st.Self != fmt.Sprint(viewed) || st.State != state || st.Title != fmt.Sprintf("raftkv · member %d", viewed) {
 		t.Errorf("self %q, state %q, title %q; want member %d, a %s", st.Self, st.State, st.Title, viewed, state)
+	}
+	if st.Name != fmt.Sprintf("(member-%d)", viewed) || st.Keys == "–" || !strings.HasSuffix(st.Data, "iB") {
+		t.Errorf("name %q, keys %q, data on disk %q: want the member's name, its keys and its data size", st.Name, st.Keys, st.Data)
 	}
 	if st.Term == "–" || st.Term == "0" || st.Commit == "–" || st.Applied == "–" || st.Error {
 		t.Errorf("term %q, commit %q, applied %q, error banner %v: want the member's indexes and no error", st.Term, st.Commit, st.Applied, st.Error)
