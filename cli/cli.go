@@ -203,7 +203,8 @@ func groupCommands(group string) []string {
 // streams and environment, and returns the exit code: ExitOK, ExitFailed,
 // ExitUsage or ExitUnavailable. Errors go to stderr, one line each.
 //
-// Flags may stand anywhere after the command; "--" ends them. The global
+// Flags may stand anywhere after the command; "--" ends them (CommandLine
+// moves the global flags given before the command after it). The global
 // flags --endpoints and --timeout are also read from RAFTKV_ENDPOINTS and
 // RAFTKV_TIMEOUT when not on the command line.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {

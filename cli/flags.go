@@ -91,3 +91,42 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
+
+// globalFlags are the flags every command that talks to a cluster takes,
+// which may also stand before the command (raftkv --endpoints URLS get KEY,
+// as etcdctl takes them).
+var globalFlags = map[string]bool{"endpoints": true, "timeout": true, "o": true}
+
+// CommandLine tells whether args (without the program name) are a command
+// for a cluster rather than a member's flags — a command first, or global
+// flags (--endpoints, --timeout, -o) and then a command — and returns them
+// as Run takes them: the command first, the global flags after it (before
+// a "--", which ends the flags).
+func CommandLine(args []string) ([]string, bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return nil, false
+		}
+		if !strings.HasPrefix(a, "-") {
+			leading, rest := args[:i], args[i:]
+			end := len(rest)
+			for j, r := range rest {
+				if r == "--" {
+					end = j
+					break
+				}
+			}
+			out := append(append(append([]string{}, rest[:end]...), leading...), rest[end:]...)
+			return out, true
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !globalFlags[name] {
+			return nil, false
+		}
+		if !hasValue {
+			i++ // its value is the next argument
+		}
+	}
+	return nil, false
+}

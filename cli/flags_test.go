@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,31 @@ func TestParseInterspersed(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(positional, tt.positional) || *limit != tt.limit || *prefix != tt.prefix || *keysOnly != tt.keysOnly {
 			t.Errorf("%q: positional %q, limit %d, prefix %q, keys-only %v, %v; want %q, %d, %q, %v",
 				tt.args, positional, *limit, *prefix, *keysOnly, err, tt.positional, tt.limit, tt.prefix, tt.keysOnly)
+		}
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // nil: not a command line (a member's flags)
+	}{
+		{args: []string{"get", "k"}, want: []string{"get", "k"}},
+		{args: []string{"--endpoints", "http://h:1", "get", "k"}, want: []string{"get", "k", "--endpoints", "http://h:1"}},
+		{args: []string{"--endpoints=http://h:1", "-o", "json", "members", "add", "4", "h:2"},
+			want: []string{"members", "add", "4", "h:2", "--endpoints=http://h:1", "-o", "json"}},
+		{args: []string{"-timeout", "1s", "put", "k", "--", "-v"}, want: []string{"put", "k", "-timeout", "1s", "--", "-v"}},
+		// A member's flags, or global flags without a command.
+		{args: nil},
+		{args: []string{"--id", "2"}},
+		{args: []string{"--id", "2", "get", "k"}},
+		{args: []string{"--endpoints", "http://h:1"}},
+		{args: []string{"--", "get"}},
+	}
+	for _, tt := range tests {
+		got, ok := CommandLine(tt.args)
+		if ok != (tt.want != nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("CommandLine(%q) = %q, %v; want %q", tt.args, got, ok, tt.want)
 		}
 	}
 }

@@ -103,8 +103,8 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 }
 
 // commandFlagHint is what to add to the error of a flag a member does not
-// have but the commands do (raftkv --endpoints URLS get KEY): those go
-// after the command.
+// have but the commands do, given without a command (raftkv --endpoints
+// URLS): it needs one.
 func commandFlagHint(err error) string {
 	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
 	if !ok {
@@ -112,9 +112,9 @@ func commandFlagHint(err error) string {
 	}
 	switch name = strings.TrimPrefix(name, "-"); name {
 	case "o":
-		return " (-o is a flag of the commands: it goes after the command, as in raftkv get KEY -o json)"
+		return " (-o is a flag of the commands: give one, as in raftkv -o json get KEY)"
 	case "endpoints", "timeout", "output":
-		return fmt.Sprintf(" (--%s is a flag of the commands: it goes after the command, as in raftkv get KEY --%s ...)", name, name)
+		return fmt.Sprintf(" (--%s is a flag of the commands: give one, as in raftkv --%s ... get KEY)", name, name)
 	}
 	return ""
 }

@@ -33,8 +33,8 @@ func main() {
 // for a cluster (package cli); otherwise raftkv runs a member, until a
 // signal stops it or it is removed.
 func raftkv(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return cli.Run(args, stdin, stdout, stderr, getenv)
+	if cmd, ok := cli.CommandLine(args); ok {
+		return cli.Run(cmd, stdin, stdout, stderr, getenv)
 	}
 	o, code, ok := parseFlags(args, getenv, stdout, stderr)
 	if !ok {

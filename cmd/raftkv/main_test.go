@@ -158,15 +158,26 @@ func TestParseFlagsErrorsExit2(t *testing.T) {
 		{args: []string{"--id"}, err: "flag needs an argument: -id"},
 		{env: map[string]string{"RAFTKV_PORT": "http"}, err: `RAFTKV_PORT="http": invalid value for --port`},
 		{env: map[string]string{"RAFTKV_JOIN": "yes"}, err: `RAFTKV_JOIN="yes": invalid value for --join`},
-		// A flag of the commands before the command says where it goes.
-		{args: []string{"--endpoints", "http://h:1", "get", "k"}, err: "--endpoints is a flag of the commands: it goes after the command"},
-		{args: []string{"-o", "json", "members"}, err: "-o is a flag of the commands"},
+		// A flag of the commands without a command says that it needs one.
+		{args: []string{"--endpoints", "http://h:1"}, err: "--endpoints is a flag of the commands: give one"},
+		{args: []string{"-o", "json"}, err: "-o is a flag of the commands: give one"},
 	}
 	for _, tt := range tests {
 		p := parse(tt.args, tt.env)
 		if p.ok || p.code != 2 || !strings.Contains(p.stderr, tt.err) || !strings.Contains(p.stderr, "Usage:") || p.stdout != "" {
 			t.Errorf("parseFlags %q (env %v): %+v; want exit 2 and stderr saying %q with the usage", tt.args, tt.env, p, tt.err)
 		}
+	}
+}
+
+// The global flags of the commands may come before the command, as
+// etcdctl's do: raftkv runs the command, not a member.
+func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := raftkv([]string{"--endpoints", "http://127.0.0.1:1", "--timeout=1s", "get", "k"}, strings.NewReader(""), &stdout, &stderr,
+		func(string) string { return "" })
+	if code != cli.ExitUnavailable || !strings.Contains(stderr.String(), "127.0.0.1:1") {
+		t.Errorf("raftkv --endpoints <closed port> get k: exit %d, stderr %q; want %d naming the endpoint", code, stderr.String(), cli.ExitUnavailable)
 	}
 }
 
