@@ -29,6 +29,10 @@
 //     once for a Ready that needs neither). Proposals that arrive meanwhile
 //     wait in raft's log and leave together in the next Ready: one fsync for
 //     many writes (group commit).
+//   - The writes (Propose) waiting together in the mailbox reach raft as one
+//     MsgProp (proposalBatch, flushed by a marker raftnode sends itself
+//     after the first): one MsgApp per follower and one answer per batch
+//     rather than per write.
 //
 // Acks whose Seq is not the Ready in flight are logged and ignored.
 //

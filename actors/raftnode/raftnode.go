@@ -142,6 +142,9 @@ type raftNode struct {
 	// a copy of it is not queued again while it is on its way to commit.
 	confProposed messages.RequestID
 
+	// batch gathers the writes waiting in the mailbox into one proposal.
+	batch proposalBatch
+
 	links map[uint64]*actor.PID
 	// linkErrs says why the link to a member refuses its address, if it
 	// does.
@@ -282,9 +285,15 @@ func (n *raftNode) Receive(ctx actor.Context) {
 	case *messages.PeerMessage:
 		n.peerMessage(ctx, msg)
 	case *messages.Propose:
-		if err := n.rn.Propose(msg.Data); err != nil {
-			ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: msg.ID, Err: err})
+		first, full := n.batch.add(msg)
+		switch {
+		case full:
+			n.flushProposals(ctx)
+		case first:
+			ctx.Send(ctx.Self(), &flushProposals{})
 		}
+	case *flushProposals:
+		n.flushProposals(ctx)
 	case *messages.ProposeConfChange:
 		n.requestConfChange(ctx, confRequest{id: msg.ID, change: msg.Change})
 	case *messages.ReadIndex:
@@ -330,6 +339,22 @@ func (n *raftNode) step(ctx actor.Context, msg *raftpb.Message) {
 	n.heardAt[from] = n.ticks
 	if err := n.rn.Step(msg); err != nil {
 		n.log.Debug("step refused", "type", msg.GetType().String(), "from", from, "err", err)
+	}
+}
+
+// flushProposals hands raft the batch of writes as one MsgProp. If raft
+// refuses it (no leader known, a leadership transfer), every write of the
+// batch is reported dropped to the proposer, which proposes it again.
+func (n *raftNode) flushProposals(ctx actor.Context) {
+	ids, entries, ok := n.batch.take()
+	if !ok {
+		return
+	}
+	err := n.rn.Step(&raftpb.Message{Type: raftpb.MessageType_MsgProp.Enum(), From: ptr(n.cfg.ID), Entries: entries})
+	if err != nil {
+		for _, id := range ids {
+			ctx.Send(n.cfg.Proposer, &messages.ProposalDropped{ID: id, Err: err})
+		}
 	}
 }
 
