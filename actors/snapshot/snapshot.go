@@ -55,8 +55,9 @@ const (
 )
 
 // writeStep is how much of a local snapshot is written per message, so that
-// chunks and acks are handled between two steps.
-const writeStep = 4 << 20
+// chunks and acks are handled between two steps. One buffer of about this
+// size is reused for every step of every local snapshot.
+const writeStep = 1 << 20
 
 // Props returns the props of a node's snapshot actor.
 func Props(cfg Config) *actor.Props {
@@ -114,6 +115,10 @@ type snapshotter struct {
 
 	local *localWrite
 	queue []*messages.WriteSnapshot
+	// buf is the buffer of local snapshot writes, reused from step to step
+	// (a fresh one per step made a snapshot of 1M keys allocate twice its
+	// size in garbage).
+	buf []byte
 
 	out map[uint64]*outgoing // by receiver
 	// failures counts the failed transfers in a row to a member; waiting
@@ -193,9 +198,10 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 		return
 	}
 	for written := 0; written < writeStep && !l.done; {
-		part, done, err := l.req.Stream.Next(nil, writeStep)
+		part, done, err := l.req.Stream.Next(s.buf[:0], writeStep)
 		if err == nil {
 			_, err = l.file.Write(part)
+			s.buf = part
 		}
 		if err != nil {
 			l.file.Abort()
