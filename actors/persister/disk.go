@@ -2,6 +2,7 @@ package persister
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
@@ -547,12 +549,16 @@ func (d *Disk) release(index uint64) error {
 	return d.w.ReleaseLockTo(index)
 }
 
-// purge removes all but the newest maxSnaps snapshot files and all but the
-// newest maxWALs WAL segments. A WAL segment is removed only if it can be
-// locked: the WAL keeps every segment it still needs locked until release
-// frees it, so a needed segment is never removed (fileutil.PurgeFile's rule,
-// done synchronously). It stops at the first locked segment, so what stays
-// is always a contiguous run of segments.
+// purge removes all but the newest maxSnaps snapshot files (and their
+// store files), releases the WAL segments that only hold entries before the
+// oldest snapshot kept, and removes all but the newest maxWALs WAL
+// segments. Releasing up to the oldest snapshot kept, not the newest,
+// keeps the WAL that a fall back to an older snapshot (when the newest
+// one's files are unreadable) replays from. A WAL segment is removed only
+// if it can be locked: the WAL keeps every segment it still needs locked
+// until release frees it, so a needed segment is never removed
+// (fileutil.PurgeFile's rule, done synchronously). It stops at the first
+// locked segment, so what stays is always a contiguous run of segments.
 func (d *Disk) purge(maxSnaps, maxWALs int) error {
 	if d.closed {
 		return ErrClosed
@@ -560,10 +566,37 @@ func (d *Disk) purge(maxSnaps, maxWALs int) error {
 	if err := d.purgeFiles(d.snapDir, ".snap", maxSnaps, false); err != nil {
 		return err
 	}
-	if err := d.purgeStoreFiles(); err != nil {
+	kept, err := d.snapFiles()
+	if err != nil {
 		return err
 	}
+	if err := d.purgeStoreFiles(kept); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		if err := d.release(kept[0][1]); err != nil {
+			return fmt.Errorf("release wal before snapshot %d: %w", kept[0][1], err)
+		}
+	}
 	return d.purgeFiles(d.walDir, ".wal", maxWALs, true)
+}
+
+// snapFiles returns the term and index of every snapshot file, oldest
+// first.
+func (d *Disk) snapFiles() ([][2]uint64, error) {
+	names, err := fileutil.ReadDir(d.snapDir, fileutil.WithExt(".snap"))
+	if err != nil {
+		return nil, fmt.Errorf("purge %s: %w", d.snapDir, err)
+	}
+	var snaps [][2]uint64
+	for _, name := range names {
+		var term, index uint64
+		if _, err := fmt.Sscanf(name, "%016x-%016x.snap", &term, &index); err == nil {
+			snaps = append(snaps, [2]uint64{term, index})
+		}
+	}
+	slices.SortFunc(snaps, func(a, b [2]uint64) int { return cmp.Compare(a[1], b[1]) })
+	return snaps, nil
 }
 
 func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
@@ -596,19 +629,8 @@ func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
 }
 
 // purgeStoreFiles removes the store files of snapshots whose snap file is
-// gone.
-func (d *Disk) purgeStoreFiles() error {
-	names, err := fileutil.ReadDir(d.snapDir, fileutil.WithExt(".snap"))
-	if err != nil {
-		return fmt.Errorf("purge %s: %w", d.snapDir, err)
-	}
-	var keep [][2]uint64
-	for _, name := range names {
-		var term, index uint64
-		if _, err := fmt.Sscanf(name, "%016x-%016x.snap", &term, &index); err == nil {
-			keep = append(keep, [2]uint64{term, index})
-		}
-	}
+// gone: of none of keep.
+func (d *Disk) purgeStoreFiles(keep [][2]uint64) error {
 	removed, err := snapfile.Purge(d.storeDir, keep)
 	for _, name := range removed {
 		d.log.Info("persister: purged", "path", filepath.Join(d.storeDir, name))

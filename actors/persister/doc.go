@@ -8,7 +8,7 @@
 //
 //	disk, rec, err := persister.Open(dir, logger) // rec: snapshot, hard state, entries
 //	// restore raft.MemoryStorage and the state machine from rec, then
-//	pid := root.Spawn(persister.Props(disk, persister.WithMaxSnapshots(5)))
+//	pid := root.Spawn(persister.Props(disk, persister.WithMaxSnapshots(2)))
 //
 //	raftnode  --Persist{Seq, HardState, Entries, Snapshot}-->  persister  --Persisted{Seq}-->      raftnode
 //	raftnode  --SaveSnapshot{Snapshot}-->                      persister  --SnapshotSaved{Index}-->  raftnode
@@ -29,9 +29,10 @@
 //  2. the snapshot record in the WAL (index, term, ConfState), fsynced;
 //  3. for Persist: the entries and hard state in the WAL, fsynced when raft
 //     requires it (entries, or a new term or vote: raft.MustSync);
-//  4. the release of the WAL segments before the snapshot
-//     (wal.ReleaseLockTo), then the purge of old snapshot files and of WAL
-//     segments that are no longer locked.
+//  4. the purge of old snapshot files (the newest WithMaxSnapshots stay,
+//     2 by default), the release of the WAL segments before the oldest
+//     snapshot kept (wal.ReleaseLockTo), then the purge of WAL segments that
+//     are no longer locked.
 //
 // Why this order: on restart Open loads the newest snapshot that the WAL
 // records, then replays the WAL from that record. A WAL record without its
@@ -49,8 +50,8 @@
 // the last segment is truncated after its last whole record and the original
 // kept as *.wal.broken. A snapshot file that cannot be read is renamed
 // *.snap.broken and an older snapshot recorded in the WAL is used instead
-// (logged as a warning); this works while the WAL segments from that older
-// snapshot on still exist. Anything else unreadable in the WAL is returned as
+// (logged as a warning); the WAL segments from the oldest snapshot kept on
+// are never purged, so the older snapshot's WAL is there to replay. Anything else unreadable in the WAL is returned as
 // an error wrapping ErrCorrupt.
 //
 // # Ordering the caller must keep

@@ -17,10 +17,12 @@ import (
 	"github.com/raftkv/raftkv/metrics"
 )
 
-// Defaults of the options.
+// Defaults of the options: the newest snapshot and one to fall back to
+// (each holds the whole store, so every one kept costs its size on disk),
+// and the WAL segments from the older one on, at least two.
 const (
-	DefaultMaxSnapshots = 5
-	DefaultMaxWALFiles  = 5
+	DefaultMaxSnapshots = 2
+	DefaultMaxWALFiles  = 2
 )
 
 // measureEvery is how many bytes written to the WAL (an estimate) make the
@@ -240,8 +242,8 @@ func walBytes(st *raftpb.HardState, ents []*raftpb.Entry) int64 {
 }
 
 // persist makes one Ready durable: snapshot file, WAL snapshot record,
-// entries and hard state, then release of the WAL segments the snapshot
-// covers.
+// entries and hard state, then the purge of old snapshots and of the WAL
+// segments that the oldest snapshot kept covers.
 func (p *persister) persist(msg *messages.Persist) error {
 	hasSnap := !raft.IsEmptySnap(msg.Snapshot)
 	if hasSnap {
@@ -261,10 +263,6 @@ func (p *persister) persist(msg *messages.Persist) error {
 	}
 	p.unmeasured += walBytes(msg.HardState, msg.Entries)
 	if hasSnap {
-		index := msg.Snapshot.GetMetadata().GetIndex()
-		if err := p.d.release(index); err != nil {
-			return fmt.Errorf("persist ready %d: release wal before snapshot %d: %w", msg.Seq, index, err)
-		}
 		if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
 			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
@@ -272,8 +270,8 @@ func (p *persister) persist(msg *messages.Persist) error {
 	return nil
 }
 
-// saveSnapshot stores a snapshot the node made itself, releases the WAL it
-// covers and purges old files.
+// saveSnapshot stores a snapshot the node made itself and purges old
+// snapshots and the WAL segments that the oldest snapshot kept covers.
 func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 	if raft.IsEmptySnap(msg.Snapshot) {
 		p.log.Warn("persister: asked to save an empty snapshot; ignored")
@@ -285,9 +283,6 @@ func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 		return fmt.Errorf("save snapshot %d: %w", index, err)
 	}
 	p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
-	if err := p.d.release(index); err != nil {
-		return fmt.Errorf("save snapshot %d: release wal: %w", index, err)
-	}
 	if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
 		return fmt.Errorf("save snapshot %d: %w", index, err)
 	}

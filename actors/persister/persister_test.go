@@ -727,3 +727,50 @@ func BenchmarkPersist(b *testing.B) {
 		})
 	}
 }
+
+// TestPurgeKeepsTheWALOfTheOlderSnapshot cuts many small WAL segments with
+// two snapshots kept and WithMaxWALFiles(1): the WAL from the older
+// snapshot on must stay, so that a member whose newest store file is
+// damaged falls back to the older snapshot with every entry after it.
+func TestPurgeKeepsTheWALOfTheOlderSnapshot(t *testing.T) {
+	old := wal.SegmentSizeBytes
+	wal.SegmentSizeBytes = 16 * 1024
+	t.Cleanup(func() { wal.SegmentSizeBytes = old })
+
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d, persister.WithMaxSnapshots(2), persister.WithMaxWALFiles(1))
+	var index uint64
+	var snaps []uint64
+	for round := uint64(1); round <= 6; round++ {
+		for range 4 {
+			es := ents(index+1, index+10, 1)
+			for _, e := range es {
+				e.Data = append(e.Data, bytes.Repeat([]byte{'x'}, 1024)...)
+			}
+			n.persist(&messages.Persist{Seq: index + 1, HardState: hs(1, 1, index+10), Entries: es})
+			index += 10
+		}
+		n.saveSnapshot(persister.MakeSnapshot(t, dir, index, 1))
+		snaps = append(snaps, index)
+	}
+	n.stop()
+	if segs := filesWithExt(t, filepath.Join(dir, "wal"), ".wal"); segs[0] == "0000000000000000-0000000000000000.wal" {
+		t.Fatalf("no WAL segment purged: %v", segs)
+	}
+
+	newest, older := snaps[len(snaps)-1], snaps[len(snaps)-2]
+	db := filepath.Join(snapfile.Dir(filepath.Join(dir, "snap")), snapfile.Name(1, newest))
+	if err := os.WriteFile(db, []byte("damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, rec := open(t, dir)
+	defer d.Close()
+	if got := rec.Snapshot.GetMetadata().GetIndex(); got != older {
+		t.Fatalf("recovered snapshot %d, want the older one, %d", got, older)
+	}
+	if len(rec.Entries) != int(index-older) || rec.Entries[0].GetIndex() != older+1 ||
+		rec.Entries[len(rec.Entries)-1].GetIndex() != index {
+		t.Fatalf("recovered %d entries, want %d..%d", len(rec.Entries), older+1, index)
+	}
+}
