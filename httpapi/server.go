@@ -264,30 +264,6 @@ func (w *statusWriter) code() int {
 	return w.status
 }
 
-// ask sends msg to the proposer and waits for the answer until timeout or
-// until the client goes away.
-func (s *Server) ask(ctx context.Context, msg any, timeout time.Duration) (any, error) {
-	f := s.root.RequestFuture(s.proposer, msg, timeout)
-	type answer struct {
-		v   any
-		err error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		v, err := f.Result()
-		done <- answer{v, err}
-	}()
-	select {
-	case a := <-done:
-		if errors.Is(a.err, actor.ErrTimeout) {
-			return nil, errDeadline
-		}
-		return a.v, a.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 // fail writes err as JSON with the status and code that fit it: 400
 // "invalid" for a request refused before it reached the node (badRequest),
 // else as classify maps it. deadlineStatus is the status of a deadline
