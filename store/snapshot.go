@@ -112,6 +112,7 @@ type SnapshotEncoder struct {
 	started bool   // the version record and header were emitted
 	emitted int    // key records emitted
 	last    []byte // key of the last record emitted (shared with the view)
+	scratch []byte // the probe of last
 	done    bool
 	err     error
 }
@@ -153,7 +154,8 @@ func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err 
 	if e.emitted < e.count && !(added && len(out)-start >= max) {
 		skip := e.emitted > 0 // the walk starts at the last key emitted
 		stopped := false
-		walk := func(kv *messages.KeyValue) bool {
+		walk := func(it item) bool {
+			kv := it.kv()
 			if skip {
 				skip = false
 				if bytes.Equal(kv.Key, e.last) {
@@ -169,7 +171,7 @@ func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err 
 					e.emitted, kv.Key[:min(len(kv.Key), 32)], len(kv.Key), len(kv.Value), MaxKeySize, MaxValueSize)
 				return false
 			}
-			out = appendKV(out, kv)
+			out = appendKV(out, &kv)
 			e.emitted++
 			e.last = kv.Key
 			added = true
@@ -178,7 +180,9 @@ func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err 
 		if e.emitted == 0 {
 			e.view.tree.Ascend(walk)
 		} else {
-			e.view.tree.AscendGreaterOrEqual(&messages.KeyValue{Key: e.last}, walk)
+			var from item
+			e.scratch, from = probe(e.scratch, e.last)
+			e.view.tree.AscendGreaterOrEqual(from, walk)
 		}
 		if err == nil && !stopped && e.emitted != e.count {
 			// Cannot happen: a View never changes.
@@ -330,6 +334,8 @@ type streamReader struct {
 	off    int64 // bytes consumed
 	record int64 // the record being read: -1 for the header, else a key's index
 	small  [8]byte
+	// keyBuf and valueBuf hold the key and value of the record being read.
+	keyBuf, valueBuf []byte
 }
 
 func (d *streamReader) read() (*Store, error) {
@@ -389,27 +395,23 @@ func (d *streamReader) read() (*Store, error) {
 		return nil, fmt.Errorf("%w: negative key count %d", errCorrupt, count)
 	}
 
-	// count is not trusted for anything but the loop: a count larger than
-	// the data runs into the end of the input.
+	// The keys go into the tree on a goroutine of their own while the
+	// stream is decoded: a restart reads both at once, on two cores.
 	tree := newTree()
-	var prev []byte
-	for i := range count {
-		kv, err := d.kv(i)
-		if err != nil {
-			return nil, err
+	batches := make(chan []item, 4)
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		for batch := range batches {
+			for _, it := range batch {
+				tree.ReplaceOrInsert(it) // at the right end of the tree
+			}
 		}
-		if i > 0 && bytes.Compare(prev, kv.Key) >= 0 {
-			return nil, fmt.Errorf("%w: key %d is not after key %d", errCorrupt, i, i-1)
-		}
-		if kv.CreateRevision < 1 || kv.ModRevision < kv.CreateRevision || kv.ModRevision > revision {
-			return nil, fmt.Errorf("%w: key %d: create revision %d, mod revision %d, store revision %d",
-				errCorrupt, i, kv.CreateRevision, kv.ModRevision, revision)
-		}
-		if kv.Version < 1 {
-			return nil, fmt.Errorf("%w: key %d: version %d", errCorrupt, i, kv.Version)
-		}
-		tree.ReplaceOrInsert(kv) // at the right end of the tree
-		prev = kv.Key
+	}()
+	err = d.items(count, revision, batches)
+	<-built
+	if err != nil {
+		return nil, err
 	}
 
 	switch _, err := d.br.ReadByte(); err {
@@ -422,33 +424,74 @@ func (d *streamReader) read() (*Store, error) {
 	return &Store{tree: tree, revision: revision}, nil
 }
 
-// kv reads key record i. Its slices are fresh: the store may own them.
-func (d *streamReader) kv(i int64) (*messages.KeyValue, error) {
+// loadBatch is how many keys ReadSnapshot hands the tree's goroutine at a
+// time.
+const loadBatch = 1024
+
+// items reads the count key records of a stream of revision, checks them,
+// and sends them to batches in order; it closes batches when it returns.
+func (d *streamReader) items(count, revision int64, batches chan<- []item) error {
+	defer close(batches)
+	// count is not trusted for anything but the loop: a count larger than
+	// the data runs into the end of the input.
+	batch := make([]item, 0, loadBatch)
+	var prev []byte
+	var kv messages.KeyValue
+	for i := range count {
+		if err := d.kv(i, &kv); err != nil {
+			return err
+		}
+		if i > 0 && bytes.Compare(prev, kv.Key) >= 0 {
+			return fmt.Errorf("%w: key %d is not after key %d", errCorrupt, i, i-1)
+		}
+		if kv.CreateRevision < 1 || kv.ModRevision < kv.CreateRevision || kv.ModRevision > revision {
+			return fmt.Errorf("%w: key %d: create revision %d, mod revision %d, store revision %d",
+				errCorrupt, i, kv.CreateRevision, kv.ModRevision, revision)
+		}
+		if kv.Version < 1 {
+			return fmt.Errorf("%w: key %d: version %d", errCorrupt, i, kv.Version)
+		}
+		it := newItem(&kv)
+		prev = it.key()
+		if batch = append(batch, it); len(batch) == loadBatch {
+			batches <- batch
+			batch = make([]item, 0, loadBatch)
+		}
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	return nil
+}
+
+// kv reads key record i into kv. Its Key and Value are the reader's
+// buffers, overwritten by the next record: the store copies them (newItem).
+func (d *streamReader) kv(i int64, kv *messages.KeyValue) error {
 	d.record = i
 	t, err := d.byte()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if t != kvMap {
-		return nil, d.corrupt("type 0x%02x, want a map of 5 fields (0x%02x)", t, kvMap)
+		return d.corrupt("type 0x%02x, want a map of 5 fields (0x%02x)", t, kvMap)
 	}
-	kv := &messages.KeyValue{}
 	if kv.CreateRevision, err = d.canonicalInt(nameCreate); err != nil {
-		return nil, err
+		return err
 	}
-	if kv.Key, err = d.bin(nameKey, MaxKeySize); err != nil {
-		return nil, err
+	if d.keyBuf, err = d.bin(d.keyBuf, nameKey, MaxKeySize); err != nil {
+		return err
 	}
 	if kv.ModRevision, err = d.canonicalInt(nameMod); err != nil {
-		return nil, err
+		return err
 	}
-	if kv.Value, err = d.bin(nameValue, MaxValueSize); err != nil {
-		return nil, err
+	if d.valueBuf, err = d.bin(d.valueBuf, nameValue, MaxValueSize); err != nil {
+		return err
 	}
 	if kv.Version, err = d.canonicalInt(nameVersion); err != nil {
-		return nil, err
+		return err
 	}
-	return kv, nil
+	kv.Key, kv.Value = d.keyBuf, d.valueBuf
+	return nil
 }
 
 // corrupt returns an error wrapping errCorrupt that tells where the stream
@@ -574,9 +617,9 @@ func (d *streamReader) canonicalInt(name string) (int64, error) {
 }
 
 // bin reads field name and its value, a msgpack bin of at most limit bytes
-// in its canonical encoding. It allocates no more than limit bytes, whatever
-// the length says.
-func (d *streamReader) bin(name string, limit int) ([]byte, error) {
+// in its canonical encoding, into buf (reused when large enough). It
+// allocates no more than limit bytes, whatever the length says.
+func (d *streamReader) bin(buf []byte, name string, limit int) ([]byte, error) {
 	if err := d.field(name); err != nil {
 		return nil, err
 	}
@@ -607,7 +650,11 @@ func (d *streamReader) bin(name string, limit int) ([]byte, error) {
 	if t != binType(int(n)) {
 		return nil, d.corrupt("%s: %d bytes with type 0x%02x, not 0x%02x", name[1:], n, t, binType(int(n)))
 	}
-	p := make([]byte, n) // never nil, like a stored key or value
+	p := buf[:0]
+	if uint64(cap(p)) < n {
+		p = make([]byte, 0, n)
+	}
+	p = p[:n]
 	if err := d.full(p); err != nil {
 		return nil, err
 	}

@@ -23,21 +23,21 @@ var allKeys = []byte{0}
 // applier) owns it. View gives a point-in-time copy that other goroutines
 // may read while the owner goes on.
 //
-// The tree holds *messages.KeyValue ordered by key bytes. A stored item and
-// its slices are never modified after insertion (see the package doc), so
-// results may share them.
+// The tree holds items (one packed allocation per key, see item) ordered
+// by key bytes. A stored item is never modified after insertion (see the
+// package doc), so results may share its bytes.
 type Store struct {
 	tree     *btreeKV
 	revision int64
+	// scratch is the reused buffer of the probes that look keys up.
+	scratch []byte
 }
 
-func lessKV(a, b *messages.KeyValue) bool { return bytes.Compare(a.Key, b.Key) < 0 }
-
 // btreeKV is the key tree: stored items ordered by key bytes.
-type btreeKV = btree.BTreeG[*messages.KeyValue]
+type btreeKV = btree.BTreeG[item]
 
 func newTree() *btreeKV {
-	return btree.NewG(btreeDegree, lessKV)
+	return btree.NewG(btreeDegree, lessItem)
 }
 
 // New returns an empty store at revision 0.
@@ -131,24 +131,28 @@ func (s *Store) Range(op messages.Op) (messages.OpResult, int64) {
 	return s.rangeOp(&op), s.revision
 }
 
-// get returns the stored item of key, or nil.
-func (s *Store) get(key []byte) *messages.KeyValue {
-	kv, _ := s.tree.Get(&messages.KeyValue{Key: key})
-	return kv
+// get returns the stored item of key, and whether there is one.
+func (s *Store) get(key []byte) (item, bool) {
+	var p item
+	s.scratch, p = probe(s.scratch, key)
+	return s.tree.Get(p)
 }
 
 // ascend calls fn for every stored item that op (a Get or Delete) covers, in
 // key order, until fn returns false. fn must not modify the tree.
-func (s *Store) ascend(op *messages.Op, fn func(*messages.KeyValue) bool) {
+func (s *Store) ascend(op *messages.Op, fn func(item) bool) {
 	switch {
 	case len(op.End) == 0:
-		if kv := s.get(op.Key); kv != nil {
-			fn(kv)
+		if it, ok := s.get(op.Key); ok {
+			fn(it)
 		}
 	case bytes.Equal(op.End, allKeys):
-		s.tree.AscendGreaterOrEqual(&messages.KeyValue{Key: op.Key}, fn)
+		_, from := probe(nil, op.Key)
+		s.tree.AscendGreaterOrEqual(from, fn)
 	case bytes.Compare(op.Key, op.End) < 0:
-		s.tree.AscendRange(&messages.KeyValue{Key: op.Key}, &messages.KeyValue{Key: op.End}, fn)
+		_, from := probe(nil, op.Key)
+		_, to := probe(nil, op.End)
+		s.tree.AscendRange(from, to, fn)
 	default:
 		// End <= Key: the range is empty.
 	}
@@ -159,12 +163,12 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 	if op.Limit > 0 && len(op.End) != 0 {
 		res.KVs = make([]messages.KeyValue, 0, min(op.Limit, maxPrealloc))
 	}
-	s.ascend(op, func(kv *messages.KeyValue) bool {
+	s.ascend(op, func(it item) bool {
 		if op.Limit > 0 && int64(len(res.KVs)) >= op.Limit {
 			res.More = true
 			return false
 		}
-		res.KVs = append(res.KVs, *kv)
+		res.KVs = append(res.KVs, it.kv())
 		return true
 	})
 	if len(res.KVs) == 0 {
@@ -174,41 +178,31 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 }
 
 func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
-	kv := &messages.KeyValue{
-		Key:            bytes.Clone(op.Key),
-		Value:          make([]byte, len(op.Value)), // never nil, like a value ReadSnapshot reads
-		CreateRevision: rev,
-		ModRevision:    rev,
-		Version:        1,
-	}
-	if kv.Key == nil {
-		kv.Key = []byte{}
-	}
-	copy(kv.Value, op.Value)
+	kv := messages.KeyValue{Key: op.Key, Value: op.Value, CreateRevision: rev, ModRevision: rev, Version: 1}
 	var res messages.OpResult
-	// kv is not visible to anyone but the tree yet, so it may still be
-	// completed after the insertion (which saves a second lookup).
-	if prev, ok := s.tree.ReplaceOrInsert(kv); ok {
-		kv.CreateRevision = prev.CreateRevision
-		kv.Version = prev.Version + 1
+	if prev, ok := s.get(op.Key); ok {
+		p := prev.kv()
+		kv.CreateRevision, kv.Version = p.CreateRevision, p.Version+1
 		if op.PrevKV {
-			res.KVs = []messages.KeyValue{*prev}
+			res.KVs = []messages.KeyValue{p}
 		}
 	}
+	// newItem copies the key and value: the caller's slices are not kept.
+	s.tree.ReplaceOrInsert(newItem(&kv))
 	return res
 }
 
 func (s *Store) deleteOp(op *messages.Op) messages.OpResult {
-	var doomed []*messages.KeyValue
-	s.ascend(op, func(kv *messages.KeyValue) bool {
-		doomed = append(doomed, kv)
+	var doomed []item
+	s.ascend(op, func(it item) bool {
+		doomed = append(doomed, it)
 		return true
 	})
 	var res messages.OpResult
-	for _, kv := range doomed {
-		s.tree.Delete(kv)
+	for _, it := range doomed {
+		s.tree.Delete(it)
 		if op.PrevKV {
-			res.KVs = append(res.KVs, *kv)
+			res.KVs = append(res.KVs, it.kv())
 		}
 	}
 	res.Deleted = int64(len(doomed))
@@ -218,20 +212,20 @@ func (s *Store) deleteOp(op *messages.Op) messages.OpResult {
 // compare reports whether c holds in the current state. A missing key has a
 // nil value and revisions and version 0.
 func (s *Store) compare(c *messages.Compare) bool {
-	kv := s.get(c.Key)
+	it, found := s.get(c.Key)
 	if c.Target == messages.TargetExists {
 		switch c.Result {
 		case messages.Equal:
-			return (kv != nil) == c.Exists
+			return found == c.Exists
 		case messages.NotEqual:
-			return (kv != nil) != c.Exists
+			return found != c.Exists
 		default:
 			return false
 		}
 	}
 	var cur messages.KeyValue
-	if kv != nil {
-		cur = *kv
+	if found {
+		cur = it.kv()
 	}
 	var order int
 	switch c.Target {

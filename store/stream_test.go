@@ -24,8 +24,7 @@ func storeOf(revision int64, list ...messages.KeyValue) *Store {
 	s := New()
 	s.revision = revision
 	for i := range list {
-		kv := list[i]
-		s.tree.ReplaceOrInsert(&kv)
+		s.tree.ReplaceOrInsert(newItem(&list[i]))
 	}
 	return s
 }
@@ -79,8 +78,9 @@ func encodeParts(t testing.TB, v *View, max int) [][]byte {
 // recordSizes returns the sizes of the records of s's stream, header first.
 func recordSizes(s *Store) []int {
 	sizes := []int{len(appendStreamHeader(nil, s.Revision(), s.Len()))}
-	s.tree.Ascend(func(kv *messages.KeyValue) bool {
-		sizes = append(sizes, len(appendKV(nil, kv)))
+	s.tree.Ascend(func(it item) bool {
+		kv := it.kv()
+		sizes = append(sizes, len(appendKV(nil, &kv)))
 		return true
 	})
 	return sizes
@@ -125,7 +125,8 @@ func checkInvariants(t testing.TB, s *Store) {
 	}
 	var prev []byte
 	i := 0
-	s.tree.Ascend(func(kv *messages.KeyValue) bool {
+	s.tree.Ascend(func(it item) bool {
+		kv := it.kv()
 		switch {
 		case kv.Key == nil || kv.Value == nil:
 			t.Fatalf("key %d: nil key or value", i)
