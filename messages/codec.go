@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"go.etcd.io/raft/v3/raftpb"
@@ -24,21 +25,52 @@ var handle = func() *codec.MsgpackHandle {
 	return h
 }()
 
-// Encode writes v as msgpack.
+// encoders and decoders are reused across calls: each holds buffers and
+// state that a fresh one would allocate again. One that failed is dropped.
+var (
+	encoders = sync.Pool{New: func() any { return new(encoder) }}
+	decoders = sync.Pool{New: func() any { return codec.NewDecoderBytes(nil, handle) }}
+)
+
+// encoder is a reusable encoder and the scratch buffer it writes into.
+type encoder struct {
+	enc     *codec.Encoder
+	scratch []byte
+}
+
+// maxScratch bounds the scratch buffer an encoder keeps for the next call.
+const maxScratch = 64 << 10
+
+// Encode writes v as msgpack, into a slice of its own of exactly its size.
 func Encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := codec.NewEncoder(&buf, handle).Encode(v); err != nil {
+	e := encoders.Get().(*encoder)
+	e.scratch = e.scratch[:0]
+	if e.enc == nil {
+		e.enc = codec.NewEncoderBytes(&e.scratch, handle)
+	} else {
+		e.enc.ResetBytes(&e.scratch)
+	}
+	if err := e.enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, err)
 	}
-	return buf.Bytes(), nil
+	out := bytes.Clone(e.scratch)
+	if cap(e.scratch) > maxScratch {
+		e.scratch = nil
+	}
+	encoders.Put(e)
+	return out, nil
 }
 
 // Decode reads msgpack data into v, which must be a pointer. It returns an
 // error, never panics, on malformed data.
 func Decode(data []byte, v any) error {
-	if err := codec.NewDecoderBytes(data, handle).Decode(v); err != nil {
+	dec := decoders.Get().(*codec.Decoder)
+	dec.ResetBytes(data)
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("decode %T: %w", v, err)
 	}
+	dec.ResetBytes(nil)
+	decoders.Put(dec)
 	return nil
 }
 
