@@ -19,10 +19,11 @@ import (
 
 // Defaults of the options: the newest snapshot and one to fall back to
 // (each holds the whole store, so every one kept costs its size on disk),
-// and the WAL segments from the older one on, at least two.
+// and only the WAL segments from the older one on (a restart reads every
+// segment kept).
 const (
 	DefaultMaxSnapshots = 2
-	DefaultMaxWALFiles  = 2
+	DefaultMaxWALFiles  = 1
 )
 
 // measureEvery is how many bytes written to the WAL (an estimate) make the
