@@ -16,7 +16,9 @@ const maxBatchBytes = 1 << 20
 // per follower and one MsgAppResp back for the batch instead of one per
 // write. The actor flushes it when a marker it sent itself after the first
 // write comes up, so the batch holds every write that was waiting in the
-// mailbox before it, and a lone write waits for nothing.
+// mailbox before it, and a lone write waits for nothing; a leader with a
+// Ready in flight keeps the batch until Advance (raft sends nothing before
+// the next Ready anyway), so each of its Readys carries one batch.
 type proposalBatch struct {
 	ids     []messages.RequestID
 	entries []*raftpb.Entry

@@ -31,8 +31,8 @@
 //     many writes (group commit).
 //   - The writes (Propose) waiting together in the mailbox reach raft as one
 //     MsgProp (proposalBatch, flushed by a marker raftnode sends itself
-//     after the first): one MsgApp per follower and one answer per batch
-//     rather than per write.
+//     after the first; on a leader with a Ready in flight, at Advance): one
+//     MsgApp per follower and one answer per batch rather than per write.
 //
 // Acks whose Seq is not the Ready in flight are logged and ignored.
 //

@@ -293,7 +293,11 @@ func (n *raftNode) Receive(ctx actor.Context) {
 			ctx.Send(ctx.Self(), &flushProposals{})
 		}
 	case *flushProposals:
-		n.flushProposals(ctx)
+		// A leader with a Ready in flight keeps the batch until advance:
+		// raft would send nothing of it before the next Ready anyway.
+		if n.stage == nil || n.state != raft.StateLeader {
+			n.flushProposals(ctx)
+		}
 	case *messages.ProposeConfChange:
 		n.requestConfChange(ctx, confRequest{id: msg.ID, change: msg.Change})
 	case *messages.ReadIndex:
@@ -412,10 +416,11 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	if p.apply {
 		n.apply(ctx, st)
 	}
+	n.observe()
 	if p.nothingToWait {
 		n.advance(ctx)
+		n.maybeReady(ctx) // the writes advance handed to raft
 	}
-	n.observe()
 }
 
 // observe sets the gauges of raft's state.
@@ -528,9 +533,13 @@ func (n *raftNode) maybeAdvance(ctx actor.Context) {
 	}
 }
 
+// advance tells raft the Ready in flight is done, and hands raft the
+// writes batched meanwhile: raft would send nothing of theirs before the
+// next Ready anyway, and so they leave as one append per follower.
 func (n *raftNode) advance(ctx actor.Context) {
 	n.rn.Advance(n.stage.rd)
 	n.stage = nil
+	n.flushProposals(ctx)
 	n.proposeQueuedConfChange(ctx)
 }
 
