@@ -136,6 +136,9 @@ type raftNode struct {
 	confBarrier uint64
 	confPending bool
 	confQueue   confQueue
+	// leadAloneDue: the node started serving, and at the next Advance a
+	// lone voter campaigns (leadAlone).
+	leadAloneDue bool
 	// transfer is the leadership hand-over under way before a stop, if any.
 	transfer *transfer
 	// confProposed is the request of the change this leader proposed last:
@@ -514,9 +517,34 @@ func (n *raftNode) appliedAck(ctx actor.Context, msg *messages.Applied) {
 	}
 	if n.serving && !was {
 		n.log.Info("replay applied, serving", "applied", n.applied)
+		n.leadAloneDue = true
 	}
 	n.maybePublish(ctx)
 	n.maybeAdvance(ctx)
+}
+
+// leadAlone makes a follower that is the only voter campaign once, when
+// it starts serving (at the Advance after, once raft took its applied
+// entries), rather than after an election timeout: it needs no one's vote, and until it leads every
+// write fails with no_leader (etcd advances its ticks at start for the
+// same reason). Serving, it has applied every membership change committed
+// before it stopped, so it campaigns in the configuration an election
+// timeout would find, only sooner. Only a follower campaigns: a candidate
+// wins once its own vote is persisted, in a later Ready.
+func (n *raftNode) leadAlone() {
+	if !n.leadAloneDue {
+		return
+	}
+	n.leadAloneDue = false
+	if n.book.Voters() != 1 || n.rn.BasicStatus().RaftState != raft.StateFollower {
+		return
+	}
+	if self, ok := n.book.Member(n.cfg.ID); !ok || self.Learner {
+		return
+	}
+	if err := n.rn.Campaign(); err != nil {
+		n.log.Warn("could not campaign as the only voter; waiting for an election timeout", "err", err)
+	}
 }
 
 // updateServing decides whether the node serves: once it applied what it
@@ -539,6 +567,7 @@ func (n *raftNode) maybeAdvance(ctx actor.Context) {
 func (n *raftNode) advance(ctx actor.Context) {
 	n.rn.Advance(n.stage.rd)
 	n.stage = nil
+	n.leadAlone()
 	n.flushProposals(ctx)
 	n.proposeQueuedConfChange(ctx)
 }
