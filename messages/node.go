@@ -17,6 +17,9 @@ type Persist struct {
 	HardState *raftpb.HardState
 	Entries   []*raftpb.Entry
 	Snapshot  *raftpb.Snapshot
+	// MustSync is raft's Ready.MustSync: the WAL fsyncs this write (new
+	// entries, a new term or vote), which the persister times.
+	MustSync bool
 }
 
 // Persisted acknowledges the Persist of the same Seq: its data is on disk.

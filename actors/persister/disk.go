@@ -93,9 +93,6 @@ type Disk struct {
 	closed   bool
 	// repairWAL cuts a damaged WAL tail instead of refusing it.
 	repairWAL bool
-	// hs is the last hard state in the WAL, by which save tells whether
-	// the WAL fsyncs (raft.MustSync).
-	hs *raftpb.HardState
 }
 
 // Open opens, or creates, the data directory dir of a node: dir/wal holds
@@ -176,7 +173,6 @@ func (d *Disk) open() (*Recovered, error) {
 			return nil, fmt.Errorf("create wal: %w", err)
 		}
 		d.w = w
-		d.hs = &raftpb.HardState{}
 		d.log.Info("persister: created a new WAL", "dir", d.dir)
 		return &Recovered{HardState: &raftpb.HardState{}}, nil
 	}
@@ -262,7 +258,6 @@ func (d *Disk) replay() (*Recovered, error) {
 	if st == nil {
 		st = &raftpb.HardState{}
 	}
-	d.hs = st
 	rec := &Recovered{Exists: true, Snapshot: snapshot, HardState: st, Entries: ents}
 	attrs := []any{"dir", d.dir,
 		"snapshot_index", snapshot.GetMetadata().GetIndex(),
@@ -461,8 +456,8 @@ func (d *Disk) saveSnapshot(s *raftpb.Snapshot) error {
 
 // save appends entries and the hard state (nil means unchanged) to the WAL.
 // wal.Save fsyncs when raft.MustSync says so: entries, or a new term or
-// vote (see willSync). A commit-only change is written and reaches the
-// disk with the next sync, as raft allows.
+// vote. A commit-only change is written and reaches the disk with the next
+// sync, as raft allows.
 func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if d.closed {
 		return ErrClosed
@@ -477,24 +472,7 @@ func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if raft.IsEmptyHardState(st) && len(ents) == 0 {
 		return nil
 	}
-	if err := d.w.Save(st, ents); err != nil {
-		return err
-	}
-	if !raft.IsEmptyHardState(st) {
-		d.hs = st
-	}
-	return nil
-}
-
-// willSync tells whether save(st, ents) fsyncs the WAL.
-func (d *Disk) willSync(st *raftpb.HardState, ents []*raftpb.Entry) bool {
-	if st == nil {
-		st = &raftpb.HardState{}
-	}
-	if raft.IsEmptyHardState(st) && len(ents) == 0 {
-		return false
-	}
-	return raft.MustSync(st, d.hs, len(ents))
+	return d.w.Save(st, ents)
 }
 
 // Usage measures what the WAL and snapshot directories take on disk: the

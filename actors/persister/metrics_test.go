@@ -36,7 +36,7 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 		return metricstest.Value(t, reg, "raftkv_disk_wal_bytes", nil) > 0
 	}, replyTimeout)
 
-	if u := persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1)}); u != nil {
+	if u := persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 3), Entries: ents(1, 5, 1), MustSync: true}); u != nil {
 		t.Errorf("a small Ready was measured: %+v", u)
 	}
 	if got := fsyncs(); got != 1 {
@@ -46,7 +46,7 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 	if got := fsyncs(); got != 1 {
 		t.Errorf("%v fsyncs timed after a commit-only Ready, want 1", got)
 	}
-	persist(&messages.Persist{Seq: 3, HardState: hs(2, 0, 5)}) // a new term: fsynced
+	persist(&messages.Persist{Seq: 3, HardState: hs(2, 0, 5), MustSync: true}) // a new term: fsynced
 	if got := fsyncs(); got != 2 {
 		t.Errorf("%v fsyncs timed after a new term, want 2", got)
 	}
@@ -55,14 +55,14 @@ func TestFsyncTimesAndDiskUsage(t *testing.T) {
 	for _, e := range big {
 		e.Data = append(e.Data, bytes.Repeat([]byte{'x'}, 1024)...)
 	}
-	u := persist(&messages.Persist{Seq: 4, HardState: hs(2, 0, 25), Entries: big})
+	u := persist(&messages.Persist{Seq: 4, HardState: hs(2, 0, 25), Entries: big, MustSync: true})
 	if u == nil || u.WAL <= 0 {
 		t.Fatalf("20 KiB written (more than the 16 KiB between measures) and no measure: %+v", u)
 	}
 	if got := metricstest.Value(t, reg, "raftkv_disk_wal_bytes", nil); got != float64(u.WAL) {
 		t.Errorf("raftkv_disk_wal_bytes = %v, the answer says %d", got, u.WAL)
 	}
-	if u := persist(&messages.Persist{Seq: 5, HardState: hs(2, 0, 26), Entries: ents(26, 26, 2)}); u != nil {
+	if u := persist(&messages.Persist{Seq: 5, HardState: hs(2, 0, 26), Entries: ents(26, 26, 2), MustSync: true}); u != nil {
 		t.Errorf("measured again right after a measure: %+v", u)
 	}
 

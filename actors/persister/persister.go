@@ -255,11 +255,11 @@ func (p *persister) persist(msg *messages.Persist) error {
 		p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
 	}
 	failpoint.Inject(failpoint.PersisterBeforeSave) // a slow disk, in tests built with -tags failpoints
-	start, synced := time.Now(), p.d.willSync(msg.HardState, msg.Entries)
+	start := time.Now()
 	if err := p.d.save(msg.HardState, msg.Entries); err != nil {
 		return fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
 	}
-	if synced {
+	if msg.MustSync {
 		p.cfg.metrics.ObserveWALFsync(time.Since(start))
 	}
 	p.unmeasured += walBytes(msg.HardState, msg.Entries)

@@ -412,7 +412,7 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	n.stage = st
 	if p.persist {
 		ctx.Request(n.cfg.Persister, &messages.Persist{
-			Seq: st.seq, HardState: rd.HardState, Entries: rd.Entries, Snapshot: rd.Snapshot,
+			Seq: st.seq, HardState: rd.HardState, Entries: rd.Entries, Snapshot: rd.Snapshot, MustSync: rd.MustSync,
 		})
 	}
 	n.send(ctx, p.sendNow)
