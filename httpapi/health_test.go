@@ -28,27 +28,14 @@ func serveNode(t *testing.T, n *rknode.Node) string {
 func awaitHealth(t *testing.T, url string, code int, want string) {
 	t.Helper()
 	var got string
-	ok := awaitFor(10*time.Second, func() bool {
+	ok := testkit.Eventually(func() bool {
 		c, body := request(url, "GET", "", nil, nil)
 		got = fmt.Sprintf("%d %q", c, body)
 		return c == code && strings.Contains(string(body), want)
-	})
+	}, 10*time.Second)
 	if !ok {
 		t.Fatalf("GET %s: still %s after 10s, want %d containing %q", url, got, code, want)
 	}
-}
-
-// awaitFor polls cond until it holds or d (dilated by the test kit's time
-// factor) passes, and tells whether it held.
-func awaitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(testkit.Dilated(d))
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond) // a poll interval, not a wait for an event
-	}
-	return true
 }
 
 // mustAnswer checks that GET url answers code with a body that contains

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/metrics/metricstest"
+	"github.com/raftkv/raftkv/testkit"
 )
 
 // record calls every recording method once, with values a test can
@@ -204,17 +206,10 @@ func TestMailboxLength(t *testing.T) {
 // value want, failing the test after 10 s.
 func awaitValue(t *testing.T, reg prometheus.Gatherer, name string, labels prometheus.Labels, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.AwaitCondition(t, fmt.Sprintf("%s%v = %v", name, labels, want), func() bool {
 		got, ok := metricstest.Find(t, reg, name, labels)
-		if ok && got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s%v = %v (found: %v), want %v", name, labels, got, ok, want)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, with a deadline
-	}
+		return ok && got == want
+	}, 10*time.Second)
 }
 
 // count is the number of series of the metrics names.

@@ -77,16 +77,24 @@ const maxPollInterval = 50 * time.Millisecond
 // for the failure message. cond runs on the test's goroutine.
 func AwaitCondition(t TB, desc string, cond func() bool, timeout ...time.Duration) {
 	t.Helper()
-	within := timeoutOf(timeout)
-	deadline := time.Now().Add(within)
+	if !Eventually(cond, timeout...) {
+		t.Fatalf("testkit: AwaitCondition: %s: still false after %v", desc, timeoutOf(timeout))
+	}
+}
+
+// Eventually polls cond as AwaitCondition does and tells whether it
+// returned true within timeout, without failing the test: for a test that
+// says more when it did not (what it saw last, a screenshot).
+func Eventually(cond func() bool, timeout ...time.Duration) bool {
+	deadline := time.Now().Add(timeoutOf(timeout))
 	interval := time.Millisecond
 	for !cond() {
 		left := time.Until(deadline)
 		if left <= 0 {
-			t.Fatalf("testkit: AwaitCondition: %s: still false after %v", desc, within)
-			return
+			return false
 		}
 		time.Sleep(min(interval, left))
 		interval = min(2*interval, maxPollInterval)
 	}
+	return true
 }

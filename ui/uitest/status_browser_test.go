@@ -145,19 +145,6 @@ func writeLoad(t *testing.T, url string) (stop func()) {
 	return stop
 }
 
-// awaitFor polls cond until it holds or d (dilated by the test kit's time
-// factor) passes, and tells whether it held.
-func awaitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(testkit.Dilated(d))
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond) // a poll interval, not a wait for an event
-	}
-	return true
-}
-
 // saveScreenshot takes a screenshot of the whole page and writes it to
 // the artifacts directory as name.
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
@@ -247,7 +234,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		want := fmt.Sprint(leader)
 		return leader != 0 && len(st.Members) == 3 && st.Leader == want && slices.Equal(st.Leaders, []string{want}) && st.Ready == "ready"
 	}
-	if !awaitFor(20*time.Second, shown) {
+	if !testkit.Eventually(shown, 20*time.Second) {
 		saveScreenshot(t, ctx, "status-page-timeout.png")
 		t.Fatalf("the page never showed three members and the leader (%d): it shows %+v; console errors: %q", leader, st, consoleErrors(true))
 	}
@@ -282,7 +269,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		}
 		return st.State == "leader" && st.Writes != "–" && st.Writes != "0.0" && !slices.Contains(st.Matches, "")
 	}
-	if !awaitFor(20*time.Second, loaded) {
+	if !testkit.Eventually(loaded, 20*time.Second) {
 		t.Fatalf("the leader's page never showed the match indexes and writes per second: it shows %+v", st)
 	}
 	saveScreenshot(t, ctx, "status-page-leader.png")
@@ -307,7 +294,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		}
 		return st.Ready == "not ready" && strings.Contains(st.Checks, "[-]leader failed")
 	}
-	if !awaitFor(20*time.Second, notReady) {
+	if !testkit.Eventually(notReady, 20*time.Second) {
 		t.Fatalf("the page of cut-off member %d never said it is not ready for want of a leader: it shows %+v", follower, st)
 	}
 	saveScreenshot(t, ctx, "status-page-not-ready.png")
