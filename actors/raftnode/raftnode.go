@@ -525,12 +525,13 @@ func (n *raftNode) appliedAck(ctx actor.Context, msg *messages.Applied) {
 
 // leadAlone makes a follower that is the only voter campaign once, when
 // it starts serving (at the Advance after, once raft took its applied
-// entries), rather than after an election timeout: it needs no one's vote, and until it leads every
-// write fails with no_leader (etcd advances its ticks at start for the
-// same reason). Serving, it has applied every membership change committed
-// before it stopped, so it campaigns in the configuration an election
-// timeout would find, only sooner. Only a follower campaigns: a candidate
-// wins once its own vote is persisted, in a later Ready.
+// entries), rather than after an election timeout: it needs no one's
+// vote, and until it leads every write fails with no_leader (etcd
+// advances its ticks at start for the same reason). Serving, it has
+// applied every membership change committed before it stopped, so it
+// campaigns in the configuration an election timeout would find, only
+// sooner. Only a follower campaigns: a candidate wins once its own vote is
+// persisted, in a later Ready.
 func (n *raftNode) leadAlone() {
 	if !n.leadAloneDue {
 		return
