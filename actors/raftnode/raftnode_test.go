@@ -177,6 +177,10 @@ func (n *testNode) flush(p *testkit.Probe) []any {
 func (n *testNode) settle(desc string, cond func(*messages.Status) bool) *messages.Status {
 	n.t.Helper()
 	for range 200 {
+		// Two barriers: a write that raftnode took before the first one
+		// it hands raft at a marker it sent itself meanwhile (batch.go),
+		// which the second one follows.
+		n.status()
 		st := n.status()
 		ps, as := n.flush(n.persister), n.flush(n.applier)
 		if len(ps) == 0 && len(as) == 0 {
