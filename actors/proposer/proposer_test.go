@@ -455,6 +455,9 @@ func TestStoppingAnswersErrStopped(t *testing.T) {
 	r1.Send(f.pid, &messages.ClientRead{Op: getOp("a")}) // in the round in flight
 	r2.Send(f.pid, &messages.ClientRead{Op: getOp("b")}) // queued for the next
 	f.raftnode.ReceiveN(3)
+	// Stop is a system message, handled before any user message still in
+	// the mailbox: the barrier makes sure the proposer has taken r2 in.
+	f.barrier()
 
 	if err := f.system.Root.StopFuture(f.pid).Wait(); err != nil {
 		t.Fatal(err)
