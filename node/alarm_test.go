@@ -75,3 +75,22 @@ func TestNoSpaceAlarm(t *testing.T) {
 		t.Errorf("the write acknowledged before the alarm: %+v", r)
 	}
 }
+
+// A member that starts on a disk that is already low raises the alarm: the
+// persister's first reading, taken as it starts, reaches the proposer.
+func TestNoSpaceAlarmAtStart(t *testing.T) {
+	self := freeAddr(t)
+	n, err := node.Start(node.Config{ID: 1, Cluster: map[uint64]string{1: self}, DataDir: t.TempDir(), Logger: quietLog(),
+		SpaceReserve: 1 << 30, FreeSpace: func(string) (uint64, error) { return 100 << 20, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	testkit.AwaitCondition(t, "the alarm is raised", func() bool {
+		st := ask[*messages.Status](t, n, &messages.ClientStatus{})
+		return len(st.Alarms) == 1 && st.Alarms[0] == 1
+	}, 10*time.Second)
+	if r := ask[*messages.TxnReply](t, n, putReq("k")); !errors.Is(r.Err, messages.ErrNoSpace) {
+		t.Errorf("a put on the low disk: %+v, want ErrNoSpace", r)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/raftkv/raftkv/actors/proposer"
 	"github.com/raftkv/raftkv/actors/raftnode"
 	"github.com/raftkv/raftkv/actors/snapshot"
+	"github.com/raftkv/raftkv/internal/mailbox"
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/membership"
 	"github.com/raftkv/raftkv/messages"
@@ -226,7 +227,7 @@ func Start(cfg Config) (*Node, error) {
 		Link: func(id uint64, address string, clusterID uint64) *actor.Props {
 			return n.props(peer.Props(peer.Config{ID: id, Address: address, Self: cfg.ID, SelfAddress: self,
 				ClusterID: clusterID, Target: network, Logger: log, Metrics: n.metrics}).
-				Configure(actor.WithMailbox(n.metrics.PeerMailbox(id))))
+				Configure(actor.WithMailbox(mailbox.Gated(n.metrics.PeerMailbox(id)))))
 		},
 		Route:          route,
 		TickInterval:   tick,
@@ -240,6 +241,10 @@ func Start(cfg Config) (*Node, error) {
 	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
 	appl.SnapshotCount, appl.Logger, appl.Metrics = cfg.SnapshotCount, log, n.metrics
 	children := []child{
+		{"proposer", n.props(proposer.Props(proposer.Config{
+			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
+			SweepInterval: sweep, Logger: log, Metrics: n.metrics,
+		}))},
 		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithMetrics(n.metrics),
 			persister.WithSpaceCheck(persister.SpaceCheck{
 				Reserve: cmp.Or(cfg.SpaceReserve, DefaultSpaceReserve), Free: cfg.FreeSpace, Notify: n.proposer, Interval: spaceInterval,
@@ -249,14 +254,10 @@ func Start(cfg Config) (*Node, error) {
 			Route: route, TickInterval: tick, Logger: log,
 		}))},
 		{"applier", n.props(applier.Props(appl))},
-		{"proposer", n.props(proposer.Props(proposer.Config{
-			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
-			SweepInterval: sweep, Logger: log, Metrics: n.metrics,
-		}))},
 		{"raftnode", n.props(raftProps)},
 	}
 	for _, c := range children {
-		c.props.Configure(actor.WithMailbox(n.metrics.Mailbox(c.name)))
+		c.props.Configure(actor.WithMailbox(mailbox.Gated(n.metrics.Mailbox(c.name))))
 	}
 	top, err := n.system.Root.SpawnNamed(n.props(actor.PropsFromProducer(func() actor.Actor {
 		return &supervisor{node: n, children: children}
@@ -271,7 +272,7 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, fmt.Errorf("start node actors: %w", err)
 	}
-	inbox := peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log).Configure(actor.WithMailbox(n.metrics.Mailbox("inbox")))
+	inbox := peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log).Configure(actor.WithMailbox(mailbox.Gated(n.metrics.Mailbox("inbox"))))
 	n.inbox, err = n.system.Root.SpawnNamed(n.props(inbox), peer.InboxName)
 	if err != nil {
 		n.Stop()

@@ -19,8 +19,11 @@ type child struct {
 }
 
 // supervisor is the parent of a node's actors. It spawns them in an order
-// in which nothing is sent to an actor that does not exist yet, and turns
-// raftnode's Removed into the node's end.
+// in which nothing is sent to an actor that does not exist yet (the
+// proposer first: the persister tells it the disk space as it starts), and
+// turns raftnode's Removed into the node's end. Their mailboxes are gated
+// (internal/mailbox): a message that still arrives during a spawn waits
+// for Started.
 type supervisor struct {
 	node     *Node
 	children []child
