@@ -16,12 +16,12 @@
 //	node/raftnode   raft and the membership; spawns one peer link per member it talks to
 //
 // and, outside the supervisor, the peer inbox under peer.InboxName, which
-// receives what the other members send over protoactor remote (or from
-// Config.Network, the test kit's simulated network, in which case no port
-// is opened). Peers are listened for on Config.ListenPeer (every interface
-// by default) and the member advertises Config.AdvertisePeer; a message
-// that arrives for an inbox under any name is delivered to this node's
-// inbox (see deliverInboxLocally). A brand-new cluster is bootstrapped with
+// receives what the other members send through the transport (package
+// transport: one TCP stream per member) or from Config.Network, the test
+// kit's simulated network, in which case no port is opened. Peers are
+// listened for on Config.ListenPeer (every interface by default) and the
+// member advertises Config.AdvertisePeer; whatever address a member dialed
+// to reach this one, what it sends goes to this node's inbox. A brand-new cluster is bootstrapped with
 // the members of Config.Cluster and a cluster id derived from them; a node
 // with a data directory restarts from it; a node started with Join waits
 // to be contacted by the cluster that added it.
@@ -37,7 +37,7 @@
 //	cluster, err := node.ParseCluster([]string{"127.0.0.1:12379", "127.0.0.1:22379", "127.0.0.1:32379"})
 //	n, err := node.Start(node.Config{ID: 1, Cluster: cluster, DataDir: "raftkv-1", SnapshotCount: 10000})
 //	if err != nil { ... }
-//	defer n.Stop() // inbox, then actors (the persister closes the WAL last), then remote
+//	defer n.Stop() // inbox, then actors (the persister closes the WAL last), then the transport
 //	srv := httpapi.New(n.System().Root, n.Proposer(), logger)
 //	select {
 //	case <-n.Done(): // removed, or a fatal storage or apply error: n.Err()

@@ -5,18 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"go.etcd.io/raft/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 
 	"github.com/raftkv/raftkv/actors/applier"
 	"github.com/raftkv/raftkv/actors/peer"
@@ -30,6 +24,7 @@ import (
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/store"
+	"github.com/raftkv/raftkv/transport"
 )
 
 // ErrRemoved is the reason a node stops after the cluster removed it, and
@@ -40,7 +35,7 @@ var ErrRemoved = errors.New("raftkv: this member was removed from the cluster")
 // segments.
 const DefaultSpaceReserve = 128 << 20
 
-// MaxPeerMessageSize bounds one gRPC message between members: a batch of
+// MaxPeerMessageSize bounds one message between members: a batch of
 // raft messages (each at most 1 MiB of entries, plus one entry that may be
 // larger) or a snapshot chunk.
 const MaxPeerMessageSize = 512 << 20
@@ -79,7 +74,7 @@ type Config struct {
 	// ManualTicks turns off the node's timers: whoever runs the node calls
 	// Tick. The test kit's deterministic mode uses it.
 	ManualTicks bool
-	// Network, when set, replaces protoactor remote: the node spawns an actor
+	// Network, when set, replaces the transport: the node spawns an actor
 	// from these props, everything for another member goes to it (it routes
 	// by the messages' To fields), and the node opens no port. The test
 	// kit's simulated network sets it.
@@ -109,7 +104,7 @@ type Node struct {
 	cfg       Config
 	log       *slog.Logger
 	system    *actor.ActorSystem
-	remote    *remote.Remote
+	transport *transport.Transport
 	top       *actor.PID
 	inbox     *actor.PID
 	proposer  *actor.PID
@@ -371,16 +366,6 @@ func persisterOptions(cfg Config, log *slog.Logger) []persister.Option {
 	return opts
 }
 
-// Keepalive of the peer connections: a member that vanished without closing
-// its connections (cut off, or its address moved) is noticed within
-// seconds, and the next connection resolves its name again.
-var (
-	dialKeepalive   = keepalive.ClientParameters{Time: 2 * time.Second, Timeout: 2 * time.Second, PermitWithoutStream: true}
-	serverKeepalive = keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}
-)
-
-// startRemote listens for peers on cfg.ListenPeer (by default every
-// interface at the advertised port) and advertises cfg.AdvertisePeer.
 func (n *Node) startRemote() (err error) {
 	listen := n.cfg.ListenPeer
 	if listen == "" {
@@ -388,85 +373,12 @@ func (n *Node) startRemote() (err error) {
 			return err
 		}
 	}
-	host, portStr, err := net.SplitHostPort(listen)
-	if err != nil {
-		return fmt.Errorf("listen address %q: %w", listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return fmt.Errorf("listen address %q: bad port", listen)
-	}
 	n.cfg.ListenPeer = listen
-	conf := remote.Configure(host, port,
-		remote.WithAdvertisedHost(n.cfg.AdvertisePeer),
-		remote.WithServerOptions(grpc.MaxRecvMsgSize(MaxPeerMessageSize), grpc.KeepaliveEnforcementPolicy(serverKeepalive)),
-		remote.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithKeepaliveParams(dialKeepalive),
-			grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxPeerMessageSize))))
-	// One quick attempt per connection: a failed link reports Unreachable
-	// and the next message dials again, instead of protoactor's five
-	// attempts with a blocking 2 s sleep each.
-	conf.MaxRetryCount = 1
-	n.remote = remote.NewRemote(n.system, conf)
-	defer func() {
-		if r := recover(); r != nil {
-			n.remote = nil // never started: nothing to shut down
-			err = fmt.Errorf("listen for peers on %s: %v", listen, r)
-		}
-	}()
-	n.remote.Start()
-	n.deliverInboxLocally()
-	return nil
-}
-
-// deliverInboxLocally makes a message that arrives for any member's inbox
-// go to this node's inbox, whatever address the sender named it by.
-// protoactor's endpoint reader hands every incoming message to the actor
-// system's root context, which forwards a message whose target names
-// another address to that address; when the sender knows this member under
-// another name (another host name, NAT, or an address book pointing here
-// by mistake) that address leads back here, and the message would loop
-// forever. The inbox then checks whom the message is for. Only incoming
-// messages take this path: the node's actors send with their own contexts.
-func (n *Node) deliverInboxLocally() {
-	system := n.system
-	aliases := &aliasLog{log: n.log, seen: map[string]bool{}}
-	system.Root = actor.NewRootContext(system, nil, func(actor.SenderFunc) actor.SenderFunc {
-		return func(_ actor.SenderContext, target *actor.PID, env *actor.MessageEnvelope) {
-			if target.GetId() == peer.InboxName && target.GetAddress() != system.Address() {
-				aliases.note(target.GetAddress(), system.Address())
-				target = actor.NewPID(system.Address(), peer.InboxName)
-			}
-			// Deliver as a root context without middleware does: the bare
-			// message unless it has a sender or a header (protoactor's own
-			// actors, such as the endpoint writer, expect bare messages).
-			var msg any = env
-			if env.Sender == nil && env.Header == nil {
-				msg = env.Message
-			}
-			ref, _ := system.ProcessRegistry.Get(target)
-			ref.SendUserMessage(target, msg)
-		}
+	n.transport, err = transport.Start(transport.Config{
+		System: n.system, Listen: listen, Advertise: n.cfg.AdvertisePeer, Inbox: peer.InboxName,
+		MaxMessageSize: MaxPeerMessageSize, Logger: n.log,
 	})
-}
-
-// aliasLog warns once per name under which other members reach this one
-// when it is not the name it advertises.
-type aliasLog struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (a *aliasLog) note(alias, advertised string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen[alias] || len(a.seen) > 64 {
-		return
-	}
-	a.seen[alias] = true
-	a.log.Warn("a member reaches this one by another name than the one it advertises; it works, but check --advertise-peer",
-		"name_used", alias, "advertised", advertised)
+	return err
 }
 
 // Proposer is the PID that takes client requests (messages.Client*).
@@ -588,11 +500,10 @@ func (n *Node) Stop() {
 }
 
 func (n *Node) shutdownSystem() {
-	if n.remote != nil {
-		// Not protoactor's graceful shutdown: it races with its own endpoint
-		// event handlers (seen under -race, and as a panic). The node's actors
-		// are stopped by now; raft tolerates whatever was still in flight.
-		n.remote.Shutdown(false)
+	if n.transport != nil {
+		// The node's actors are stopped by now; raft tolerates whatever
+		// was still queued.
+		n.transport.Close()
 	}
 	n.system.Shutdown()
 }

@@ -59,33 +59,15 @@ func (f fatal) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *
 }
 
 // warnOnly passes on protoactor's records of level Warn and above:
-// protoactor logs every connection at Info. The records of a connection to
-// a member made, lost or refused are expected whenever a member stops or
-// restarts, and are logged at Error by protoactor: they are taken down to
-// Debug (the peer link logs the loss of a member once, itself).
+// protoactor logs its actors' lives at Info.
 type warnOnly struct{ slog.Handler }
-
-// connectionRecords are protoactor's Error records of a connection's life.
-var connectionRecords = map[string]bool{
-	"EndpointWriter lost connection":                    true,
-	"EndpointWriter failed to connect":                  true,
-	"EndpointWriter failed to create receive stream":    true,
-	"EndpointWriter failed to send connect request":     true,
-	"EndpointWriter failed to receive connect response": true,
-	"EndpointWriter error when closing the client conn": true,
-	"EndpointWriter error when closing the stream":      true,
-}
 
 func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
 }
 
-// Handle takes connection records down to Debug, then passes on what is
-// still Warn or above.
+// Handle passes on what is Warn or above.
 func (w warnOnly) Handle(ctx context.Context, r slog.Record) error {
-	if connectionRecords[r.Message] {
-		r.Level = slog.LevelDebug
-	}
 	if r.Level < slog.LevelWarn || !w.Handler.Enabled(ctx, r.Level) {
 		return nil
 	}

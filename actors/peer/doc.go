@@ -1,5 +1,5 @@
-// Package peer carries messages between the members of a cluster over
-// protoactor remote.
+// Package peer carries messages between the members of a cluster, through
+// the transport (package transport) that resolves other members' PIDs.
 //
 // Two actors live here:
 //
@@ -14,8 +14,8 @@
 //     again every 10). An address that leads to another member, or back
 //     to this one, is refused with an error in the log. Delivery is at
 //     most once: a link never blocks or retries, raft resends what is
-//     lost. It tells its parent Unreachable when protoactor reports the
-//     member's endpoint terminated.
+//     lost. It tells its parent Unreachable when the transport reports
+//     the connection to the member's address down (transport.Down).
 //   - The inbox (InboxProps) is spawned by every node under the name
 //     InboxName. It hands raftnode only the raft messages that a peer could
 //     have sent: addressed to this member, from another non-zero member,

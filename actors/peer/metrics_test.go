@@ -3,12 +3,11 @@ package peer_test
 import (
 	"testing"
 
-	"github.com/asynkron/protoactor-go/remote"
-
 	"github.com/raftkv/raftkv/actors/peer"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/testkit"
+	"github.com/raftkv/raftkv/transport"
 )
 
 // A link counts, under its member's id, the raft messages it sends, those
@@ -32,7 +31,7 @@ func TestLinkCounts(t *testing.T) {
 	for i := range uint64(5) {
 		expectRaft(t, target, app(i))
 	}
-	system.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: target.PID().GetAddress()})
+	system.EventStream.Publish(&transport.Down{Address: target.PID().GetAddress()})
 	testkit.ExpectMsg[*messages.Unreachable](parent)
 
 	families, err := m.Registry().Gather()

@@ -7,12 +7,12 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/eventstream"
-	"github.com/asynkron/protoactor-go/remote"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/transport"
 )
 
 // InboxName is the name under which every node spawns its inbox, so that a
@@ -29,8 +29,8 @@ type Config struct {
 	Self        uint64
 	SelfAddress string
 	ClusterID   uint64
-	// Target receives the messages; nil means the member's inbox over
-	// protoactor remote, actor.NewPID(Address, InboxName). The test kit
+	// Target receives the messages; nil means the member's inbox through
+	// the transport, actor.NewPID(Address, InboxName). The test kit
 	// points it at its simulated network.
 	Target *actor.PID
 	Logger *slog.Logger
@@ -97,7 +97,7 @@ func (l *link) Receive(ctx actor.Context) {
 		// Filtered in the handler: protoactor's SubscribeWithPredicate sets
 		// the predicate after the subscription is visible (a data race).
 		l.sub = system.EventStream.Subscribe(func(evt any) {
-			if e, ok := evt.(*remote.EndpointTerminatedEvent); ok && e.Address == addr {
+			if e, ok := evt.(*transport.Down); ok && e.Address == addr {
 				system.Root.Send(self, &linkDown{})
 			}
 		})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/remote"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -17,6 +16,7 @@ import (
 	"github.com/raftkv/raftkv/actors/peer"
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/testkit"
+	"github.com/raftkv/raftkv/transport"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -258,7 +258,7 @@ func TestLinkClusterIDKnown(t *testing.T) {
 	expectHello(t, target, wantHello(cfg))
 }
 
-// When protoactor gives up the endpoint of the link's member, the link
+// When the transport loses the connection to the link's member, the link
 // reports the member unreachable to its parent and stops carrying raft
 // messages until raftnode checks the answer to a new hello; endpoints of
 // other members are not its business. Once stopped, it stops listening.
@@ -294,8 +294,8 @@ func TestLinkReportsUnreachable(t *testing.T) {
 
 	// Publish is synchronous: the link hears of the endpoint before it
 	// gets what the test sends after.
-	system.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: "n3:1"})
-	system.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: "n2:1"})
+	system.EventStream.Publish(&transport.Down{Address: "n3:1"})
+	system.EventStream.Publish(&transport.Down{Address: "n2:1"})
 	if u := testkit.ExpectMsg[*messages.Unreachable](parent); u.ID != 2 {
 		t.Errorf("parent got %+v, want member 2 unreachable (and nothing for n3:1)", u)
 	}
@@ -307,7 +307,7 @@ func TestLinkReportsUnreachable(t *testing.T) {
 	if _, ok := nextDead().(*wrapperspb.BytesValue); !ok {
 		t.Fatal("the link lost its member but went on sending raft messages")
 	}
-	system.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: "n2:1"})
+	system.EventStream.Publish(&transport.Down{Address: "n2:1"})
 	if u := testkit.ExpectMsg[*messages.Unreachable](parent); u.ID != 2 {
 		t.Errorf("parent got %+v, want member 2 unreachable again", u)
 	}
@@ -325,8 +325,8 @@ func TestLinkReportsUnreachable(t *testing.T) {
 	}
 }
 
-// Without a Target, a link sends to the member's inbox over protoactor
-// remote: the PID named InboxName at its address.
+// Without a Target, a link sends to the member's inbox through the
+// transport: the PID named InboxName at its address.
 func TestLinkDefaultTargetIsTheMembersInbox(t *testing.T) {
 	system := testkit.NewSystem(t)
 	dead := testkit.WatchDeadLetters(t, system)
