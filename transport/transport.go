@@ -35,10 +35,12 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.etcd.io/raft/v3/raftpb"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -94,9 +96,30 @@ const (
 	handshakeTimeout = 5 * time.Second
 )
 
-// keepalive notices a member that vanished without closing its
-// connections (cut off, or its address moved) within seconds.
+// A member that vanished without closing its connections (cut off, or its
+// address moved) is noticed within seconds: by TCP keepalive on a
+// connection that carries nothing, and on one that carries messages by
+// TCP_USER_TIMEOUT, which aborts a connection whose sent data stays
+// unacknowledged (keepalive probes only an idle connection).
 var keepalive = net.KeepAliveConfig{Enable: true, Idle: 2 * time.Second, Interval: 2 * time.Second, Count: 3}
+
+const userTimeout = 4 * time.Second
+
+// control sets TCP_USER_TIMEOUT on a socket before it connects or listens
+// (accepted sockets inherit it).
+func control(_, _ string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(userTimeout.Milliseconds()))
+	})
+	if err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("set TCP_USER_TIMEOUT: %w", serr)
+	}
+	return nil
+}
 
 // Transport is a node's connections to the other members.
 type Transport struct {
@@ -130,7 +153,7 @@ func Start(cfg Config) (*Transport, error) {
 	if len(cfg.Advertise) > 255 {
 		return nil, fmt.Errorf("advertised address %q: longer than 255 bytes", cfg.Advertise)
 	}
-	lc := net.ListenConfig{KeepAliveConfig: keepalive}
+	lc := net.ListenConfig{KeepAliveConfig: keepalive, Control: control}
 	l, err := lc.Listen(context.Background(), "tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen for peers on %s: %w", cfg.Listen, err)
@@ -338,7 +361,7 @@ func (s *stream) write(w *bufio.Writer, frame []byte) error {
 
 // dial connects to the stream's address and sends the preamble.
 func (s *stream) dial() (net.Conn, error) {
-	d := net.Dialer{Timeout: dialTimeout, KeepAliveConfig: keepalive}
+	d := net.Dialer{Timeout: dialTimeout, KeepAliveConfig: keepalive, Control: control}
 	conn, err := d.Dial("tcp", s.address)
 	if err != nil {
 		return nil, err
