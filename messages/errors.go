@@ -1,6 +1,9 @@
 package messages
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors reported to clients. The HTTP layer maps each to a status code.
 var (
@@ -32,7 +35,23 @@ var (
 	// ErrConfChangePending tells the proposer that raft would drop a
 	// membership change because another one is not applied yet.
 	ErrConfChangePending = errors.New("raftkv: a membership change is still pending")
+	// ErrCompacted refuses a read or watch at a revision older than the
+	// history the store keeps (see CompactedError for the oldest kept).
+	ErrCompacted = errors.New("raftkv: revision compacted")
+	// ErrFutureRevision refuses a read at a revision the store has not
+	// reached.
+	ErrFutureRevision = errors.New("raftkv: revision is in the future")
 )
+
+// CompactedError is ErrCompacted with the oldest revision still readable.
+type CompactedError struct{ Oldest int64 }
+
+func (e *CompactedError) Error() string {
+	return fmt.Sprintf("%v: the oldest revision kept is %d", ErrCompacted, e.Oldest)
+}
+
+// Unwrap makes errors.Is(err, ErrCompacted) hold.
+func (e *CompactedError) Unwrap() error { return ErrCompacted }
 
 // codes names the errors that travel between members (a refusal of a
 // forwarded membership change) by the code the HTTP API gives them.
@@ -52,6 +71,8 @@ var codes = []struct {
 	{"invalid_member", ErrInvalidMember},
 	{"stopping", ErrStopped},
 	{"no_space", ErrNoSpace},
+	{"compacted", ErrCompacted},
+	{"future_revision", ErrFutureRevision},
 }
 
 // ErrorCode is the code of the sentinel err wraps, or "internal".

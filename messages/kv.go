@@ -33,6 +33,9 @@ type Op struct {
 	Value  []byte `msgpack:"value,omitempty"`
 	PrevKV bool   `msgpack:"prev_kv,omitempty"`
 	Limit  int64  `msgpack:"limit,omitempty"`
+	// Revision, on a read (ClientRead), reads the store as it was at that
+	// revision, within the history it keeps; 0 means the current one.
+	Revision int64 `msgpack:"revision,omitempty"`
 }
 
 // CompareTarget says which attribute of a key a Compare looks at.
@@ -101,6 +104,9 @@ type Command struct {
 	// Alarm, when set, raises or clears a member's alarm instead of
 	// applying Txn.
 	Alarm *AlarmChange `msgpack:"alarm,omitempty"`
+	// Compact, when not 0, drops the store's history before that revision
+	// instead of applying Txn.
+	Compact int64 `msgpack:"compact,omitempty"`
 }
 
 // AlarmChange raises (Active) or clears the NOSPACE alarm of Member: while

@@ -421,7 +421,7 @@ func (d *streamReader) read() (*Store, error) {
 	default:
 		return nil, err
 	}
-	return &Store{tree: tree, revision: revision}, nil
+	return &Store{tree: tree, revision: revision, hist: newHistory(revision, HistoryLimits{})}, nil
 }
 
 // loadBatch is how many keys ReadSnapshot hands the tree's goroutine at a

@@ -29,6 +29,7 @@ var allKeys = []byte{0}
 type Store struct {
 	tree     *btreeKV
 	revision int64
+	hist     history
 	// scratch is the reused buffer of the probes that look keys up.
 	scratch []byte
 }
@@ -42,7 +43,14 @@ func newTree() *btreeKV {
 
 // New returns an empty store at revision 0.
 func New() *Store {
-	return &Store{tree: newTree()}
+	return &Store{tree: newTree(), hist: newHistory(0, HistoryLimits{})}
+}
+
+// SetHistoryLimits bounds the history of changes the store keeps (see
+// HistoryLimits); changes beyond the new limits are dropped at once.
+func (s *Store) SetHistoryLimits(l HistoryLimits) {
+	s.hist.limits = l.orDefaults()
+	s.hist.trim(s.revision)
 }
 
 // Revision returns the store revision: 0 for a new store, one more for every
@@ -102,7 +110,7 @@ func (s *Store) Apply(txn messages.Txn) messages.TxnResult {
 			responses[i] = s.put(op, next)
 			wrote = true
 		case messages.OpDelete:
-			responses[i] = s.deleteOp(op)
+			responses[i] = s.deleteOp(op, next)
 			if responses[i].Deleted > 0 {
 				wrote = true
 			}
@@ -112,6 +120,7 @@ func (s *Store) Apply(txn messages.Txn) messages.TxnResult {
 	}
 	if wrote {
 		s.revision = next
+		s.hist.trim(next)
 	}
 	return messages.TxnResult{Succeeded: succeeded, Revision: s.revision, Responses: responses}
 }
@@ -180,19 +189,24 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 	kv := messages.KeyValue{Key: op.Key, Value: op.Value, CreateRevision: rev, ModRevision: rev, Version: 1}
 	var res messages.OpResult
+	e := messages.Event{Type: messages.EventPut}
 	if prev, ok := s.get(op.Key); ok {
 		p := prev.kv()
 		kv.CreateRevision, kv.Version = p.CreateRevision, p.Version+1
 		if op.PrevKV {
 			res.KVs = []messages.KeyValue{p}
 		}
+		e.PrevKV = &p
 	}
 	// newItem copies the key and value: the caller's slices are not kept.
-	s.tree.ReplaceOrInsert(newItem(&kv))
+	it := newItem(&kv)
+	s.tree.ReplaceOrInsert(it)
+	e.KV = it.kv()
+	s.hist.add(e)
 	return res
 }
 
-func (s *Store) deleteOp(op *messages.Op) messages.OpResult {
+func (s *Store) deleteOp(op *messages.Op, rev int64) messages.OpResult {
 	var doomed []item
 	s.ascend(op, func(it item) bool {
 		doomed = append(doomed, it)
@@ -201,9 +215,11 @@ func (s *Store) deleteOp(op *messages.Op) messages.OpResult {
 	var res messages.OpResult
 	for _, it := range doomed {
 		s.tree.Delete(it)
+		kv := it.kv()
 		if op.PrevKV {
-			res.KVs = append(res.KVs, it.kv())
+			res.KVs = append(res.KVs, kv)
 		}
+		s.hist.add(messages.Event{Type: messages.EventDelete, KV: messages.KeyValue{Key: kv.Key, ModRevision: rev}, PrevKV: &kv})
 	}
 	res.Deleted = int64(len(doomed))
 	return res
