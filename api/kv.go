@@ -92,4 +92,7 @@ type ErrorReply struct {
 	Code     string    `json:"code"`
 	Revision *int64    `json:"revision,omitempty"`
 	KV       *KeyValue `json:"kv,omitempty"`
+	// CompactRevision is, on a 410 compacted, the oldest revision the
+	// members can still be read at.
+	CompactRevision *int64 `json:"compact_revision,omitempty"`
 }

@@ -79,6 +79,7 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	s.mux.HandleFunc("/v1/members", s.membersV1)
 	s.mux.HandleFunc("/v1/members/", s.membersV1)
 	s.mux.HandleFunc("/v1/snapshot", s.snapshotV1)
+	s.mux.HandleFunc(api.PathCompact, s.compactV1)
 	s.mux.HandleFunc(api.PathMetrics, s.metricsRoute)
 	s.mux.HandleFunc(api.PathLivez, s.livez)
 	s.mux.HandleFunc(api.PathReadyz, s.readyz)
@@ -151,6 +152,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case isKVPath(r.URL.Path):
 		s.serveKV(w, r)
+	case isWatchPath(r.URL.Path):
+		s.watchV1(w, r)
 	case isUIRoot(r):
 		s.uiRoute(w, r)
 	default:
@@ -183,6 +186,9 @@ func (s *Server) observe(h http.Handler) http.Handler {
 
 // routeOf is the route label of r (routeLabel), as route will serve it.
 func (s *Server) routeOf(r *http.Request) string {
+	if isWatchPath(r.URL.Path) {
+		return api.PathWatch + "{key}"
+	}
 	kv, uiRoot := isKVPath(r.URL.Path), isUIRoot(r)
 	var pattern string
 	if !kv && !uiRoot {
@@ -278,7 +284,11 @@ func (s *Server) fail(w http.ResponseWriter, err error, deadlineStatus int) {
 	if errors.Is(err, errDeadline) {
 		msg = "timed out waiting for the cluster (no quorum or no leader?); a write may still apply later"
 	}
-	writeError(w, status, code, msg)
+	reply := api.ErrorReply{Error: msg, Code: code}
+	if c := (*messages.CompactedError)(nil); errors.As(err, &c) {
+		reply.CompactRevision = &c.Oldest
+	}
+	writeJSON(w, status, reply)
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
@@ -305,6 +315,8 @@ var statusOfCode = map[string]int{
 	"member_not_found":  http.StatusNotFound,
 	"invalid_member":    http.StatusBadRequest,
 	"no_space":          http.StatusInsufficientStorage,
+	"compacted":         http.StatusGone,
+	"future_revision":   http.StatusBadRequest,
 }
 
 func classify(err error, deadlineStatus int) (int, string) {

@@ -105,6 +105,19 @@ func listParams(names []string) string {
 	return b.String()
 }
 
+// revision reads ?revision=: the revision to read the store at, 0 when
+// absent (the current one).
+func (p v1Params) revision() (int64, error) {
+	if !p.q.Has("revision") {
+		return 0, nil
+	}
+	rev, err := strconv.ParseInt(p.q.Get("revision"), 10, 64)
+	if err != nil || rev <= 0 {
+		return 0, badRequest("revision=%q: want a revision, a number from 1", p.q.Get("revision"))
+	}
+	return rev, nil
+}
+
 // flag reads a boolean query parameter: absent is false; present with no
 // value, "true" or "1" is true; "false" or "0" is false.
 func (p v1Params) flag(name string) (bool, error) {

@@ -67,9 +67,9 @@ func etag(modRevision int64) string {
 	return `"` + strconv.FormatInt(modRevision, 10) + `"`
 }
 
-// getV1 serves GET /v1/kv/<key>[?consistency=serializable][&raw].
+// getV1 serves GET /v1/kv/<key>[?consistency=serializable][&raw][&revision=<r>].
 func (s *Server) getV1(w http.ResponseWriter, r *http.Request, key string) {
-	p, err := s.parseParams(r, "consistency", "raw")
+	p, err := s.parseParams(r, "consistency", "raw", "revision")
 	if err == nil {
 		err = checkV1Key(key)
 	}
@@ -77,11 +77,15 @@ func (s *Server) getV1(w http.ResponseWriter, r *http.Request, key string) {
 	if err == nil {
 		raw, err = p.flag("raw")
 	}
+	op := messages.Op{Type: messages.OpGet, Key: []byte(key)}
+	if err == nil {
+		op.Revision, err = p.revision()
+	}
 	if err != nil {
 		s.failV1(w, err)
 		return
 	}
-	reply, err := s.read(r.Context(), messages.Op{Type: messages.OpGet, Key: []byte(key)}, p.serializable, p.timeout)
+	reply, err := s.read(r.Context(), op, p.serializable, p.timeout)
 	if err != nil {
 		s.failV1(w, err)
 		return
@@ -393,7 +397,7 @@ func prevKVs(result messages.OpResult, ranged bool, b *budget) ([]api.KeyValue, 
 // MaxRangeLimit) and ?next=<token> continues one. A page also stops before
 // the key that would take it over MaxRangeBytes of keys and values.
 func (s *Server) rangeV1(w http.ResponseWriter, r *http.Request) {
-	p, err := s.parseParams(r, "prefix", "start", "end", "limit", "next", "consistency")
+	p, err := s.parseParams(r, "prefix", "start", "end", "limit", "next", "consistency", "revision")
 	if err != nil {
 		s.failV1(w, err)
 		return
@@ -446,6 +450,9 @@ func rangeOp(p v1Params) (messages.Op, error) {
 	var err error
 	if op.Limit, err = checkLimit(limit); err != nil {
 		return op, badRequest("%v", err)
+	}
+	if op.Revision, err = p.revision(); err != nil {
+		return op, err
 	}
 	if err := store.Validate(messages.Txn{Success: []messages.Op{op}}); err != nil {
 		return op, err

@@ -275,6 +275,34 @@ type Read struct {
 	ReplyTo *actor.PID
 }
 
+// Changes tells the watch actor what the applier just applied: the
+// changes (Events, in revision order) that took the store to Revision. Reset
+// says that the store was replaced by a snapshot's: the changes between the
+// last Changes and Revision are not known.
+type Changes struct {
+	Revision int64
+	Events   []Event
+	Reset    bool
+}
+
+// HistoryRequest asks the applier for the changes from revision From on;
+// answered with HistoryReply to ReplyTo.
+type HistoryRequest struct {
+	Watch   uint64
+	From    int64
+	ReplyTo *actor.PID
+}
+
+// HistoryReply holds the changes from a HistoryRequest's From up to the
+// store's Revision, or Err (a *CompactedError when some are no longer kept,
+// ErrFutureRevision for a From past Revision+1).
+type HistoryReply struct {
+	Watch    uint64
+	Revision int64
+	Events   []Event
+	Err      error
+}
+
 // ReadBatch asks the applier to serve Reads once its applied index is at
 // least Index; each read is answered with a ReadReply to its ReplyTo.
 type ReadBatch struct {
@@ -293,6 +321,9 @@ type (
 		Op           Op
 		Serializable bool
 	}
+	// ClientCompact drops the store's history before Revision, through the
+	// raft log; answered with TxnReply (its Result's Revision the store's).
+	ClientCompact struct{ Revision int64 }
 	// ClientConfChange changes the membership; answered with ConfChangeReply.
 	ClientConfChange struct{ Change MemberChange }
 	// ClientStatus asks for the node's status; answered with Status.

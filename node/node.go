@@ -18,6 +18,7 @@ import (
 	"github.com/raftkv/raftkv/actors/proposer"
 	"github.com/raftkv/raftkv/actors/raftnode"
 	"github.com/raftkv/raftkv/actors/snapshot"
+	"github.com/raftkv/raftkv/actors/watch"
 	"github.com/raftkv/raftkv/internal/mailbox"
 	"github.com/raftkv/raftkv/internal/snapfile"
 	"github.com/raftkv/raftkv/membership"
@@ -92,6 +93,9 @@ type Config struct {
 	// FreeSpace reads the free space of a directory; nil means
 	// persister.FreeSpace (the test kit simulates full disks with it).
 	FreeSpace func(dir string) (uint64, error)
+	// History bounds the history of changes the store keeps for reads at
+	// past revisions and watches (0s: store's defaults).
+	History store.HistoryLimits
 	// RepairWAL cuts off a damaged WAL tail rather than refuse to start
 	// (persister.WithRepairWAL): the member may lose entries it
 	// acknowledged.
@@ -197,17 +201,18 @@ func Start(cfg Config) (*Node, error) {
 	pid := func(name string) *actor.PID { return n.system.NewLocalPID("node/" + name) }
 	n.proposer, n.raftnode, n.snapshot = pid("proposer"), pid("raftnode"), pid("snapshot")
 	n.persister = pid("persister")
+	watchPID := pid("watch")
 	persisterPID, applierPID := n.persister, pid("applier")
 	route := func(uint64, string) *actor.PID { return network }
 	if network == nil {
 		route = func(_ uint64, address string) *actor.PID { return actor.NewPID(address, peer.InboxName) }
 	}
-	tick, sweep, spaceInterval := cfg.TickInterval, proposer.DefaultSweepInterval, time.Second
+	tick, sweep, spaceInterval, progress := cfg.TickInterval, proposer.DefaultSweepInterval, time.Second, watch.DefaultProgressInterval
 	if tick == 0 {
 		tick = raftnode.DefaultTickInterval
 	}
 	if cfg.ManualTicks {
-		tick, sweep, spaceInterval = 0, 0, 0
+		tick, sweep, spaceInterval, progress = 0, 0, 0, 0
 	}
 	usage, err := disk.Usage()
 	if err != nil {
@@ -235,10 +240,11 @@ func Start(cfg Config) (*Node, error) {
 	}
 	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
 	appl.SnapshotCount, appl.Logger, appl.Metrics = cfg.SnapshotCount, log, n.metrics
+	appl.History, appl.Watcher = cfg.History, watchPID
 	children := []child{
 		{"proposer", n.props(proposer.Props(proposer.Config{
 			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
-			SweepInterval: sweep, Logger: log, Metrics: n.metrics,
+			SweepInterval: sweep, Logger: log, Metrics: n.metrics, Watch: watchPID,
 		}))},
 		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithMetrics(n.metrics),
 			persister.WithSpaceCheck(persister.SpaceCheck{
@@ -248,6 +254,7 @@ func Start(cfg Config) (*Node, error) {
 			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
 			Route: route, TickInterval: tick, Logger: log,
 		}))},
+		{"watch", n.props(watch.Props(watch.Config{Applier: applierPID, ProgressInterval: progress, Logger: log}))},
 		{"applier", n.props(applier.Props(appl))},
 		{"raftnode", n.props(raftProps)},
 	}

@@ -104,7 +104,7 @@ func (h *history) before(rev int64, key, end []byte) (map[string]*messages.KeyVa
 	// Newest first, so that the earliest change after rev has the last word.
 	for i := len(after) - 1; i >= 0; i-- {
 		e := &after[i]
-		if !inRange(e.KV.Key, key, end) {
+		if !InRange(e.KV.Key, key, end) {
 			continue
 		}
 		k := string(e.KV.Key)
@@ -117,9 +117,10 @@ func (h *history) before(rev int64, key, end []byte) (map[string]*messages.KeyVa
 	return at, keys
 }
 
-// inRange says whether k is key (end nil) or in [key, end), an end of
-// "\x00" meaning every key >= key.
-func inRange(k, key, end []byte) bool {
+// InRange says whether k is key (end empty) or in [key, end), an end of
+// "\x00" meaning every key >= key: whether an Op of that Key and End
+// covers k.
+func InRange(k, key, end []byte) bool {
 	switch {
 	case len(end) == 0:
 		return bytes.Equal(k, key)

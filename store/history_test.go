@@ -197,7 +197,7 @@ func TestHistoryAgainstModel(t *testing.T) {
 func modelRange(state map[string]messages.KeyValue, op messages.Op) ([]messages.KeyValue, bool) {
 	var keys []string
 	for k := range state {
-		if inRange([]byte(k), op.Key, op.End) {
+		if InRange([]byte(k), op.Key, op.End) {
 			keys = append(keys, k)
 		}
 	}

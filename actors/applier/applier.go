@@ -41,7 +41,12 @@ type Config struct {
 	StoreDir string
 	// SnapshotCount is how many applied entries trigger a new snapshot.
 	SnapshotCount uint64
-	Logger        *slog.Logger
+	// History bounds the store's history of changes (0s: the defaults).
+	History store.HistoryLimits
+	// Watcher, when set, receives Changes after every batch that changed
+	// the store (the watch actor).
+	Watcher *actor.PID
+	Logger  *slog.Logger
 	// Metrics records apply and snapshot times; nil records nothing.
 	Metrics *metrics.Metrics
 }
@@ -111,7 +116,10 @@ type applier struct {
 func (a *applier) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
+		a.store.SetHistoryLimits(a.cfg.History)
 		a.cfg.Metrics.SetStoreKeys(a.store.Len())
+	case *messages.HistoryRequest:
+		a.history(ctx, msg)
 	case *messages.Apply:
 		start := time.Now()
 		a.apply(ctx, msg)
@@ -137,8 +145,10 @@ func (a *applier) Receive(ctx actor.Context) {
 }
 
 func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
+	before, reset := a.store.Revision(), false
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
 		a.restore(s)
+		before, reset = a.store.Revision(), true
 		a.cfg.Metrics.SnapshotRestored()
 		if top := a.requests.top(a.cfg.ID); top > 0 {
 			ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: top})
@@ -168,6 +178,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 		}
 		a.applied, a.appliedTerm = e.GetIndex(), e.GetTerm()
 	}
+	a.tellWatcher(ctx, before, reset)
 	for len(a.waiting) > 0 && a.waiting[0].Index <= a.applied {
 		a.serve(ctx, a.waiting[0])
 		a.waiting = a.waiting[1:]
@@ -197,6 +208,7 @@ func (a *applier) restore(s *raftpb.Snapshot) {
 		panic(fmt.Errorf("restore snapshot %d: %w", md.GetIndex(), err))
 	}
 	a.store = st
+	a.store.SetHistoryLimits(a.cfg.History)
 	a.applied, a.appliedTerm = md.GetIndex(), md.GetTerm()
 	a.snapIndex = a.applied
 	a.confState = md.GetConfState()
@@ -230,6 +242,9 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 	switch {
 	case cmd.Alarm != nil:
 		a.applyAlarm(*cmd.Alarm)
+	case cmd.Compact != 0:
+		err = a.store.Compact(cmd.Compact)
+		res.Revision = a.store.Revision()
 	case len(a.alarms) > 0 && cmd.Txn.Puts():
 		err = messages.ErrNoSpace
 	default:
@@ -288,9 +303,35 @@ func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 			a.serveBackup(ctx, r)
 			continue
 		}
-		res, rev := a.store.Range(r.Op)
-		ctx.Send(r.ReplyTo, &messages.ReadReply{Result: res, Revision: rev})
+		res, err := a.store.RangeAt(r.Op, r.Op.Revision)
+		ctx.Send(r.ReplyTo, &messages.ReadReply{Result: res, Revision: a.store.Revision(), Err: err})
 	}
+}
+
+// tellWatcher sends the watcher the changes since revision before (Reset
+// when the store was replaced by a snapshot's, or when the batch changed
+// more than the history keeps).
+func (a *applier) tellWatcher(ctx actor.Context, before int64, reset bool) {
+	rev := a.store.Revision()
+	if a.cfg.Watcher == nil || (rev == before && !reset) {
+		return
+	}
+	events, err := a.store.Changes(before + 1)
+	if err != nil {
+		events, reset = nil, true
+	}
+	ctx.Send(a.cfg.Watcher, &messages.Changes{Revision: rev, Events: events, Reset: reset})
+}
+
+// history answers a watch's request for the changes from a revision on.
+func (a *applier) history(ctx actor.Context, r *messages.HistoryRequest) {
+	reply := &messages.HistoryReply{Watch: r.Watch, Revision: a.store.Revision()}
+	if r.From > reply.Revision+1 {
+		reply.Err = fmt.Errorf("watch from revision %d, the store is at %d: %w", r.From, reply.Revision, messages.ErrFutureRevision)
+	} else {
+		reply.Events, reply.Err = a.store.Changes(r.From)
+	}
+	ctx.Send(r.ReplyTo, reply)
 }
 
 // snapshot asks the snapshot actor to write the store's state at the

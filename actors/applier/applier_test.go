@@ -31,6 +31,7 @@ type fixture struct {
 	raftnode    *testkit.Probe
 	proposer    *testkit.Probe
 	snapshotter *testkit.Probe
+	watcher     *testkit.Probe
 	seq         uint64
 }
 
@@ -45,6 +46,7 @@ func newFixture(t *testing.T, cfg applier.Config, opts ...actor.PropsOption) *fi
 	f := &fixture{
 		t: t, system: system,
 		raftnode: testkit.NewProbe(t, system), proposer: testkit.NewProbe(t, system), snapshotter: testkit.NewProbe(t, system),
+		watcher: testkit.NewProbe(t, system),
 	}
 	if cfg.ID == 0 {
 		cfg.ID = self
@@ -54,6 +56,7 @@ func newFixture(t *testing.T, cfg applier.Config, opts ...actor.PropsOption) *fi
 	}
 	cfg.Proposer = f.proposer.PID()
 	cfg.Snapshotter = f.snapshotter.PID()
+	cfg.Watcher = f.watcher.PID()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.pid = testkit.Spawn(t, system, applier.Props(cfg).Configure(opts...))
 	return f

@@ -1,6 +1,7 @@
 package proposer
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -18,6 +19,9 @@ type Config struct {
 	// Raftnode and Applier are the node's raftnode and applier actors.
 	Raftnode *actor.PID
 	Applier  *actor.PID
+	// Watch is the node's watch actor, to which watches are forwarded; nil
+	// refuses them.
+	Watch *actor.PID
 	// FirstSeq is the first request counter; 0 means the wall clock in
 	// nanoseconds, which keeps ids unique across restarts of the node.
 	FirstSeq uint64
@@ -93,6 +97,9 @@ type proposer struct {
 	cancelSweep func()
 }
 
+// errNoWatch ends a watch on a proposer that has no watch actor.
+var errNoWatch = errors.New("raftkv: this node serves no watches")
+
 // Receive handles one message; see the package doc.
 func (p *proposer) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
@@ -107,6 +114,8 @@ func (p *proposer) Receive(ctx actor.Context) {
 		p.send(ctx, p.w.stop(messages.ErrStopped))
 	case *messages.ClientTxn:
 		p.send(ctx, p.w.txn(ctx.Sender(), msg.Txn, time.Now()))
+	case *messages.ClientCompact:
+		p.send(ctx, p.w.compact(ctx.Sender(), msg.Revision, time.Now()))
 	case *messages.ClientConfChange:
 		p.send(ctx, p.w.confChange(ctx.Sender(), msg.Change, time.Now()))
 	case *messages.ClientRead:
@@ -115,6 +124,14 @@ func (p *proposer) Receive(ctx actor.Context) {
 		p.send(ctx, p.w.read(ctx.Sender(), messages.Op{Type: messages.OpBackup}, msg.Serializable, time.Now()))
 	case *messages.ClientStatus:
 		ctx.Forward(p.cfg.Raftnode)
+	case *messages.WatchCreate, *messages.WatchCancel:
+		if p.cfg.Watch == nil {
+			if c, ok := msg.(*messages.WatchCreate); ok {
+				c.Sink.End(errNoWatch)
+			}
+			return
+		}
+		ctx.Forward(p.cfg.Watch)
 	case *messages.ReadState:
 		p.send(ctx, p.w.readState(msg.Ctx, msg.Index, time.Now()))
 	case *messages.Result:

@@ -185,13 +185,29 @@ func (w *waiting) txn(replyTo *actor.PID, txn messages.Txn, now time.Time) (out 
 		out.reply(replyTo, &messages.TxnReply{Err: err})
 		return out
 	}
-	id := w.nextID()
-	data, err := messages.EncodeCommand(messages.Command{ID: id, Txn: txn})
+	return w.command(replyTo, messages.Command{Txn: txn}, now)
+}
+
+// compact takes a client's compaction of the history before rev, which goes
+// through the log as a write does.
+func (w *waiting) compact(replyTo *actor.PID, rev int64, now time.Time) (out outbox) {
+	if err := w.refusal(); err != nil {
+		out.reply(replyTo, &messages.TxnReply{Err: err})
+		return out
+	}
+	return w.command(replyTo, messages.Command{Compact: rev}, now)
+}
+
+// command proposes cmd under a new request id; its result goes to replyTo
+// as a TxnReply.
+func (w *waiting) command(replyTo *actor.PID, cmd messages.Command, now time.Time) (out outbox) {
+	cmd.ID = w.nextID()
+	data, err := messages.EncodeCommand(cmd)
 	if err != nil {
 		out.reply(replyTo, &messages.TxnReply{Err: err})
 		return out
 	}
-	w.add(&out, id, &pending{replyTo: replyTo, deadline: now.Add(w.maxWait), propose: &messages.Propose{ID: id, Data: data}})
+	w.add(&out, cmd.ID, &pending{replyTo: replyTo, deadline: now.Add(w.maxWait), propose: &messages.Propose{ID: cmd.ID, Data: data}})
 	return out
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/internal/version"
 	"github.com/raftkv/raftkv/node"
+	"github.com/raftkv/raftkv/store"
 )
 
 // options are the command line's flags.
@@ -23,6 +24,8 @@ type options struct {
 	join                          bool
 	dataDir                       string
 	snapshotCount, catchUp        uint64
+	historyRevisions              int64
+	historyMiB                    int64
 	listenPeer, advertisePeer     string
 	listenClient, advertiseClient string
 	maxConnections                int
@@ -43,6 +46,9 @@ func defineFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.join, "join", false, "join an existing cluster, after it added this member (POST /<id> or POST /v1/members)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "`DIR` of this member's data: WAL and snapshots (default raftkv-<id>)")
 	fs.Uint64Var(&o.snapshotCount, "snapshot-count", 10000, "`N` applied entries between snapshots")
+	fs.Int64Var(&o.historyRevisions, "history-revisions", store.DefaultHistoryRevisions,
+		"`N` revisions of changes kept for reads at past revisions and watches")
+	fs.Int64Var(&o.historyMiB, "history-mib", store.DefaultHistoryBytes>>20, "`MIB` at most of changes kept (the oldest revisions go first)")
 	fs.Uint64Var(&o.catchUp, "catch-up-entries", 10000, "`N` entries kept behind a snapshot so a slow follower catches up without one")
 	fs.StringVar(&o.listenPeer, "listen-peer", "", "where to listen for peers, `HOST:PORT` (default: every interface, at the port of this member's peer address)")
 	fs.StringVar(&o.advertisePeer, "advertise-peer", "", "this member's peer address as the others reach it, `HOST:PORT` (default: its --cluster entry)")

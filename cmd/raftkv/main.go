@@ -22,6 +22,7 @@ import (
 	"github.com/raftkv/raftkv/cli"
 	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/node"
+	"github.com/raftkv/raftkv/store"
 )
 
 func main() {
@@ -59,6 +60,10 @@ func (o options) config(log *slog.Logger) (node.Config, string, error) {
 	if o.snapshotCount == 0 {
 		return node.Config{}, "", errors.New("--snapshot-count must be at least 1")
 	}
+	if o.historyRevisions < 0 || o.historyMiB < 0 || o.historyMiB > 1<<20 {
+		return node.Config{}, "", fmt.Errorf("--history-revisions %d, --history-mib %d: want a number of revisions and 1 to %d MiB (0: the default)",
+			o.historyRevisions, o.historyMiB, 1<<20)
+	}
 	if o.spaceReserveMiB == 0 || o.spaceReserveMiB > 1<<20 {
 		return node.Config{}, "", fmt.Errorf("--space-reserve %d: want 1 to %d MiB", o.spaceReserveMiB, 1<<20)
 	}
@@ -91,6 +96,7 @@ func (o options) config(log *slog.Logger) (node.Config, string, error) {
 		ListenPeer: o.listenPeer, AdvertisePeer: o.advertisePeer, AdvertiseClient: advertiseClient,
 		DataDir: dataDir, SnapshotCount: o.snapshotCount, CatchUpEntries: o.catchUp, Logger: log,
 		SpaceReserve: o.spaceReserveMiB << 20, RepairWAL: o.repairWAL,
+		History: store.HistoryLimits{Revisions: o.historyRevisions, Bytes: o.historyMiB << 20},
 	}, listenClient, nil
 }
 

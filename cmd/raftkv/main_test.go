@@ -102,7 +102,7 @@ func parse(args []string, vars map[string]string) parsed {
 func TestParseFlagsDefaults(t *testing.T) {
 	p := parse(nil, nil)
 	want := options{id: 1, name: "member-1", cluster: "http://127.0.0.1:12379", port: 12380, snapshotCount: 10000, catchUp: 10000,
-		maxConnections: httpapi.DefaultMaxConnections, spaceReserveMiB: node.DefaultSpaceReserve >> 20, logFormat: "text", logLevel: "info"}
+		historyRevisions: 100000, historyMiB: 64, maxConnections: httpapi.DefaultMaxConnections, spaceReserveMiB: node.DefaultSpaceReserve >> 20, logFormat: "text", logLevel: "info"}
 	if !p.ok || p.code != 0 || p.o != want || p.stdout != "" || p.stderr != "" {
 		t.Fatalf("parseFlags of nothing: %+v\nwant %+v", p, want)
 	}
@@ -115,13 +115,15 @@ func TestParseFlagsFromEnvironment(t *testing.T) {
 		"RAFTKV_LISTEN_PEER": ":3379", "RAFTKV_ADVERTISE_PEER": "c:1", "RAFTKV_LISTEN_CLIENT": ":3380",
 		"RAFTKV_ADVERTISE_CLIENT": "http://c:3380", "RAFTKV_MAX_CONNECTIONS": "99", "RAFTKV_SPACE_RESERVE": "5",
 		"RAFTKV_REPAIR_WAL": "1", "RAFTKV_LOG_FORMAT": "json", "RAFTKV_LOG_LEVEL": "debug",
+		"RAFTKV_HISTORY_REVISIONS": "9", "RAFTKV_HISTORY_MIB": "3",
 		// Not flags of a member: left alone.
 		"RAFTKV_ENDPOINTS": "http://x:1", "RAFTKV_VERSION": "true",
 	}
 	p := parse(nil, env)
 	want := options{id: 3, name: "db-3", cluster: "1=a:1,2=b:1,3=c:1", port: 32380, join: true, dataDir: "/var/lib/raftkv",
 		snapshotCount: 7, catchUp: 8, listenPeer: ":3379", advertisePeer: "c:1", listenClient: ":3380", advertiseClient: "http://c:3380",
-		maxConnections: 99, maxConnectionsSet: true, spaceReserveMiB: 5, repairWAL: true, logFormat: "json", logLevel: "debug"}
+		maxConnections: 99, maxConnectionsSet: true, spaceReserveMiB: 5, repairWAL: true, logFormat: "json", logLevel: "debug",
+		historyRevisions: 9, historyMiB: 3}
 	if !p.ok || p.o != want || p.stdout != "" || p.stderr != "" {
 		t.Fatalf("parseFlags from the environment: %+v\nwant %+v", p, want)
 	}
