@@ -96,5 +96,5 @@ func ExampleSnapshotEncoder() {
 	}
 	fmt.Printf("%d chunks, %d keys\n", chunks, restored.Len())
 	// Output:
-	// 11 chunks, 1000 keys
+	// 22 chunks, 1000 keys
 }

@@ -105,7 +105,7 @@ func TestChanges(t *testing.T) {
 }
 
 // The history keeps the last Revisions revisions, and fewer while it takes
-// more than Bytes; a snapshot's store starts its history at its revision.
+// more than Bytes; a snapshot holds the history.
 func TestHistoryLimits(t *testing.T) {
 	s := New()
 	s.SetHistoryLimits(HistoryLimits{Revisions: 3})
@@ -122,8 +122,14 @@ func TestHistoryLimits(t *testing.T) {
 	if s.OldestRevision() != 8 {
 		t.Errorf("oldest revision %d with two events' bytes, want 8", s.OldestRevision())
 	}
-	if r, err := ReadSnapshot(snapshotOf(t, s)); err != nil || r.OldestRevision() != 10 {
-		t.Errorf("restored store: oldest %d, %v, want 10", r.OldestRevision(), err)
+	r, err := ReadSnapshot(snapshotOf(t, s))
+	if err != nil || r.OldestRevision() != 8 {
+		t.Fatalf("restored store: oldest %v, want 8 (the history is in the snapshot)", err)
+	}
+	got, _ := r.Changes(9)
+	want, _ := s.Changes(9)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("restored changes from 9: %+v, want %+v", got, want)
 	}
 }
 
@@ -174,6 +180,15 @@ func TestHistoryAgainstModel(t *testing.T) {
 			}
 		}
 	}
+	restored, err := ReadSnapshot(snapshotOf(t, s))
+	if err != nil {
+		t.Fatalf("the store's snapshot: %v", err)
+	}
+	a, _ := s.Changes(s.OldestRevision() + 1)
+	b, _ := restored.Changes(s.OldestRevision() + 1)
+	if !reflect.DeepEqual(a, b) || restored.OldestRevision() != s.OldestRevision() {
+		t.Fatal("the history read back from the snapshot differs")
+	}
 	for from := s.OldestRevision() + 1; from <= s.Revision()+1; from++ {
 		changes, err := s.Changes(from)
 		if err != nil {
@@ -220,4 +235,47 @@ func snapshotOf(t *testing.T, s *Store) *bytes.Buffer {
 		t.Fatal(err)
 	}
 	return &buf
+}
+
+// The history goes through a snapshot whole; a damaged history section is
+// refused, wherever the stream is cut.
+func TestHistoryInSnapshot(t *testing.T) {
+	s := New()
+	applyAll(s, txn(put("a", "1")), txn(put("a", "2"), put("b", "1")), txn(del("a")), txn(put("c", "")))
+	if err := s.Compact(1); err != nil {
+		t.Fatal(err)
+	}
+	data := snapshotOf(t, s).Bytes()
+	r, err := ReadSnapshot(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.Changes(2)
+	want, _ := s.Changes(2)
+	if !reflect.DeepEqual(got, want) || r.OldestRevision() != 1 {
+		t.Errorf("restored history %+v (oldest %d), want %+v (oldest 1)", got, r.OldestRevision(), want)
+	}
+	for i := range data {
+		if _, err := ReadSnapshot(bytes.NewReader(data[:i])); !errors.Is(err, errCorrupt) {
+			t.Fatalf("the stream cut at byte %d of %d: %v, want corrupt", i, len(data), err)
+		}
+	}
+	patch := func(old, new string) []byte {
+		if !bytes.Contains(data, []byte(old)) {
+			t.Fatalf("%q is not in the stream", old)
+		}
+		return bytes.Replace(data, []byte(old), []byte(new), 1)
+	}
+	for name, bad := range map[string][]byte{
+		"unknown event type":       patch(nameType+"\x01", nameType+"\x07"),
+		"oldest after the store":   patch(nameOldest+"\x01", nameOldest+"\x09"),
+		"more events than counted": patch(nameEvents+"\x04", nameEvents+"\x03"),
+		"a delete without prev":    append(patch(nameEvents+"\x04", nameEvents+"\x05"), appendEvent(nil, &messages.Event{Type: messages.EventDelete, KV: messages.KeyValue{Key: []byte("z"), ModRevision: 4}})...),
+		"an event out of order":    append(patch(nameEvents+"\x04", nameEvents+"\x05"), appendEvent(nil, &messages.Event{Type: messages.EventPut, KV: messages.KeyValue{Key: []byte("z"), CreateRevision: 2, ModRevision: 2, Version: 1}})...),
+		"trailing data":            append(bytes.Clone(data), 0),
+	} {
+		if _, err := ReadSnapshot(bytes.NewReader(bad)); !errors.Is(err, errCorrupt) {
+			t.Errorf("%s: %v, want corrupt", name, err)
+		}
+	}
 }

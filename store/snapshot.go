@@ -3,14 +3,24 @@ package store
 // # Snapshot format
 //
 // A snapshot (SnapshotEncoder, WriteSnapshot, ReadSnapshot) is a stream, of
-// format version 2, of 2+N msgpack maps and nothing after them:
+// format version 3, of 3+N+H msgpack maps and nothing after them:
 //
-//	the version record   snapshotVersionRecord{version: 2}
+//	the version record   snapshotVersionRecord{version: 3}
 //	the header           snapshotStreamHeader{count: N, revision: R}
 //	N key records        snapshotKV{create_revision, key, mod_revision, value, version}
+//	the history header   snapshotHistoryHeader{events: H, oldest: X}
+//	H event records      snapshotEvent{kv: <key record>, prev: <key record> or nil, type: 1 put, 2 delete}
 //
 // R is the store revision and N the number of keys; the key records come in
-// strictly ascending key order. Each map is exactly what messages.Encode
+// strictly ascending key order. X is the oldest revision the store can be
+// read at (X <= R), and the event records are its history: every change
+// after X, in revision order (each after X, at most R). A put's kv is the
+// key after it (mod_revision its revision); a delete's kv has only the key
+// and mod_revision (its revision), the rest 0 and an empty value; prev is
+// the key before the change, nil if it did not exist.
+//
+// Version 2 is version 3 without the history: ReadSnapshot still reads it,
+// as a store whose history starts at its revision. Each map is exactly what messages.Encode
 // writes for its tagged struct (the codec writes the fields of a struct in
 // the order of their msgpack names), so messages.Decode reads any record, and
 // any msgpack tool the stream. The stream holds the keys and the revision,
@@ -18,14 +28,16 @@ package store
 //
 // The stream starts with the version record: a msgpack map whose first
 // entry is "version". ReadSnapshot reads it before anything else and
-// refuses a version other than 2 with an error wrapping messages.ErrVersion.
+// refuses a version other than 2 and 3 with an error wrapping
+// messages.ErrVersion.
 // Version 1, a retired format that no code writes any more, was a single
 // msgpack map whose first field (in name order) is "kvs", not "version";
 // ReadSnapshot recognizes it by that field and refuses it the same way.
 //
 // The stream is self-delimiting: every map has a fixed number of fields in a
-// fixed order, byte strings carry their length, and the header counts the key
-// records, so a stream cut anywhere, or followed by anything, is refused.
+// fixed order, byte strings carry their length, and the headers count the
+// key and event records, so a stream cut anywhere, or followed by anything,
+// is refused.
 //
 // The encoding is canonical, so that equal states give equal bytes and a
 // stream that decodes re-encodes to the same bytes: maps are fixmaps and
@@ -51,9 +63,12 @@ import (
 )
 
 // streamVersion is the format version of the snapshot stream (see the top
-// of this file). ReadSnapshot refuses any other version with an error wrapping
-// messages.ErrVersion.
-const streamVersion = 2
+// of this file); ReadSnapshot also reads noHistoryVersion, and refuses any
+// other version with an error wrapping messages.ErrVersion.
+const (
+	streamVersion    = 3
+	noHistoryVersion = 2
+)
 
 // errCorrupt is wrapped by the errors of ReadSnapshot for a stream that is
 // malformed, truncated, or breaks an invariant of the store.
@@ -72,6 +87,15 @@ const (
 	nameKey      = "\xa3key"
 	nameMod      = "\xacmod_revision"
 	nameValue    = "\xa5value"
+
+	historyMap = 0x82 // fixmap of 2: events, oldest
+	eventMap   = 0x83 // fixmap of 3: kv, prev, type
+	nameEvents = "\xa6events"
+	nameOldest = "\xa6oldest"
+	nameKV     = "\xa2kv"
+	namePrev   = "\xa4prev"
+	nameType   = "\xa4type"
+	mpNil      = 0xc0
 )
 
 // version1Start begins every snapshot of the retired version 1 format (see
@@ -102,19 +126,22 @@ const (
 	writePartSize  = 64 << 10
 )
 
-// SnapshotEncoder writes the version 2 snapshot stream of a View part by
+// SnapshotEncoder writes the version 3 snapshot stream of a View part by
 // part (see Next). It walks the View's tree as it goes rather than copying
 // it, so it holds no more than one part in memory, and may run on any
 // goroutine (see View). Not safe for concurrent use.
 type SnapshotEncoder struct {
 	view    *View
-	count   int    // keys in view
-	started bool   // the version record and header were emitted
-	emitted int    // key records emitted
-	last    []byte // key of the last record emitted (shared with the view)
-	scratch []byte // the probe of last
-	done    bool
-	err     error
+	count   int  // keys in view
+	started bool // the version record and header were emitted
+	// historyStarted says that the history header was emitted.
+	historyStarted bool
+	emitted        int    // key records emitted
+	events         int    // event records emitted, after the history header
+	last           []byte // key of the last record emitted (shared with the view)
+	scratch        []byte // the probe of last
+	done           bool
+	err            error
 }
 
 // NewSnapshotEncoder returns an encoder of v's snapshot stream.
@@ -124,7 +151,8 @@ func NewSnapshotEncoder(v *View) *SnapshotEncoder {
 
 // Next appends the next part of the stream to buf and returns the extended
 // buffer. A part is a sequence of whole records (the version record and the
-// header go together, as the first one): Next appends records until it
+// header go together, as the first one; the history header goes with the
+// record before it): Next appends records until it
 // appended at least one and the part (what it appended) holds max bytes or
 // more, or the stream ends; so a part exceeds max by less than one record (a
 // key record is less than MaxKeySize+MaxValueSize+100 bytes), and max <= 1
@@ -193,11 +221,32 @@ func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err 
 			return buf, false, err
 		}
 	}
-	e.done = e.emitted == e.count
+	if err == nil && e.emitted == e.count {
+		out, added = e.history(out, start, max, added)
+	}
 	return out, e.done, nil
 }
 
-// WriteSnapshot writes v's whole version 2 snapshot stream to w, part by
+// history appends the history header, right after the last key record
+// (or the header), and the event records that fit the part; done once the
+// last is out.
+func (e *SnapshotEncoder) history(out []byte, start, max int, added bool) ([]byte, bool) {
+	h := e.view.history
+	if !e.historyStarted {
+		// With the record before it, as if they were one.
+		out = appendHistoryHeader(out, int64(len(h)), e.view.oldest)
+		e.historyStarted = true
+	}
+	for e.events < len(h) && !(added && len(out)-start >= max) {
+		out = appendEvent(out, &h[e.events])
+		e.events++
+		added = true
+	}
+	e.done = e.events == len(h)
+	return out, added
+}
+
+// WriteSnapshot writes v's whole version 3 snapshot stream to w, part by
 // part, and returns the number of bytes written. It may run on any goroutine
 // (see View).
 func WriteSnapshot(w io.Writer, v *View) (int64, error) {
@@ -233,6 +282,28 @@ func appendStreamHeader(b []byte, revision int64, count int) []byte {
 	b = appendInt(b, int64(count))
 	b = append(b, nameRevision...)
 	return appendInt(b, revision)
+}
+
+func appendHistoryHeader(b []byte, events, oldest int64) []byte {
+	b = append(b, historyMap)
+	b = append(b, nameEvents...)
+	b = appendInt(b, events)
+	b = append(b, nameOldest...)
+	return appendInt(b, oldest)
+}
+
+func appendEvent(b []byte, e *messages.Event) []byte {
+	b = append(b, eventMap)
+	b = append(b, nameKV...)
+	b = appendKV(b, &e.KV)
+	b = append(b, namePrev...)
+	if e.PrevKV == nil {
+		b = append(b, mpNil)
+	} else {
+		b = appendKV(b, e.PrevKV)
+	}
+	b = append(b, nameType...)
+	return appendInt(b, int64(e.Type))
 }
 
 func appendKV(b []byte, kv *messages.KeyValue) []byte {
@@ -305,7 +376,7 @@ func appendBin(b, p []byte) []byte {
 	return append(b, p...)
 }
 
-// ReadSnapshot reads a version 2 snapshot stream (see WriteSnapshot) from r
+// ReadSnapshot reads a version 3 (or 2) snapshot stream (see WriteSnapshot) from r
 // and returns a new Store that holds its state. It reads through a buffer,
 // as it goes, never the whole input at once. The Store owns its data: it
 // keeps no reference to r or to what r returned.
@@ -328,7 +399,7 @@ func ReadSnapshot(r io.Reader) (*Store, error) {
 	return s, nil
 }
 
-// streamReader decodes a version 2 stream.
+// streamReader decodes a version 3 or 2 stream.
 type streamReader struct {
 	br     *bufio.Reader
 	off    int64 // bytes consumed
@@ -367,11 +438,11 @@ func (d *streamReader) read() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if version != streamVersion {
+	if version != streamVersion && version != noHistoryVersion {
 		return nil, fmt.Errorf("snapshot version %d: %w", version, messages.ErrVersion)
 	}
 	if t != versionMap || vt != intType(version) {
-		return nil, d.corrupt("not the canonical version %d record", streamVersion)
+		return nil, d.corrupt("not the canonical version %d record", version)
 	}
 
 	if t, err = d.byte(); err != nil {
@@ -413,15 +484,121 @@ func (d *streamReader) read() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	hist := newHistory(revision, HistoryLimits{})
+	if version == streamVersion {
+		if hist, err = d.history(revision); err != nil {
+			return nil, err
+		}
+	}
 
 	switch _, err := d.br.ReadByte(); err {
 	case nil:
-		return nil, fmt.Errorf("%w: data after the last of %d keys, at byte %d", errCorrupt, count, d.off)
+		return nil, fmt.Errorf("%w: data after the end of the stream, at byte %d", errCorrupt, d.off)
 	case io.EOF:
 	default:
 		return nil, err
 	}
-	return &Store{tree: tree, revision: revision, hist: newHistory(revision, HistoryLimits{})}, nil
+	return &Store{tree: tree, revision: revision, hist: hist}, nil
+}
+
+// history reads the history header and event records of a stream of
+// revision, and checks them.
+func (d *streamReader) history(revision int64) (history, error) {
+	d.record = -2
+	t, err := d.byte()
+	if err != nil {
+		return history{}, err
+	}
+	if t != historyMap {
+		return history{}, d.corrupt("type 0x%02x, want a map of 2 fields (0x%02x)", t, historyMap)
+	}
+	count, err := d.canonicalInt(nameEvents)
+	if err != nil {
+		return history{}, err
+	}
+	oldest, err := d.canonicalInt(nameOldest)
+	if err != nil {
+		return history{}, err
+	}
+	if count < 0 || oldest < 0 || oldest > revision {
+		return history{}, d.corrupt("history of %d events after revision %d, in a store at revision %d", count, oldest, revision)
+	}
+	h := newHistory(oldest, HistoryLimits{})
+	last := oldest + 1
+	for i := range count {
+		d.record = -3 - i
+		e, err := d.event()
+		if err != nil {
+			return history{}, err
+		}
+		if rev := e.Revision(); rev < last || rev > revision {
+			return history{}, d.corrupt("event %d at revision %d: not in order, or not in (%d, %d]", i, rev, oldest, revision)
+		}
+		last = e.Revision()
+		h.add(e)
+	}
+	return h, nil
+}
+
+// event reads an event record and checks it.
+func (d *streamReader) event() (messages.Event, error) {
+	var e messages.Event
+	t, err := d.byte()
+	if err != nil {
+		return e, err
+	}
+	if t != eventMap {
+		return e, d.corrupt("type 0x%02x, want a map of 3 fields (0x%02x)", t, eventMap)
+	}
+	if err := d.field(nameKV); err != nil {
+		return e, err
+	}
+	if e.KV, err = d.ownKV(); err != nil {
+		return e, err
+	}
+	if err := d.field(namePrev); err != nil {
+		return e, err
+	}
+	if p, _ := d.br.Peek(1); len(p) == 1 && p[0] == mpNil {
+		_, _ = d.byte()
+	} else {
+		prev, err := d.ownKV()
+		if err != nil {
+			return e, err
+		}
+		if prev.CreateRevision < 1 || prev.ModRevision < prev.CreateRevision || prev.ModRevision > e.KV.ModRevision || prev.Version < 1 {
+			return e, d.corrupt("previous key: create revision %d, mod revision %d, version %d, of a change at %d",
+				prev.CreateRevision, prev.ModRevision, prev.Version, e.KV.ModRevision)
+		}
+		e.PrevKV = &prev
+	}
+	typ, err := d.canonicalInt(nameType)
+	if err != nil {
+		return e, err
+	}
+	kv := &e.KV
+	switch e.Type = messages.EventType(typ); {
+	case typ == int64(messages.EventPut) && kv.CreateRevision >= 1 && kv.ModRevision >= kv.CreateRevision && kv.Version >= 1:
+	case typ == int64(messages.EventDelete) && kv.CreateRevision == 0 && kv.Version == 0 && len(kv.Value) == 0 && kv.ModRevision >= 1 && e.PrevKV != nil:
+		kv.Value = nil // as the store records it
+	default:
+		return e, d.corrupt("event of type %d with create revision %d, mod revision %d, version %d", typ, kv.CreateRevision, kv.ModRevision, kv.Version)
+	}
+	return e, nil
+}
+
+// ownKV reads a key record into a KeyValue that owns its bytes (one
+// allocation for key and value).
+func (d *streamReader) ownKV() (messages.KeyValue, error) {
+	var kv messages.KeyValue
+	if err := d.kv(d.record, &kv); err != nil {
+		return kv, err
+	}
+	buf := make([]byte, len(kv.Key)+len(kv.Value))
+	n := copy(buf, kv.Key)
+	copy(buf[n:], kv.Value)
+	kv.Key, kv.Value = buf[:n:n], buf[n:]
+	return kv, nil
 }
 
 // loadBatch is how many keys ReadSnapshot hands the tree's goroutine at a
@@ -498,8 +675,13 @@ func (d *streamReader) kv(i int64, kv *messages.KeyValue) error {
 // went wrong.
 func (d *streamReader) corrupt(format string, args ...any) error {
 	where := "header"
-	if d.record >= 0 {
+	switch {
+	case d.record >= 0:
 		where = fmt.Sprintf("key %d", d.record)
+	case d.record == -2:
+		where = "history header"
+	case d.record < -2:
+		where = fmt.Sprintf("event %d", -3-d.record)
 	}
 	return fmt.Errorf("%w: %s, byte %d: %s", errCorrupt, where, d.off, fmt.Sprintf(format, args...))
 }
@@ -683,6 +865,21 @@ type snapshotVersionRecord struct {
 type snapshotStreamHeader struct {
 	Count    int64 `msgpack:"count"` // the number of key records that follow
 	Revision int64 `msgpack:"revision"`
+}
+
+// snapshotHistoryHeader is the record after the key records (written by
+// appendHistoryHeader).
+type snapshotHistoryHeader struct {
+	Events int64 `msgpack:"events"` // the number of event records that follow
+	Oldest int64 `msgpack:"oldest"`
+}
+
+// snapshotEvent is an event record (written by appendEvent, read by
+// streamReader.event).
+type snapshotEvent struct {
+	KV   snapshotKV  `msgpack:"kv"`
+	Prev *snapshotKV `msgpack:"prev"`
+	Type uint8       `msgpack:"type"`
 }
 
 // snapshotKV is a key record (written by appendKV, read by

@@ -83,6 +83,11 @@ func recordSizes(s *Store) []int {
 		sizes = append(sizes, len(appendKV(nil, &kv)))
 		return true
 	})
+	// The history header goes with the record before it.
+	sizes[len(sizes)-1] += len(appendHistoryHeader(nil, int64(len(s.hist.events)), s.hist.oldest))
+	for i := range s.hist.events {
+		sizes = append(sizes, len(appendEvent(nil, &s.hist.events[i])))
+	}
 	return sizes
 }
 
@@ -272,10 +277,20 @@ func TestStreamMatchesCodec(t *testing.T) {
 		var want []byte
 		want = append(want, mustEncode(t, &snapshotVersionRecord{Version: streamVersion})...)
 		want = append(want, mustEncode(t, &snapshotStreamHeader{Revision: tt.s.Revision(), Count: int64(tt.s.Len())})...)
+		record := func(x *messages.KeyValue) *snapshotKV {
+			// A delete's value is nil; the stream has it as an empty bin.
+			return &snapshotKV{Key: x.Key, Value: append([]byte{}, x.Value...), CreateRevision: x.CreateRevision, ModRevision: x.ModRevision, Version: x.Version}
+		}
 		for _, x := range all(tt.s) {
-			want = append(want, mustEncode(t, &snapshotKV{
-				Key: x.Key, Value: x.Value, CreateRevision: x.CreateRevision, ModRevision: x.ModRevision, Version: x.Version,
-			})...)
+			want = append(want, mustEncode(t, record(&x))...)
+		}
+		want = append(want, mustEncode(t, &snapshotHistoryHeader{Events: int64(len(tt.s.hist.events)), Oldest: tt.s.hist.oldest})...)
+		for _, e := range tt.s.hist.events {
+			ev := &snapshotEvent{KV: *record(&e.KV), Type: uint8(e.Type)}
+			if e.PrevKV != nil {
+				ev.Prev = record(e.PrevKV)
+			}
+			want = append(want, mustEncode(t, ev)...)
 		}
 		if got := writeStream(t, tt.s); !bytes.Equal(got, want) {
 			t.Errorf("#%d %s: the stream is not what messages.Encode writes for its records", i, tt.name)
@@ -293,6 +308,12 @@ func TestStreamDeterministic(t *testing.T) {
 	}
 	ascending.Apply(up)
 	shuffled.Apply(mixed)
+	// The histories differ (in the order of the puts): drop them.
+	for _, s := range []*Store{ascending, shuffled} {
+		if err := s.Compact(1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	a, b := writeStream(t, ascending), writeStream(t, shuffled)
 	if !bytes.Equal(a, b) {
 		t.Fatal("equal states built in different orders gave different streams")
@@ -467,14 +488,14 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"version 1 snapshot", v1, version},
 		{"version 1 header", hdr(1, 3, 1), version},
 		{"version 0", hdr(0, 3, 1), version},
-		{"version 3", cat(hdr(3, 3, 1), rec("a", 1, 3, 2)), version},
+		{"version 4", cat(hdr(4, 3, 1), rec("a", 1, 3, 2)), version},
 		{"version 255", hdr(255, 0, 0), version},
-		{"version 3 in a uint8", patch(hdr(3, 0, 0), "version\x03", "version\xcc\x03"), version},
-		{"version 3 in a larger header", cat([]byte{mpMap16, 0, 20}, []byte(nameVersion), []byte{3}), version},
-		{"version 3 with more fields", cat(mustEncode(t, &struct {
+		{"version 4 in a uint8", patch(hdr(4, 0, 0), "version\x04", "version\xcc\x04"), version},
+		{"version 4 in a larger header", cat([]byte{mpMap16, 0, 20}, []byte(nameVersion), []byte{4}), version},
+		{"version 4 with more fields", cat(mustEncode(t, &struct {
 			Version uint8  `msgpack:"version"`
 			Zebra   string `msgpack:"zebra"`
-		}{3, "z"}), []byte("whatever follows")), version},
+		}{4, "z"}), []byte("whatever follows")), version},
 		{"version 2 in a uint8", patch(good, "\x81\xa7version\x02", "\x81\xa7version\xcc\x02"), corrupt},
 		{"version 2 in a map16", patch(good, "\x81\xa7version", "\xde\x00\x01\xa7version"), corrupt},
 		{"version 2 with a second field", patch(good, "\x81\xa7version", "\x82\xa7version"), corrupt},

@@ -1,5 +1,11 @@
 package store
 
+import (
+	"slices"
+
+	"github.com/raftkv/raftkv/messages"
+)
+
 // View is a read-only point-in-time copy of a Store: its keys and revision
 // as they were when (*Store).View returned it. Later changes to the Store
 // do not show in the View.
@@ -16,13 +22,17 @@ package store
 type View struct {
 	tree     *btreeKV
 	revision int64
+	// history and oldest are the store's history: a copy of its events
+	// (the store drops old ones in place), sharing their bytes.
+	history []messages.Event
+	oldest  int64
 }
 
 // View returns a point-in-time copy of s in O(1). Like every other method of
 // Store it must be called by the goroutine that owns s; the View it returns
 // may then be handed to any other goroutine (see View).
 func (s *Store) View() *View {
-	return &View{tree: s.tree.Clone(), revision: s.revision}
+	return &View{tree: s.tree.Clone(), revision: s.revision, history: slices.Clone(s.hist.events), oldest: s.hist.oldest}
 }
 
 // Revision returns the store revision at the time the View was taken.
