@@ -334,6 +334,9 @@ func decodeError(endpoint string, resp *http.Response, data []byte) *Error {
 	if body.Revision != nil {
 		e.Revision = *body.Revision
 	}
+	if body.CompactRevision != nil {
+		e.CompactRevision = *body.CompactRevision
+	}
 	return e
 }
 

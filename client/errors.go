@@ -50,6 +50,10 @@ var (
 	// ErrNoSpace: the cluster's NOSPACE alarm is raised (507 no_space), a
 	// member is short of disk; the write did not apply. Reads still work.
 	ErrNoSpace = errors.New("raftkv client: a member is out of disk space; writes are refused")
+	// ErrCompacted: the revision asked for is older than the history the
+	// members keep (410 compacted); the *Error's CompactRevision is the
+	// oldest one kept.
+	ErrCompacted = errors.New("raftkv client: revision compacted")
 )
 
 // Error is an error answer of a member: {"error", "code"} with the HTTP
@@ -68,6 +72,9 @@ type Error struct {
 	// KV is the key's current state in a 412 answer, nil if the key does
 	// not exist.
 	KV *KeyValue
+	// CompactRevision is, in a 410 compacted answer, the oldest revision
+	// the members keep.
+	CompactRevision int64
 }
 
 // Error implements error.
@@ -102,6 +109,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusGatewayTimeout || e.StatusCode == http.StatusRequestTimeout
 	case ErrNoSpace:
 		return e.StatusCode == http.StatusInsufficientStorage
+	case ErrCompacted:
+		return e.StatusCode == http.StatusGone && e.Code == "compacted"
 	}
 	return false
 }

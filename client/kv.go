@@ -53,6 +53,7 @@ type opConfig struct {
 	next         string
 	prefix       bool
 	end          string
+	revision     int64
 }
 
 func configure(opts []OpOption) opConfig {
@@ -103,12 +104,20 @@ func WithPrefix() OpOption { return func(c *opConfig) { c.prefix = true } }
 // [key, end); end "\x00" means every key >= key.
 func WithRangeEnd(end string) OpOption { return func(c *opConfig) { c.end = end } }
 
+// WithRevision makes a get or range read the store as it was at revision
+// rev, within the history the members keep (older: ErrCompacted); makes a
+// Watch start at rev.
+func WithRevision(rev int64) OpOption { return func(c *opConfig) { c.revision = rev } }
+
 func kvPath(key string) string { return "/v1/kv/" + url.PathEscape(key) }
 
 func (cfg opConfig) readQuery() url.Values {
 	q := url.Values{}
 	if cfg.serializable {
 		q.Set("consistency", "serializable")
+	}
+	if cfg.revision > 0 {
+		q.Set("revision", strconv.FormatInt(cfg.revision, 10))
 	}
 	return q
 }
@@ -147,8 +156,9 @@ func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...OpOp
 	return &out, nil
 }
 
-// Get reads key, linearizably unless WithSerializable. A missing key is
-// an error matching ErrNotFound.
+// Get reads key, linearizably unless WithSerializable; WithRevision reads
+// it as it was at a past revision. A missing key is an error matching
+// ErrNotFound.
 func (c *Client) Get(ctx context.Context, key string, opts ...OpOption) (*GetResponse, error) {
 	cfg := configure(opts)
 	var out GetResponse
