@@ -149,6 +149,7 @@ var commands []*command
 
 func init() {
 	commands = append(commands, kvCommands()...)
+	commands = append(commands, watchCommands()...)
 	commands = append(commands, clusterCommands()...)
 	commands = append(commands, snapshotCommands()...)
 }
