@@ -73,6 +73,8 @@ var codes = []struct {
 	{"no_space", ErrNoSpace},
 	{"compacted", ErrCompacted},
 	{"future_revision", ErrFutureRevision},
+	{"lease_not_found", ErrLeaseNotFound},
+	{"lease_exists", ErrLeaseExists},
 }
 
 // ErrorCode is the code of the sentinel err wraps, or "internal".

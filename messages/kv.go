@@ -36,6 +36,9 @@ type Op struct {
 	// Revision, on a read (ClientRead), reads the store as it was at that
 	// revision, within the history it keeps; 0 means the current one.
 	Revision int64 `msgpack:"revision,omitempty"`
+	// Lease, on a put, attaches the key to that lease: the key is deleted
+	// when the lease ends. On an OpLeaseInfo read, the lease to describe.
+	Lease int64 `msgpack:"lease,omitempty"`
 }
 
 // CompareTarget says which attribute of a key a Compare looks at.
@@ -107,6 +110,8 @@ type Command struct {
 	// Compact, when not 0, drops the store's history before that revision
 	// instead of applying Txn.
 	Compact int64 `msgpack:"compact,omitempty"`
+	// Lease, when set, is a lease command instead of Txn.
+	Lease *LeaseChange `msgpack:"lease,omitempty"`
 }
 
 // AlarmChange raises (Active) or clears the NOSPACE alarm of Member: while

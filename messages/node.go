@@ -342,6 +342,8 @@ type (
 		Result   OpResult
 		Revision int64
 		Err      error
+		// Lease answers an OpLeaseInfo read.
+		Lease *LeaseInfo
 	}
 	// ConfChangeReply answers ClientConfChange.
 	ConfChangeReply struct {

@@ -10,6 +10,9 @@ package store
 //	N key records        snapshotKV{create_revision, key, mod_revision, value, version}
 //	the history header   snapshotHistoryHeader{events: H, oldest: X}
 //	H event records      snapshotEvent{kv: <key record>, prev: <key record> or nil, type: 1 put, 2 delete}
+//	the leases header    snapshotLeasesHeader{keys: K, leases: L}
+//	L lease records      snapshotLease{id, renewals, ttl}
+//	K key lease records  snapshotKeyLease{key, lease}
 //
 // R is the store revision and N the number of keys; the key records come in
 // strictly ascending key order. X is the oldest revision the store can be
@@ -17,9 +20,12 @@ package store
 // after X, in revision order (each after X, at most R). A put's kv is the
 // key after it (mod_revision its revision); a delete's kv has only the key
 // and mod_revision (its revision), the rest 0 and an empty value; prev is
-// the key before the change, nil if it did not exist.
+// the key before the change, nil if it did not exist. The lease records
+// come in strictly ascending id order (each id and TTL at least 1), and the
+// key lease records, in strictly ascending key order, attach keys of the
+// store to those leases.
 //
-// Version 2 is version 3 without the history: ReadSnapshot still reads it,
+// Version 2 is version 3 without the history and the leases: ReadSnapshot still reads it,
 // as a store whose history starts at its revision. Each map is exactly what messages.Encode
 // writes for its tagged struct (the codec writes the fields of a struct in
 // the order of their msgpack names), so messages.Decode reads any record, and
@@ -57,7 +63,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/raftkv/raftkv/messages"
 )
@@ -96,6 +104,16 @@ const (
 	namePrev   = "\xa4prev"
 	nameType   = "\xa4type"
 	mpNil      = 0xc0
+
+	leasesMap    = 0x82 // fixmap of 2: keys, leases
+	leaseMap     = 0x83 // fixmap of 3: id, renewals, ttl
+	keyLeaseMap  = 0x82 // fixmap of 2: key, lease
+	nameKeys     = "\xa4keys"
+	nameLeases   = "\xa6leases"
+	nameID       = "\xa2id"
+	nameRenewals = "\xa8renewals"
+	nameTTL      = "\xa3ttl"
+	nameLease    = "\xa5lease"
 )
 
 // version1Start begins every snapshot of the retired version 1 format (see
@@ -136,17 +154,28 @@ type SnapshotEncoder struct {
 	started bool // the version record and header were emitted
 	// historyStarted says that the history header was emitted.
 	historyStarted bool
-	emitted        int    // key records emitted
-	events         int    // event records emitted, after the history header
-	last           []byte // key of the last record emitted (shared with the view)
-	scratch        []byte // the probe of last
-	done           bool
-	err            error
+	emitted        int // key records emitted
+	events         int // event records emitted, after the history header
+	// leases is the view's leases in order, once the events are out;
+	// leaseRecs and keyLeases count the lease and key lease records
+	// emitted.
+	leases               *leaseLists
+	leaseRecs, keyLeases int
+	last                 []byte // key of the last record emitted (shared with the view)
+	scratch              []byte // the probe of last
+	done                 bool
+	err                  error
 }
 
 // NewSnapshotEncoder returns an encoder of v's snapshot stream.
 func NewSnapshotEncoder(v *View) *SnapshotEncoder {
 	return &SnapshotEncoder{view: v, count: v.Len()}
+}
+
+// leaseLists are a View's leases in the stream's order.
+type leaseLists struct {
+	ids  []int64
+	keys []string
 }
 
 // Next appends the next part of the stream to buf and returns the extended
@@ -227,23 +256,64 @@ func (e *SnapshotEncoder) Next(buf []byte, max int) (out []byte, done bool, err 
 	return out, e.done, nil
 }
 
-// history appends the history header, right after the last key record
-// (or the header), and the event records that fit the part; done once the
-// last is out.
+// history appends the records after the keys that fit the part: the
+// history header (right after the last key record, or the header), the
+// event records, the leases header (right after the record before it),
+// the lease and key lease records; done once the last is out.
 func (e *SnapshotEncoder) history(out []byte, start, max int, added bool) ([]byte, bool) {
-	h := e.view.history
+	v := e.view
+	full := func() bool { return added && len(out)-start >= max }
 	if !e.historyStarted {
 		// With the record before it, as if they were one.
-		out = appendHistoryHeader(out, int64(len(h)), e.view.oldest)
+		out = appendHistoryHeader(out, int64(len(v.history)), v.oldest)
 		e.historyStarted = true
 	}
-	for e.events < len(h) && !(added && len(out)-start >= max) {
-		out = appendEvent(out, &h[e.events])
-		e.events++
-		added = true
+	for ; e.events < len(v.history) && !full(); e.events++ {
+		out, added = appendEvent(out, &v.history[e.events]), true
 	}
-	e.done = e.events == len(h)
+	if e.events < len(v.history) {
+		return out, added
+	}
+	if e.leases == nil {
+		e.leases = &leaseLists{ids: slices.Sorted(maps.Keys(v.leases.byID)), keys: slices.Sorted(maps.Keys(v.leases.of))}
+		out = appendLeasesHeader(out, len(e.leases.keys), len(e.leases.ids))
+	}
+	for ; e.leaseRecs < len(e.leases.ids) && !full(); e.leaseRecs++ {
+		id := e.leases.ids[e.leaseRecs]
+		out, added = appendLease(out, id, v.leases.byID[id]), true
+	}
+	for ; e.leaseRecs == len(e.leases.ids) && e.keyLeases < len(e.leases.keys) && !full(); e.keyLeases++ {
+		k := e.leases.keys[e.keyLeases]
+		out, added = appendKeyLease(out, k, v.leases.of[k]), true
+	}
+	e.done = e.leaseRecs == len(e.leases.ids) && e.keyLeases == len(e.leases.keys)
 	return out, added
+}
+
+func appendLeasesHeader(b []byte, keys, leases int) []byte {
+	b = append(b, leasesMap)
+	b = append(b, nameKeys...)
+	b = appendInt(b, int64(keys))
+	b = append(b, nameLeases...)
+	return appendInt(b, int64(leases))
+}
+
+func appendLease(b []byte, id int64, l *lease) []byte {
+	b = append(b, leaseMap)
+	b = append(b, nameID...)
+	b = appendInt(b, id)
+	b = append(b, nameRenewals...)
+	b = appendInt(b, int64(l.renewals))
+	b = append(b, nameTTL...)
+	return appendInt(b, l.ttl)
+}
+
+func appendKeyLease(b []byte, key string, id int64) []byte {
+	b = append(b, keyLeaseMap)
+	b = append(b, nameKey...)
+	b = appendBin(b, []byte(key))
+	b = append(b, nameLease...)
+	return appendInt(b, id)
 }
 
 // WriteSnapshot writes v's whole version 3 snapshot stream to w, part by
@@ -484,9 +554,12 @@ func (d *streamReader) read() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	hist := newHistory(revision, HistoryLimits{})
+	hist, ls := newHistory(revision, HistoryLimits{}), newLeases()
 	if version == streamVersion {
 		if hist, err = d.history(revision); err != nil {
+			return nil, err
+		}
+		if ls, err = d.leases(tree); err != nil {
 			return nil, err
 		}
 	}
@@ -498,7 +571,83 @@ func (d *streamReader) read() (*Store, error) {
 	default:
 		return nil, err
 	}
-	return &Store{tree: tree, revision: revision, hist: hist}, nil
+	return &Store{tree: tree, revision: revision, hist: hist, leases: ls}, nil
+}
+
+// leases reads the leases header, lease and key lease records, and checks
+// them against the keys of tree.
+func (d *streamReader) leases(tree *btreeKV) (leases, error) {
+	d.record = -2
+	ls := newLeases()
+	t, err := d.byte()
+	if err != nil {
+		return ls, err
+	}
+	if t != leasesMap {
+		return ls, d.corrupt("type 0x%02x, want the leases header, a map of 2 fields (0x%02x)", t, leasesMap)
+	}
+	nkeys, err := d.canonicalInt(nameKeys)
+	if err != nil {
+		return ls, err
+	}
+	nleases, err := d.canonicalInt(nameLeases)
+	if err != nil {
+		return ls, err
+	}
+	if nkeys < 0 || nleases < 0 {
+		return ls, d.corrupt("%d leases with %d keys", nleases, nkeys)
+	}
+	last := int64(0)
+	for range nleases {
+		if t, err = d.byte(); err != nil {
+			return ls, err
+		}
+		if t != leaseMap {
+			return ls, d.corrupt("type 0x%02x, want a lease record (0x%02x)", t, leaseMap)
+		}
+		id, err := d.canonicalInt(nameID)
+		if err != nil {
+			return ls, err
+		}
+		renewals, err := d.canonicalInt(nameRenewals)
+		if err != nil {
+			return ls, err
+		}
+		ttl, err := d.canonicalInt(nameTTL)
+		if err != nil {
+			return ls, err
+		}
+		if id <= last || renewals < 0 || ttl < 1 {
+			return ls, d.corrupt("lease %d (after %d) with %d renewals and a TTL of %d s", id, last, renewals, ttl)
+		}
+		last = id
+		ls.byID[id] = &lease{ttl: ttl, renewals: uint64(renewals), keys: map[string]struct{}{}}
+	}
+	var prev []byte
+	for i := range nkeys {
+		if t, err = d.byte(); err != nil {
+			return ls, err
+		}
+		if t != keyLeaseMap {
+			return ls, d.corrupt("type 0x%02x, want a key lease record (0x%02x)", t, keyLeaseMap)
+		}
+		if d.keyBuf, err = d.bin(d.keyBuf, nameKey, MaxKeySize); err != nil {
+			return ls, err
+		}
+		id, err := d.canonicalInt(nameLease)
+		if err != nil {
+			return ls, err
+		}
+		var probeKey item
+		d.valueBuf, probeKey = probe(d.valueBuf, d.keyBuf)
+		_, exists := tree.Get(probeKey)
+		if (i > 0 && bytes.Compare(prev, d.keyBuf) >= 0) || ls.byID[id] == nil || !exists {
+			return ls, d.corrupt("key lease %d: key %q of lease %d: out of order, not a key, or not a lease", i, d.keyBuf, id)
+		}
+		prev = append(prev[:0], d.keyBuf...)
+		ls.attach(d.keyBuf, id)
+	}
+	return ls, nil
 }
 
 // history reads the history header and event records of a stream of
@@ -880,6 +1029,25 @@ type snapshotEvent struct {
 	KV   snapshotKV  `msgpack:"kv"`
 	Prev *snapshotKV `msgpack:"prev"`
 	Type uint8       `msgpack:"type"`
+}
+
+// snapshotLeasesHeader, snapshotLease and snapshotKeyLease are the records
+// of the leases (written by appendLeasesHeader, appendLease and
+// appendKeyLease).
+type snapshotLeasesHeader struct {
+	Keys   int64 `msgpack:"keys"`
+	Leases int64 `msgpack:"leases"`
+}
+
+type snapshotLease struct {
+	ID       int64 `msgpack:"id"`
+	Renewals int64 `msgpack:"renewals"`
+	TTL      int64 `msgpack:"ttl"`
+}
+
+type snapshotKeyLease struct {
+	Key   []byte `msgpack:"key"`
+	Lease int64  `msgpack:"lease"`
 }
 
 // snapshotKV is a key record (written by appendKV, read by

@@ -30,6 +30,7 @@ type Store struct {
 	tree     *btreeKV
 	revision int64
 	hist     history
+	leases   leases
 	// scratch is the reused buffer of the probes that look keys up.
 	scratch []byte
 }
@@ -43,7 +44,7 @@ func newTree() *btreeKV {
 
 // New returns an empty store at revision 0.
 func New() *Store {
-	return &Store{tree: newTree(), hist: newHistory(0, HistoryLimits{})}
+	return &Store{tree: newTree(), hist: newHistory(0, HistoryLimits{}), leases: newLeases()}
 }
 
 // SetHistoryLimits bounds the history of changes the store keeps (see
@@ -201,6 +202,7 @@ func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 	// newItem copies the key and value: the caller's slices are not kept.
 	it := newItem(&kv)
 	s.tree.ReplaceOrInsert(it)
+	s.leases.attach(op.Key, op.Lease)
 	e.KV = it.kv()
 	s.hist.add(e)
 	return res
@@ -216,6 +218,7 @@ func (s *Store) deleteOp(op *messages.Op, rev int64) messages.OpResult {
 	for _, it := range doomed {
 		s.tree.Delete(it)
 		kv := it.kv()
+		s.leases.attach(kv.Key, 0)
 		if op.PrevKV {
 			res.KVs = append(res.KVs, kv)
 		}

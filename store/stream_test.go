@@ -88,6 +88,15 @@ func recordSizes(s *Store) []int {
 	for i := range s.hist.events {
 		sizes = append(sizes, len(appendEvent(nil, &s.hist.events[i])))
 	}
+	// So does the leases header.
+	ids, keys := slices.Sorted(maps.Keys(s.leases.byID)), slices.Sorted(maps.Keys(s.leases.of))
+	sizes[len(sizes)-1] += len(appendLeasesHeader(nil, len(keys), len(ids)))
+	for _, id := range ids {
+		sizes = append(sizes, len(appendLease(nil, id, s.leases.byID[id])))
+	}
+	for _, k := range keys {
+		sizes = append(sizes, len(appendKeyLease(nil, k, s.leases.of[k])))
+	}
 	return sizes
 }
 
@@ -217,6 +226,17 @@ func roundTripStores() []struct {
 	out = append(out, named{"largest key and value", largest})
 
 	out = append(out, named{"integer and length boundaries", boundaryStore()})
+
+	leased := New()
+	for id := int64(1); id <= 300; id++ {
+		if err := leased.Grant(id*1000, id); err != nil {
+			panic(err)
+		}
+		op := put(fmt.Sprintf("leased/%03d", id), "v")
+		op.Lease = id * 1000
+		leased.Apply(txn(op))
+	}
+	out = append(out, named{"leases", leased})
 	return out
 }
 
@@ -291,6 +311,15 @@ func TestStreamMatchesCodec(t *testing.T) {
 				ev.Prev = record(e.PrevKV)
 			}
 			want = append(want, mustEncode(t, ev)...)
+		}
+		ids, keys := slices.Sorted(maps.Keys(tt.s.leases.byID)), slices.Sorted(maps.Keys(tt.s.leases.of))
+		want = append(want, mustEncode(t, &snapshotLeasesHeader{Keys: int64(len(keys)), Leases: int64(len(ids))})...)
+		for _, id := range ids {
+			l := tt.s.leases.byID[id]
+			want = append(want, mustEncode(t, &snapshotLease{ID: id, Renewals: int64(l.renewals), TTL: l.ttl})...)
+		}
+		for _, k := range keys {
+			want = append(want, mustEncode(t, &snapshotKeyLease{Key: []byte(k), Lease: tt.s.leases.of[k]})...)
 		}
 		if got := writeStream(t, tt.s); !bytes.Equal(got, want) {
 			t.Errorf("#%d %s: the stream is not what messages.Encode writes for its records", i, tt.name)

@@ -115,6 +115,12 @@ func validateOp(op *messages.Op) error {
 		if len(op.Value) > MaxValueSize {
 			return fmt.Errorf("put: value is %d bytes, more than %d", len(op.Value), MaxValueSize)
 		}
+		if op.Lease < 0 {
+			return fmt.Errorf("put: lease %d is not a lease id", op.Lease)
+		}
+		if op.Revision != 0 {
+			return errors.New("put: a revision is not allowed")
+		}
 	case messages.OpGet, messages.OpDelete:
 		name := "get"
 		if op.Type == messages.OpDelete {
@@ -131,6 +137,12 @@ func validateOp(op *messages.Op) error {
 		}
 		if len(op.Value) != 0 {
 			return fmt.Errorf("%s: a value is not allowed", name)
+		}
+		if op.Lease != 0 {
+			return fmt.Errorf("%s: a lease is not allowed", name)
+		}
+		if op.Revision < 0 || (op.Type == messages.OpDelete && op.Revision != 0) {
+			return fmt.Errorf("%s: revision %d is not allowed", name, op.Revision)
 		}
 		if op.Type == messages.OpDelete && op.Limit != 0 {
 			return errors.New("delete: a limit is not allowed")

@@ -26,13 +26,15 @@ type View struct {
 	// (the store drops old ones in place), sharing their bytes.
 	history []messages.Event
 	oldest  int64
+	leases  leases
 }
 
 // View returns a point-in-time copy of s in O(1). Like every other method of
 // Store it must be called by the goroutine that owns s; the View it returns
 // may then be handed to any other goroutine (see View).
 func (s *Store) View() *View {
-	return &View{tree: s.tree.Clone(), revision: s.revision, history: slices.Clone(s.hist.events), oldest: s.hist.oldest}
+	return &View{tree: s.tree.Clone(), revision: s.revision, history: slices.Clone(s.hist.events), oldest: s.hist.oldest,
+		leases: s.leases.clone()}
 }
 
 // Revision returns the store revision at the time the View was taken.
