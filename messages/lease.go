@@ -61,18 +61,11 @@ type LeaseApplied struct {
 	Reset bool
 }
 
-// ClientLease applies a lease command through the log (the proposer picks
-// the id of a grant whose ID is 0); answered with LeaseReply.
+// ClientLease applies a lease command through the log; answered with
+// TxnReply (its Result's Revision the store's after the command). A grant
+// names its id: the caller picks one at random, and picks another on
+// ErrLeaseExists.
 type ClientLease struct{ Change LeaseChange }
-
-// LeaseReply answers ClientLease: the lease's id and TTL, and the store
-// revision after the command.
-type LeaseReply struct {
-	ID       int64
-	TTL      int64
-	Revision int64
-	Err      error
-}
 
 // ClientLeaseTTL asks the proposer's lessor how long lease ID has left;
 // answered with LeaseTTL.

@@ -240,11 +240,12 @@ func Start(cfg Config) (*Node, error) {
 	}
 	appl.ID, appl.Store, appl.Proposer, appl.Snapshotter = cfg.ID, st, n.proposer, n.snapshot
 	appl.SnapshotCount, appl.Logger, appl.Metrics = cfg.SnapshotCount, log, n.metrics
-	appl.History, appl.Watcher = cfg.History, watchPID
+	appl.History, appl.Watcher, appl.Lessor = cfg.History, watchPID, n.proposer
 	children := []child{
 		{"proposer", n.props(proposer.Props(proposer.Config{
 			ID: cfg.ID, Raftnode: n.raftnode, Applier: applierPID, FirstSeq: firstSeq(cfg.ID, appl.Requests),
 			SweepInterval: sweep, Logger: log, Metrics: n.metrics, Watch: watchPID,
+			ElectionTimeout: tick * raftnode.DefaultElectionTick,
 		}))},
 		{"persister", n.props(persister.Props(disk, append(persisterOptions(cfg, log), persister.WithMetrics(n.metrics),
 			persister.WithSpaceCheck(persister.SpaceCheck{

@@ -46,6 +46,9 @@ type Config struct {
 	// Watcher, when set, receives Changes after every batch that changed
 	// the store (the watch actor).
 	Watcher *actor.PID
+	// Lessor, when set, receives LeaseApplied: what the lease commands did,
+	// and every lease at start and after a snapshot (the proposer).
+	Lessor *actor.PID
 	Logger  *slog.Logger
 	// Metrics records apply and snapshot times; nil records nothing.
 	Metrics *metrics.Metrics
@@ -118,6 +121,7 @@ func (a *applier) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.store.SetHistoryLimits(a.cfg.History)
 		a.cfg.Metrics.SetStoreKeys(a.store.Len())
+		a.tellLessor(ctx, &messages.LeaseApplied{All: a.store.Leases(), Reset: true})
 	case *messages.HistoryRequest:
 		a.history(ctx, msg)
 	case *messages.Apply:
@@ -149,6 +153,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	if s := msg.Snapshot; s != nil && !raft.IsEmptySnap(s) && s.GetMetadata().GetIndex() > a.applied {
 		a.restore(s)
 		before, reset = a.store.Revision(), true
+		a.tellLessor(ctx, &messages.LeaseApplied{All: a.store.Leases(), Reset: true})
 		a.cfg.Metrics.SnapshotRestored()
 		if top := a.requests.top(a.cfg.ID); top > 0 {
 			ctx.Send(a.cfg.Proposer, &messages.SeqFloor{Seq: top})
@@ -245,13 +250,57 @@ func (a *applier) applyCommand(ctx actor.Context, e *raftpb.Entry) {
 	case cmd.Compact != 0:
 		err = a.store.Compact(cmd.Compact)
 		res.Revision = a.store.Revision()
+	case cmd.Lease != nil:
+		res, err = a.applyLease(ctx, *cmd.Lease)
 	case len(a.alarms) > 0 && cmd.Txn.Puts():
 		err = messages.ErrNoSpace
 	default:
-		res = a.store.Apply(cmd.Txn)
+		if err = a.store.CheckLeases(cmd.Txn); err == nil {
+			res = a.store.Apply(cmd.Txn)
+		}
 	}
 	if cmd.ID.Node == a.cfg.ID {
 		ctx.Send(a.cfg.Proposer, &messages.Result{ID: cmd.ID, Result: res, Err: err})
+	}
+}
+
+// applyLease applies a lease command and tells the proposer's lessor what
+// became of the lease. An unknown command changes nothing, on every member
+// alike.
+func (a *applier) applyLease(ctx actor.Context, ch messages.LeaseChange) (messages.TxnResult, error) {
+	res := messages.TxnResult{Revision: a.store.Revision()}
+	switch ch.Op {
+	case messages.LeaseGrant:
+		if err := a.store.Grant(ch.ID, ch.TTL); err != nil {
+			return res, err
+		}
+		a.tellLessor(ctx, &messages.LeaseApplied{Lease: messages.LeaseInfo{ID: ch.ID, TTL: ch.TTL}})
+	case messages.LeaseKeepAlive:
+		info, err := a.store.KeepAlive(ch.ID)
+		if err != nil {
+			return res, err
+		}
+		a.tellLessor(ctx, &messages.LeaseApplied{Lease: info})
+	case messages.LeaseRevoke, messages.LeaseExpire:
+		var renewals *uint64
+		if ch.Op == messages.LeaseExpire {
+			renewals = &ch.Renewals
+		}
+		done, res, err := a.store.Revoke(ch.ID, renewals)
+		if done {
+			a.log.Debug("lease ended", "lease", ch.ID, "expired", renewals != nil, "revision", res.Revision)
+			a.tellLessor(ctx, &messages.LeaseApplied{Lease: messages.LeaseInfo{ID: ch.ID}, Gone: true})
+		}
+		return res, err
+	default:
+		return res, fmt.Errorf("%w: lease command %d", store.ErrInvalid, ch.Op)
+	}
+	return res, nil
+}
+
+func (a *applier) tellLessor(ctx actor.Context, m *messages.LeaseApplied) {
+	if a.cfg.Lessor != nil {
+		ctx.Send(a.cfg.Lessor, m)
 	}
 }
 
@@ -299,8 +348,18 @@ func alarmList(m map[uint64]bool) []uint64 {
 
 func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 	for _, r := range b.Reads {
-		if r.Op.Type == messages.OpBackup {
+		switch r.Op.Type {
+		case messages.OpBackup:
 			a.serveBackup(ctx, r)
+			continue
+		case messages.OpLeaseInfo:
+			reply := &messages.ReadReply{Revision: a.store.Revision()}
+			if l, ok := a.store.Lease(r.Op.Lease); ok {
+				reply.Lease = &l
+			} else {
+				reply.Err = fmt.Errorf("lease %d: %w", r.Op.Lease, messages.ErrLeaseNotFound)
+			}
+			ctx.Send(r.ReplyTo, reply)
 			continue
 		}
 		res, err := a.store.RangeAt(r.Op, r.Op.Revision)

@@ -32,6 +32,7 @@ type fixture struct {
 	proposer    *testkit.Probe
 	snapshotter *testkit.Probe
 	watcher     *testkit.Probe
+	lessor      *testkit.Probe
 	seq         uint64
 }
 
@@ -46,7 +47,7 @@ func newFixture(t *testing.T, cfg applier.Config, opts ...actor.PropsOption) *fi
 	f := &fixture{
 		t: t, system: system,
 		raftnode: testkit.NewProbe(t, system), proposer: testkit.NewProbe(t, system), snapshotter: testkit.NewProbe(t, system),
-		watcher: testkit.NewProbe(t, system),
+		watcher: testkit.NewProbe(t, system), lessor: testkit.NewProbe(t, system),
 	}
 	if cfg.ID == 0 {
 		cfg.ID = self
@@ -57,6 +58,7 @@ func newFixture(t *testing.T, cfg applier.Config, opts ...actor.PropsOption) *fi
 	cfg.Proposer = f.proposer.PID()
 	cfg.Snapshotter = f.snapshotter.PID()
 	cfg.Watcher = f.watcher.PID()
+	cfg.Lessor = f.lessor.PID()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.pid = testkit.Spawn(t, system, applier.Props(cfg).Configure(opts...))
 	return f

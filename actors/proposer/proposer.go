@@ -37,9 +37,13 @@ type Config struct {
 	// (a link not yet verified, a dropped message), and raft does not
 	// resend proposals. The state machine applies a request id once.
 	ReproposeAfter time.Duration
-	// SweepInterval is how often expired requests are forgotten and stuck
-	// read rounds retried; 0 means no timer (tests send Sweep themselves).
+	// SweepInterval is how often expired requests are forgotten, stuck
+	// read rounds retried and, on the leader, expired leases revoked; 0
+	// means no timer (tests send Sweep themselves).
 	SweepInterval time.Duration
+	// ElectionTimeout is what a new leader adds to every lease's time
+	// (DefaultElectionTimeout if 0).
+	ElectionTimeout time.Duration
 	// Logger is the proposer's log; nil means slog.Default().
 	Logger *slog.Logger
 	// Metrics counts the proposals; nil counts nothing.
@@ -54,6 +58,9 @@ const (
 	// defaults (100 ms ticks).
 	DefaultReproposeAfter = 2 * time.Second
 	DefaultSweepInterval  = 100 * time.Millisecond
+	// DefaultElectionTimeout is raft's election timeout with raftnode's
+	// defaults: 10 ticks of 100 ms.
+	DefaultElectionTimeout = time.Second
 )
 
 // Sweep makes the proposer forget expired requests and retry stuck read
@@ -74,6 +81,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.ReproposeAfter == 0 {
 		cfg.ReproposeAfter = DefaultReproposeAfter
 	}
+	if cfg.ElectionTimeout == 0 {
+		cfg.ElectionTimeout = DefaultElectionTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -85,7 +95,7 @@ func (cfg Config) withDefaults() Config {
 func Props(cfg Config) *actor.Props {
 	cfg = cfg.withDefaults()
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &proposer{cfg: cfg, w: newWaiting(cfg)}
+		return &proposer{cfg: cfg, w: newWaiting(cfg), lessor: newLessor(cfg.ElectionTimeout), log: cfg.Logger}
 	})
 }
 
@@ -94,6 +104,8 @@ func Props(cfg Config) *actor.Props {
 type proposer struct {
 	cfg         Config
 	w           *waiting
+	lessor      *lessor
+	log         *slog.Logger
 	cancelSweep func()
 }
 
@@ -115,7 +127,7 @@ func (p *proposer) Receive(ctx actor.Context) {
 	case *messages.ClientTxn:
 		p.send(ctx, p.w.txn(ctx.Sender(), msg.Txn, time.Now()))
 	case *messages.ClientCompact:
-		p.send(ctx, p.w.compact(ctx.Sender(), msg.Revision, time.Now()))
+		p.send(ctx, p.w.write(ctx.Sender(), messages.Command{Compact: msg.Revision}, time.Now()))
 	case *messages.ClientConfChange:
 		p.send(ctx, p.w.confChange(ctx.Sender(), msg.Change, time.Now()))
 	case *messages.ClientRead:
@@ -149,9 +161,27 @@ func (p *proposer) Receive(ctx actor.Context) {
 	case *messages.ProposalDropped:
 		p.send(ctx, p.w.dropped(msg.ID))
 	case *messages.RaftState:
+		p.lessor.setLeader(msg.Leader == p.cfg.ID, time.Now())
 		p.send(ctx, p.w.setState(*msg))
 	case *Sweep:
-		p.send(ctx, p.w.sweep(time.Now()))
+		now := time.Now()
+		p.send(ctx, p.w.sweep(now))
+		for _, ch := range p.lessor.expired(now) {
+			p.log.Info("lease expired: revoking it and its keys", "lease", ch.ID)
+			p.send(ctx, p.w.command(ctx.Self(), messages.Command{Lease: &ch}, now))
+		}
+	case *messages.ClientLease:
+		p.send(ctx, p.w.write(ctx.Sender(), messages.Command{Lease: &msg.Change}, time.Now()))
+	case *messages.LeaseApplied:
+		p.lessor.applied(msg, time.Now())
+	case *messages.ClientLeaseTTL:
+		left, ok := p.lessor.remaining(msg.ID, time.Now())
+		ctx.Respond(&messages.LeaseTTL{Remaining: left.Milliseconds(), Found: ok})
+	case *messages.TxnReply:
+		// The answer to an expiry this proposer proposed.
+		if msg.Err != nil {
+			p.log.Debug("lease expiry not applied", "err", msg.Err)
+		}
 	}
 }
 

@@ -188,14 +188,14 @@ func (w *waiting) txn(replyTo *actor.PID, txn messages.Txn, now time.Time) (out 
 	return w.command(replyTo, messages.Command{Txn: txn}, now)
 }
 
-// compact takes a client's compaction of the history before rev, which goes
-// through the log as a write does.
-func (w *waiting) compact(replyTo *actor.PID, rev int64, now time.Time) (out outbox) {
+// write takes a client's command other than a transaction (a compaction,
+// a lease command), which goes through the log as a write does.
+func (w *waiting) write(replyTo *actor.PID, cmd messages.Command, now time.Time) (out outbox) {
 	if err := w.refusal(); err != nil {
 		out.reply(replyTo, &messages.TxnReply{Err: err})
 		return out
 	}
-	return w.command(replyTo, messages.Command{Compact: rev}, now)
+	return w.command(replyTo, cmd, now)
 }
 
 // command proposes cmd under a new request id; its result goes to replyTo
