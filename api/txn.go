@@ -44,6 +44,9 @@ type TxnPut struct {
 	KeyBase64 []byte `json:"key_base64,omitempty"`
 	Value     []byte `json:"value"`
 	PrevKV    bool   `json:"prev_kv,omitempty"`
+	// Lease attaches the key to a lease (0: none; the put detaches the
+	// key from the lease it had).
+	Lease int64 `json:"lease,omitempty"`
 }
 
 // TxnRange names a key, or a range of keys, for a get or a delete: Key

@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // PathWatch is the prefix of the watch route: GET /v1/watch/<key>, answered
 // as Server-Sent Events.
 const PathWatch = "/v1/watch/"
@@ -57,4 +59,47 @@ type CompactReply struct {
 	// Revision is the store's revision when the compaction applied.
 	Revision        int64 `json:"revision"`
 	CompactRevision int64 `json:"compact_revision"`
+}
+
+// PathLeases is the route of leases: POST to grant one, and
+// /v1/leases/<id> (GET, DELETE), /v1/leases/<id>/keepalive (POST).
+const PathLeases = "/v1/leases"
+
+// Bounds of a lease's TTL.
+const (
+	MinLeaseTTL = time.Second
+	MaxLeaseTTL = 7 * 24 * time.Hour
+)
+
+// LeaseGrantRequest is the JSON body of POST /v1/leases: the TTL as a Go
+// duration ("10s", "1m30s"), from MinLeaseTTL to MaxLeaseTTL, rounded up to
+// whole seconds.
+type LeaseGrantRequest struct {
+	TTL string `json:"ttl"`
+}
+
+// LeaseReply is the answer of a grant and of a keepalive: the lease's id
+// (below 2^53, so that JavaScript reads it exactly) and its TTL.
+type LeaseReply struct {
+	ID       int64  `json:"id"`
+	TTL      string `json:"ttl"`
+	Revision int64  `json:"revision"`
+}
+
+// LeaseInfoReply is the answer of GET /v1/leases/<id>: its TTL, the time it
+// has left as the member reckons it (the leader's reckoning decides), and
+// its keys in key order.
+type LeaseInfoReply struct {
+	ID        int64      `json:"id"`
+	TTL       string     `json:"ttl"`
+	Remaining string     `json:"remaining"`
+	Keys      []LeaseKey `json:"keys"`
+	Revision  int64      `json:"revision"`
+}
+
+// LeaseKey is a key attached to a lease: in Key when it is valid UTF-8,
+// else in KeyBase64.
+type LeaseKey struct {
+	Key       string `json:"key,omitempty"`
+	KeyBase64 []byte `json:"key_base64,omitempty"`
 }

@@ -80,6 +80,8 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	s.mux.HandleFunc("/v1/members/", s.membersV1)
 	s.mux.HandleFunc("/v1/snapshot", s.snapshotV1)
 	s.mux.HandleFunc(api.PathCompact, s.compactV1)
+	s.mux.HandleFunc(api.PathLeases, s.leasesV1)
+	s.mux.HandleFunc(api.PathLeases+"/", s.leasesV1)
 	s.mux.HandleFunc(api.PathMetrics, s.metricsRoute)
 	s.mux.HandleFunc(api.PathLivez, s.livez)
 	s.mux.HandleFunc(api.PathReadyz, s.readyz)
@@ -316,6 +318,8 @@ var statusOfCode = map[string]int{
 	"invalid_member":    http.StatusBadRequest,
 	"no_space":          http.StatusInsufficientStorage,
 	"compacted":         http.StatusGone,
+	"lease_not_found":   http.StatusNotFound,
+	"lease_exists":      http.StatusConflict,
 	"future_revision":   http.StatusBadRequest,
 }
 

@@ -212,17 +212,21 @@ func preconditionFailed(w http.ResponseWriter, key string, res messages.TxnResul
 	})
 }
 
-// putV1 serves PUT /v1/kv/<key>[?prev_kv] with a JSON body
+// putV1 serves PUT /v1/kv/<key>[?prev_kv][&lease=<id>] with a JSON body
 // {"value":"<base64>"} or, with Content-Type: application/octet-stream,
 // the raw value; If-Match / If-None-Match make it conditional.
 func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
-	p, err := s.parseParams(r, "prev_kv")
+	p, err := s.parseParams(r, "prev_kv", "lease")
 	if err == nil {
 		err = checkV1Key(key)
 	}
 	prevKV := false
 	if err == nil {
 		prevKV, err = p.flag("prev_kv")
+	}
+	var lease int64
+	if err == nil && p.q.Has("lease") {
+		lease, err = parseLeaseID(p.q.Get("lease"))
 	}
 	var cmps []messages.Compare
 	if err == nil {
@@ -253,7 +257,7 @@ func (s *Server) putV1(w http.ResponseWriter, r *http.Request, key string) {
 	if valueTooLarge(w, len(value)) {
 		return
 	}
-	op := messages.Op{Type: messages.OpPut, Key: []byte(key), Value: value, PrevKV: prevKV}
+	op := messages.Op{Type: messages.OpPut, Key: []byte(key), Value: value, PrevKV: prevKV, Lease: lease}
 	res, ok := s.conditionalWrite(w, r, key, cmps, []messages.Op{op}, p.timeout)
 	if !ok {
 		return

@@ -350,7 +350,7 @@ func toOp(o api.TxnOp) (messages.Op, error) {
 		if err != nil {
 			return messages.Op{}, fmt.Errorf("put: %w", err)
 		}
-		return messages.Op{Type: messages.OpPut, Key: key, Value: o.Put.Value, PrevKV: o.Put.PrevKV}, nil
+		return messages.Op{Type: messages.OpPut, Key: key, Value: o.Put.Value, PrevKV: o.Put.PrevKV, Lease: o.Put.Lease}, nil
 	}
 	rg, op := o.Get, messages.Op{Type: messages.OpGet}
 	if o.Delete != nil {
