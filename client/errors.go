@@ -54,6 +54,9 @@ var (
 	// members keep (410 compacted); the *Error's CompactRevision is the
 	// oldest one kept.
 	ErrCompacted = errors.New("raftkv client: revision compacted")
+	// ErrLeaseNotFound: the lease does not exist (404 lease_not_found):
+	// never granted, revoked, or expired; a put with it wrote nothing.
+	ErrLeaseNotFound = errors.New("raftkv client: lease not found")
 )
 
 // Error is an error answer of a member: {"error", "code"} with the HTTP
@@ -87,6 +90,8 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound && e.Code == "key_not_found"
+	case ErrLeaseNotFound:
+		return e.StatusCode == http.StatusNotFound && e.Code == "lease_not_found"
 	case ErrMemberNotFound:
 		return e.StatusCode == http.StatusNotFound && e.Code == "member_not_found"
 	case ErrMemberExists:

@@ -54,6 +54,7 @@ type opConfig struct {
 	prefix       bool
 	end          string
 	revision     int64
+	lease        int64
 }
 
 func configure(opts []OpOption) opConfig {
@@ -109,6 +110,11 @@ func WithRangeEnd(end string) OpOption { return func(c *opConfig) { c.end = end 
 // Watch start at rev.
 func WithRevision(rev int64) OpOption { return func(c *opConfig) { c.revision = rev } }
 
+// WithLease attaches the key of a put (or of a put Op) to lease id: the
+// key goes when the lease ends. A lease that does not exist fails the put
+// with ErrLeaseNotFound.
+func WithLease(id int64) OpOption { return func(c *opConfig) { c.lease = id } }
+
 func kvPath(key string) string { return "/v1/kv/" + url.PathEscape(key) }
 
 func (cfg opConfig) readQuery() url.Values {
@@ -133,8 +139,8 @@ func (cfg opConfig) conditionHeader() http.Header {
 	return h
 }
 
-// Put sets key to value. Options: WithPrevKV, IfMatch, IfExists,
-// IfNotExists. A put is never sent twice: if its answer is lost after it
+// Put sets key to value. Options: WithPrevKV, WithLease, IfMatch,
+// IfExists, IfNotExists. A put is never sent twice: if its answer is lost after it
 // may have reached a member, Put returns an error matching
 // ErrUnknownOutcome.
 func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...OpOption) (*PutResponse, error) {
@@ -144,6 +150,9 @@ func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...OpOp
 	q := url.Values{}
 	if cfg.prevKV {
 		q.Set("prev_kv", "true")
+	}
+	if cfg.lease != 0 {
+		q.Set("lease", strconv.FormatInt(cfg.lease, 10))
 	}
 	if value == nil {
 		value = []byte{}

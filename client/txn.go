@@ -136,7 +136,7 @@ func (o Op) MarshalJSON() ([]byte, error) {
 		if v == nil {
 			v = []byte{}
 		}
-		p := &api.TxnPut{Value: v, PrevKV: o.cfg.prevKV}
+		p := &api.TxnPut{Value: v, PrevKV: o.cfg.prevKV, Lease: o.cfg.lease}
 		p.SetKey([]byte(o.Key))
 		return json.Marshal(api.TxnOp{Put: p})
 	case OpTypeDelete:
