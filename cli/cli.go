@@ -150,13 +150,14 @@ var commands []*command
 func init() {
 	commands = append(commands, kvCommands()...)
 	commands = append(commands, watchCommands()...)
+	commands = append(commands, leaseCommands()...)
 	commands = append(commands, clusterCommands()...)
 	commands = append(commands, snapshotCommands()...)
 }
 
 // groups are the first words of commands of two words; "members" alone is
 // "members list".
-var groups = map[string]string{"members": "members list", "endpoint": "", "snapshot": ""}
+var groups = map[string]string{"members": "members list", "endpoint": "", "snapshot": "", "lease": ""}
 
 // lookup finds the command of args and returns it with the rest of args.
 func lookup(args []string) (*command, []string, error) {
