@@ -45,7 +45,7 @@ func (e *Election) Resign(ctx context.Context) error {
 	if e.key == "" {
 		return nil
 	}
-	if _, err := e.s.c.Delete(ctx, e.key); err != nil {
+	if err := remove(ctx, e.s.c, e.key); err != nil {
 		return fmt.Errorf("resign %s: %w", e.key, err)
 	}
 	e.key = ""
@@ -69,6 +69,9 @@ func leaderOf(ctx context.Context, c *client.Client, prefix string) (*client.Key
 	)
 	for {
 		page, err := c.RangePrefix(ctx, prefix, append(opts, client.WithLimit(1000))...)
+		if retriable(ctx, err) {
+			continue
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("leader of %s: %w", prefix, err)
 		}

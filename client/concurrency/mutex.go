@@ -44,17 +44,35 @@ func (m *Mutex) Lock(ctx context.Context) error {
 
 // Unlock releases the mutex.
 func (m *Mutex) Unlock(ctx context.Context) error {
-	if _, err := m.s.c.Delete(ctx, m.key); err != nil {
+	if err := remove(ctx, m.s.c, m.key); err != nil {
 		return fmt.Errorf("unlock %s: %w", m.key, err)
 	}
 	m.key, m.rev = "", 0
 	return nil
 }
 
+// remove deletes key, again after an unknown outcome or an unavailable
+// cluster (deleting twice is harmless), until ctx ends.
+func remove(ctx context.Context, c *client.Client, key string) error {
+	for {
+		_, err := c.Delete(ctx, key)
+		if !retriable(ctx, err) {
+			return err
+		}
+	}
+}
+
+// retriable says whether a call that failed with err may be made again:
+// its outcome is unknown or no member could take it, and ctx goes on.
+func retriable(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil &&
+		(errors.Is(err, client.ErrUnknownOutcome) || errors.Is(err, client.ErrUnavailable) || errors.Is(err, client.ErrTimeout))
+}
+
 func (m *Mutex) leave() {
 	ctx, cancel := context.WithTimeout(context.Background(), m.s.ttl)
 	defer cancel()
-	_, _ = m.s.c.Delete(ctx, m.key)
+	_ = remove(ctx, m.s.c, m.key)
 	m.key, m.rev = "", 0
 }
 
@@ -62,15 +80,21 @@ func (m *Mutex) leave() {
 // the session's place) and returns it with its create revision.
 func join(ctx context.Context, s *Session, prefix string, value []byte) (string, int64, error) {
 	key := prefix + strconv.FormatInt(s.id, 16)
-	put, err := s.c.Put(ctx, key, value, client.WithLease(s.id), client.IfNotExists())
-	if err == nil {
-		return key, put.Revision, nil
+	for {
+		// Created only if absent: after an unknown outcome the key may be
+		// there already, and the 412 then tells its create revision.
+		put, err := s.c.Put(ctx, key, value, client.WithLease(s.id), client.IfNotExists())
+		if err == nil {
+			return key, put.Revision, nil
+		}
+		var failed *client.Error
+		if errors.As(err, &failed) && errors.Is(err, client.ErrPreconditionFailed) && failed.KV != nil {
+			return key, failed.KV.CreateRevision, nil
+		}
+		if !retriable(ctx, err) {
+			return "", 0, fmt.Errorf("join %s: %w", prefix, err)
+		}
 	}
-	var failed *client.Error
-	if errors.As(err, &failed) && errors.Is(err, client.ErrPreconditionFailed) && failed.KV != nil {
-		return key, failed.KV.CreateRevision, nil
-	}
-	return "", 0, fmt.Errorf("join %s: %w", prefix, err)
 }
 
 // waitTurn waits until no key under prefix was created before rev: the
@@ -104,6 +128,9 @@ func lastBefore(ctx context.Context, c *client.Client, prefix string, rev int64)
 	)
 	for {
 		page, err = c.RangePrefix(ctx, prefix, append(nextOpts, client.WithLimit(1000))...)
+		if retriable(ctx, err) {
+			continue
+		}
 		if err != nil {
 			return "", 0, fmt.Errorf("waiters of %s: %w", prefix, err)
 		}
