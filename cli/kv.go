@@ -64,7 +64,8 @@ func (e *env) readStdin() ([]byte, error) {
 	return b, nil
 }
 
-func putCmd(*flag.FlagSet) func(*env, []string) error {
+func putCmd(fs *flag.FlagSet) func(*env, []string) error {
+	lease := fs.Int64("lease", 0, "attach the key to lease `ID`: it goes when the lease ends")
 	return func(e *env, args []string) error {
 		value, err := e.value(args[1])
 		if err != nil {
@@ -72,9 +73,13 @@ func putCmd(*flag.FlagSet) func(*env, []string) error {
 		}
 		ctx, cancel := e.ctx()
 		defer cancel()
-		resp, err := e.client.Put(ctx, args[0], value)
+		var opts []client.OpOption
+		if *lease != 0 {
+			opts = append(opts, client.WithLease(*lease))
+		}
+		resp, err := e.client.Put(ctx, args[0], value, opts...)
 		if err != nil {
-			return err
+			return leaseGone(*lease, err)
 		}
 		if e.json() {
 			return e.printJSON(resp)

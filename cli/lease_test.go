@@ -16,7 +16,11 @@ func TestLeaseCommands(t *testing.T) {
 	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 		t.Fatalf("lease grant printed %q", id)
 	}
-	c.must(t, "", "put", "l/a", "1")
+	c.must(t, "", "put", "l/a", "1", "--lease", id)
+	if out := c.must(t, "", "lease", "show", id); !strings.HasSuffix(out, " 1 keys\nl/a\n") {
+		t.Errorf("show printed %q, want l/a", out)
+	}
+	c.expect(t, ExitFailed, "not found", "", "put", "l/b", "1", "--lease", "424242")
 	if out := c.must(t, "", "lease", "keepalive", id); out != "lease "+id+" renewed for 30s\n" {
 		t.Errorf("keepalive printed %q", out)
 	}
