@@ -49,7 +49,7 @@ type Config struct {
 	// Lessor, when set, receives LeaseApplied: what the lease commands did,
 	// and every lease at start and after a snapshot (the proposer).
 	Lessor *actor.PID
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Metrics records apply and snapshot times; nil records nothing.
 	Metrics *metrics.Metrics
 }
