@@ -107,55 +107,66 @@ func leaseKeepAliveCmd(fs *flag.FlagSet) func(*env, []string) error {
 	}
 }
 
-func leaseRevokeCmd(*flag.FlagSet) func(*env, []string) error {
-	return func(e *env, args []string) error {
-		id, err := parseID(args[0])
-		if err != nil {
-			return err
-		}
-		ctx, cancel := e.ctx()
-		defer cancel()
-		resp, err := e.client.Revoke(ctx, id)
-		if err != nil {
-			return leaseGone(id, err)
-		}
-		if e.json() {
-			return e.printJSON(resp)
-		}
-		_, err = fmt.Fprintf(e.stdout, "lease %d revoked\n", id)
+// onLease runs a command's request on the lease of its argument.
+func (e *env) onLease(arg string, do func(ctx context.Context, id int64) error) error {
+	id, err := parseID(arg)
+	if err != nil {
 		return err
 	}
+	ctx, cancel := e.ctx()
+	defer cancel()
+	return leaseGone(id, do(ctx, id))
+}
+
+func leaseRevokeCmd(*flag.FlagSet) func(*env, []string) error {
+	return func(e *env, args []string) error {
+		return e.onLease(args[0], func(ctx context.Context, id int64) error {
+			resp, err := e.client.Revoke(ctx, id)
+			if err != nil {
+				return err
+			}
+			return e.printRevoked(id, resp)
+		})
+	}
+}
+
+func (e *env) printRevoked(id int64, resp *client.DeleteResponse) error {
+	if e.json() {
+		return e.printJSON(resp)
+	}
+	_, err := fmt.Fprintf(e.stdout, "lease %d revoked\n", id)
+	return err
 }
 
 func leaseShowCmd(*flag.FlagSet) func(*env, []string) error {
 	return func(e *env, args []string) error {
-		id, err := parseID(args[0])
-		if err != nil {
-			return err
-		}
-		ctx, cancel := e.ctx()
-		defer cancel()
-		info, err := e.client.TimeToLive(ctx, id)
-		if err != nil {
-			return leaseGone(id, err)
-		}
-		if e.json() {
-			return e.printJSON(info)
-		}
-		if _, err := fmt.Fprintf(e.stdout, "lease %d: TTL %s, %s left, %d keys\n", id, info.TTL, info.Remaining, len(info.Keys)); err != nil {
-			return err
-		}
-		for _, k := range info.Keys {
-			key := []byte(k.Key)
-			if k.KeyBase64 != nil {
-				key = k.KeyBase64
-			}
-			if _, err := fmt.Fprintln(e.stdout, printable(key)); err != nil {
+		return e.onLease(args[0], func(ctx context.Context, id int64) error {
+			info, err := e.client.TimeToLive(ctx, id)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
+			return e.printLease(id, info)
+		})
 	}
+}
+
+func (e *env) printLease(id int64, info *client.LeaseInfo) error {
+	if e.json() {
+		return e.printJSON(info)
+	}
+	if _, err := fmt.Fprintf(e.stdout, "lease %d: TTL %s, %s left, %d keys\n", id, info.TTL, info.Remaining, len(info.Keys)); err != nil {
+		return err
+	}
+	for _, k := range info.Keys {
+		key := []byte(k.Key)
+		if k.KeyBase64 != nil {
+			key = k.KeyBase64
+		}
+		if _, err := fmt.Fprintln(e.stdout, printable(key)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func lockCmd(fs *flag.FlagSet) func(*env, []string) error {

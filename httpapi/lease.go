@@ -26,6 +26,17 @@ func parseLeaseID(text string) (int64, error) {
 	return id, nil
 }
 
+// leaseRequest reads the parameters (those allowed) and the lease id of a
+// request on one lease.
+func (s *Server) leaseRequest(r *http.Request, idText string, allowed ...string) (v1Params, int64, error) {
+	p, err := s.parseParams(r, allowed...)
+	if err != nil {
+		return p, 0, err
+	}
+	id, err := parseLeaseID(idText)
+	return p, id, err
+}
+
 // leasesV1 serves /v1/leases and /v1/leases/<id>[/keepalive].
 func (s *Server) leasesV1(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, api.PathLeases), "/")
@@ -75,10 +86,7 @@ func (s *Server) grantLease(w http.ResponseWriter, r *http.Request) {
 	for range 3 {
 		id := 1 + rand.Int64N(maxLeaseID)
 		change := messages.LeaseChange{Op: messages.LeaseGrant, ID: id, TTL: secs}
-		reply, err := askFor[*messages.TxnReply](r.Context(), s, &messages.ClientLease{Change: change}, p.timeout)
-		if err == nil {
-			err = reply.Err
-		}
+		res, err := s.command(r.Context(), &messages.ClientLease{Change: change}, p.timeout)
 		if errors.Is(err, messages.ErrLeaseExists) {
 			continue
 		}
@@ -86,7 +94,7 @@ func (s *Server) grantLease(w http.ResponseWriter, r *http.Request) {
 			s.failV1(w, err)
 			return
 		}
-		writeV1(w, http.StatusCreated, reply.Result.Revision, api.LeaseReply{ID: id, TTL: ttlText(secs), Revision: reply.Result.Revision})
+		writeV1(w, http.StatusCreated, res.Revision, api.LeaseReply{ID: id, TTL: ttlText(secs), Revision: res.Revision})
 		return
 	}
 	s.failV1(w, fmt.Errorf("grant: three random ids were taken: %w", messages.ErrLeaseExists))
@@ -94,24 +102,17 @@ func (s *Server) grantLease(w http.ResponseWriter, r *http.Request) {
 
 // leaseCommand serves a keepalive or a revoke of the lease of path id.
 func (s *Server) leaseCommand(w http.ResponseWriter, r *http.Request, idText string, op messages.LeaseOp) {
-	p, err := s.parseParams(r)
-	var id int64
-	if err == nil {
-		id, err = parseLeaseID(idText)
-	}
+	p, id, err := s.leaseRequest(r, idText)
 	if err != nil {
 		s.failV1(w, err)
 		return
 	}
-	reply, err := askFor[*messages.TxnReply](r.Context(), s, &messages.ClientLease{Change: messages.LeaseChange{Op: op, ID: id}}, p.timeout)
-	if err == nil {
-		err = reply.Err
-	}
+	res, err := s.command(r.Context(), &messages.ClientLease{Change: messages.LeaseChange{Op: op, ID: id}}, p.timeout)
 	if err != nil {
 		s.failV1(w, err)
 		return
 	}
-	rev := reply.Result.Revision
+	rev := res.Revision
 	if op == messages.LeaseRevoke {
 		writeV1(w, http.StatusOK, rev, api.DeleteReply{Revision: rev})
 		return
@@ -128,11 +129,7 @@ func (s *Server) leaseCommand(w http.ResponseWriter, r *http.Request, idText str
 
 // leaseInfo serves GET /v1/leases/<id>: the lease's TTL, time left and keys.
 func (s *Server) leaseInfo(w http.ResponseWriter, r *http.Request, idText string) {
-	p, err := s.parseParams(r, "consistency")
-	var id int64
-	if err == nil {
-		id, err = parseLeaseID(idText)
-	}
+	p, id, err := s.leaseRequest(r, idText, "consistency")
 	if err != nil {
 		s.failV1(w, err)
 		return

@@ -358,7 +358,13 @@ func (s *Server) txn(ctx context.Context, txn messages.Txn, timeout time.Duratio
 	if err := store.Validate(txn); err != nil {
 		return messages.TxnResult{}, err
 	}
-	reply, err := askFor[*messages.TxnReply](ctx, s, &messages.ClientTxn{Txn: txn}, timeout)
+	return s.command(ctx, &messages.ClientTxn{Txn: txn}, timeout)
+}
+
+// command applies a client command answered with a TxnReply (a txn, a
+// compaction, a lease command) through the raft log.
+func (s *Server) command(ctx context.Context, msg any, timeout time.Duration) (messages.TxnResult, error) {
+	reply, err := askFor[*messages.TxnReply](ctx, s, msg, timeout)
 	if err != nil {
 		return messages.TxnResult{}, err
 	}

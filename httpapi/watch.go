@@ -249,13 +249,10 @@ func (s *Server) compactV1(w http.ResponseWriter, r *http.Request) {
 		s.failV1(w, badRequest("revision %d: want the revision to compact to, a number from 1", req.Revision))
 		return
 	}
-	reply, err := askFor[*messages.TxnReply](r.Context(), s, &messages.ClientCompact{Revision: req.Revision}, p.timeout)
-	if err == nil {
-		err = reply.Err
-	}
+	res, err := s.command(r.Context(), &messages.ClientCompact{Revision: req.Revision}, p.timeout)
 	if err != nil {
 		s.failV1(w, err)
 		return
 	}
-	writeV1(w, http.StatusOK, reply.Result.Revision, api.CompactReply{Revision: reply.Result.Revision, CompactRevision: req.Revision})
+	writeV1(w, http.StatusOK, res.Revision, api.CompactReply{Revision: res.Revision, CompactRevision: req.Revision})
 }

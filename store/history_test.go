@@ -255,17 +255,7 @@ func TestHistoryInSnapshot(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || r.OldestRevision() != 1 {
 		t.Errorf("restored history %+v (oldest %d), want %+v (oldest 1)", got, r.OldestRevision(), want)
 	}
-	for i := range data {
-		if _, err := ReadSnapshot(bytes.NewReader(data[:i])); !errors.Is(err, errCorrupt) {
-			t.Fatalf("the stream cut at byte %d of %d: %v, want corrupt", i, len(data), err)
-		}
-	}
-	patch := func(old, new string) []byte {
-		if !bytes.Contains(data, []byte(old)) {
-			t.Fatalf("%q is not in the stream", old)
-		}
-		return bytes.Replace(data, []byte(old), []byte(new), 1)
-	}
+	patch := refusesDamage(t, data)
 	for name, bad := range map[string][]byte{
 		"unknown event type":       patch(nameType+"\x01", nameType+"\x07"),
 		"oldest after the store":   patch(nameOldest+"\x01", nameOldest+"\x09"),
@@ -277,5 +267,24 @@ func TestHistoryInSnapshot(t *testing.T) {
 		if _, err := ReadSnapshot(bytes.NewReader(bad)); !errors.Is(err, errCorrupt) {
 			t.Errorf("%s: %v, want corrupt", name, err)
 		}
+	}
+}
+
+// refusesDamage checks that data, a snapshot stream, cut anywhere is
+// refused, and returns a function that patches data (the first place old
+// is) for the caller's cases of damage.
+func refusesDamage(t *testing.T, data []byte) func(old, new string) []byte {
+	t.Helper()
+	for i := range data {
+		if _, err := ReadSnapshot(bytes.NewReader(data[:i])); !errors.Is(err, errCorrupt) {
+			t.Fatalf("the stream cut at byte %d of %d: %v, want corrupt", i, len(data), err)
+		}
+	}
+	return func(old, new string) []byte {
+		t.Helper()
+		if !bytes.Contains(data, []byte(old)) {
+			t.Fatalf("%q is not in the stream", old)
+		}
+		return bytes.Replace(data, []byte(old), []byte(new), 1)
 	}
 }

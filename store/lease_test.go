@@ -110,17 +110,7 @@ func TestLeasesInSnapshot(t *testing.T) {
 	if !reflect.DeepEqual(r.Leases(), s.Leases()) {
 		t.Errorf("restored leases %+v, want %+v", r.Leases(), s.Leases())
 	}
-	for i := range data {
-		if _, err := ReadSnapshot(bytes.NewReader(data[:i])); !errors.Is(err, errCorrupt) {
-			t.Fatalf("the stream cut at byte %d of %d: %v, want corrupt", i, len(data), err)
-		}
-	}
-	patch := func(old, new string) []byte {
-		if !bytes.Contains(data, []byte(old)) {
-			t.Fatalf("%q is not in the stream", old)
-		}
-		return bytes.Replace(data, []byte(old), []byte(new), 1)
-	}
+	patch := refusesDamage(t, data)
 	for name, bad := range map[string][]byte{
 		"lease id 0":                 patch(nameID+"\x03", nameID+"\x00"),
 		"leases out of order":        patch(nameID+"\x05", nameID+"\x02"),
