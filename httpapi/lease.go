@@ -68,13 +68,9 @@ func (s *Server) leasesV1(w http.ResponseWriter, r *http.Request) {
 // grantLease serves POST /v1/leases {"ttl":"10s"}: a new lease, under an id
 // picked at random (another one if it is taken).
 func (s *Server) grantLease(w http.ResponseWriter, r *http.Request) {
-	p, err := s.parseParams(r)
-	if err != nil {
-		s.failV1(w, err)
-		return
-	}
 	var req api.LeaseGrantRequest
-	if !decodeJSON(w, r, 1<<10, &req) {
+	p, ok := s.jsonRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	ttl, err := time.ParseDuration(req.TTL)

@@ -176,6 +176,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return body, true
 }
 
+// jsonRequest reads the query parameters (timeout alone) and the small
+// JSON body (1 KiB at most) of a request into v. It answers the request
+// itself when it returns false.
+func (s *Server) jsonRequest(w http.ResponseWriter, r *http.Request, v any) (v1Params, bool) {
+	p, err := s.parseParams(r)
+	if err != nil {
+		s.failV1(w, err)
+		return p, false
+	}
+	return p, decodeJSON(w, r, 1<<10, v)
+}
+
 // decodeJSON reads a JSON body of at most limit bytes into v, refusing
 // unknown fields and trailing data. A body over the limit is a 413. It
 // answers the request itself when it returns false.

@@ -236,13 +236,9 @@ func (s *Server) compactV1(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	p, err := s.parseParams(r)
-	if err != nil {
-		s.failV1(w, err)
-		return
-	}
 	var req api.CompactRequest
-	if !decodeJSON(w, r, 1<<10, &req) {
+	p, ok := s.jsonRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Revision <= 0 {
