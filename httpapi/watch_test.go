@@ -53,6 +53,7 @@ func watch(t *testing.T, path string, header map[string]string) *stream {
 	go func() {
 		defer close(s.events)
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 4<<20) // an event's line carries a whole value
 		var e sseEvent
 		for sc.Scan() {
 			line := sc.Text()
@@ -250,4 +251,44 @@ func TestWatchCompactedAndBadInput(t *testing.T) {
 	if code, _ := request(base, http.MethodPost, "/v1/watch/a", nil, nil); code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /v1/watch/a: %d, want 405", code)
 	}
+}
+
+// A client that stops reading is dropped, with an event that says so,
+// rather than buffered without bound.
+func TestSlowWatcherIsDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 20 MiB")
+	}
+	resp, err := http.Get(base + "/v1/watch/slow/?prefix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Nothing is read while the writes go on: the connection's buffers
+	// fill (a few MiB), then the member's queue for the watch (256).
+	value := fmt.Sprintf(`{"value":%q}`, b64(strings.Repeat("x", 32<<10)))
+	for i := range 640 {
+		if code, body := request(base, http.MethodPut, fmt.Sprintf("/v1/kv/slow/%d", i%10), nil, []byte(value)); code != 200 {
+			t.Fatalf("put: %d %s", code, body)
+		}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	events := 0
+	for sc.Scan() {
+		switch line := sc.Text(); {
+		case line == "event: "+api.EventDropped:
+			if sc.Scan() && !strings.Contains(sc.Text(), "behind") {
+				t.Errorf("the dropped event says %q", sc.Text())
+			}
+			if sc.Scan() && sc.Scan() {
+				t.Errorf("the stream goes on after dropped: %q", sc.Text())
+			}
+			t.Logf("dropped after %d events", events)
+			return
+		case strings.HasPrefix(line, "event: "):
+			events++
+		}
+	}
+	t.Fatalf("the stream ended after %d events without a dropped event (%v)", events, sc.Err())
 }
