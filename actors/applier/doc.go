@@ -15,6 +15,10 @@
 //	applier  --WriteSnapshot{Index, Term, ..., Stream}-->    snapshot actor (every SnapshotCount entries)
 //	snapshot --SnapshotWritten{Index}-->                     applier
 //	raftnode --SnapshotNeeded{MsgSnap, Address}-->           applier --SendSnapshot{To, MsgSnap, Stream}--> snapshot actor
+//	applier  --Changes{Revision, Events}-->                  watcher (after every batch that changed the store)
+//	watcher  --HistoryRequest{From}-->                       applier  --HistoryReply--> the watcher
+//	applier  --LeaseApplied-->                               lessor (the proposer): after each lease command,
+//	                                                         and every lease at start and after a snapshot
 //
 // An Apply first restores its snapshot, if it carries one newer than the
 // applied index: the snapshot's Data (messages.SnapshotMeta) names the
@@ -23,7 +27,10 @@
 // the applied index: a normal entry is a messages.Command; a membership
 // change was applied by raftnode already, and the applier answers its
 // request with the outcome raftnode decided (ConfResults), in log order.
-// Entries that do not decode are skipped alike on every replica. A
+// Entries that do not decode are skipped alike on every replica. A command
+// is a transaction (refused with ErrLeaseNotFound, writing nothing, if a
+// put names a lease that does not exist), a compaction of the history, a
+// lease command or a NOSPACE alarm change. A
 // ReadBatch is served as soon as the applied index reaches its Index; a
 // serializable read has Index 0 and is served at once.
 //

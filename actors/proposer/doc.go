@@ -14,6 +14,18 @@
 //	                                                               Result{ID, Err} from raftnode --> ConfChangeReply
 //	ClientRead       --ReadIndex{Ctx}-->                raftnode;  ReadState{Ctx, Index} --> ReadBatch{Index} to the applier
 //	ClientStatus     forwarded to raftnode, which answers Status
+//	ClientCompact, ClientLease  --Propose{ID, Data}--> raftnode;   Result{ID} from the applier --> TxnReply
+//	ClientLeaseTTL   answered LeaseTTL from the lessor
+//	WatchCreate, WatchCancel    forwarded to the watch actor
+//	LeaseApplied     from the applier, to the lessor
+//
+// # Leases
+//
+// The lessor (lessor.go, a plain type) reckons each lease from the last
+// grant or keepalive this member applied (LeaseApplied from the applier).
+// On the leader, Sweep proposes the expiry of every lease whose time ran
+// out, with the renewals it saw; a member that becomes leader (RaftState)
+// first gives every lease an election timeout more.
 //
 // Every write gets a RequestID (this node's id and a counter that starts at
 // the wall clock, so ids are not reused across restarts). A membership
