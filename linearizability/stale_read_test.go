@@ -104,11 +104,15 @@ func isolatedFollowerReads(t *testing.T, serializable bool) ([]porcupine.Operati
 	reader := &kvClient{c: c, rec: rec.Client(), timeout: testkit.Dilated(500 * time.Millisecond)}
 
 	first := writer.putUntilAcked(t, c.Running(), "k", "v1")
-	st, err := c.Status(leader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.WaitApplied(st.Applied, 10*time.Second) // the follower holds v1
+	// The follower holds v1 before it is cut off. (Not the leader's applied
+	// index: raftnode hears of an apply just after the write's answer
+	// leaves, so it may not count v1 yet.)
+	c.Await("the follower holds v1", func() bool {
+		v, err := c.Request(follower, &messages.ClientRead{Op: messages.Op{Type: messages.OpGet, Key: []byte("k")}, Serializable: true},
+			testkit.Dilated(time.Second))
+		r, ok := v.(*messages.ReadReply)
+		return err == nil && ok && len(r.Result.KVs) == 1 && string(r.Result.KVs[0].Value) == first
+	}, 10*time.Second)
 
 	c.Isolate(follower)
 	majority := make([]uint64, 0, 2)
@@ -141,6 +145,7 @@ func isolatedFollowerReads(t *testing.T, serializable bool) ([]porcupine.Operati
 	c.Heal()
 	var out linearizability.Output
 	testkit.AwaitCondition(t, fmt.Sprintf("a linearizable read on healed member %d answers", follower), func() bool {
+		var err error
 		out, err = reader.get(follower, "k", false)
 		return err == nil
 	}, 20*time.Second)
