@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/testkit"
 )
@@ -85,10 +87,14 @@ func TestMetricsAfterWrites(t *testing.T) {
 			t.Fatalf("put %d: %v", i, err)
 		}
 	}
-	st, err := c.Status(leader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// raftnode hears of an apply just after the write's answer leaves:
+	// wait until its status counts every write before taking its index.
+	var st *messages.Status
+	c.Await("the leader's status counts every write", func() bool {
+		var err error
+		st, err = c.Status(leader)
+		return err == nil && st.Revision >= writes
+	}, 10*time.Second)
 	c.WaitApplied(st.Applied)
 
 	lm := scrape(t, c.Node(leader))
