@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -41,6 +42,17 @@ type Server struct {
 	metricsHandler http.Handler
 	// pprof serves Go's profiler on /debug/pprof/.
 	pprof bool
+	// streamsEnded is closed by EndStreams: the watch streams end.
+	streamsEnded chan struct{}
+	endOnce      sync.Once
+}
+
+// EndStreams ends every watch stream, now and from now on, with an event
+// that says the member is stopping: an http.Server's Shutdown waits for
+// requests to end, and a watch never does by itself. Register it with
+// RegisterOnShutdown.
+func (s *Server) EndStreams() {
+	s.endOnce.Do(func() { close(s.streamsEnded) })
 }
 
 // Option configures a Server.
@@ -69,7 +81,8 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{root: root, proposer: proposer, timeout: DefaultTimeout, log: logger, mux: http.NewServeMux()}
+	s := &Server{root: root, proposer: proposer, timeout: DefaultTimeout, log: logger, mux: http.NewServeMux(),
+		streamsEnded: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}

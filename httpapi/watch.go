@@ -87,6 +87,9 @@ func (s *Server) watchV1(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-r.Context().Done():
 			return
+		case <-s.streamsEnded:
+			sse.end(messages.ErrStopped)
+			return
 		}
 	}
 	s.log.Debug("watch stream cut off", "err", sse.err)

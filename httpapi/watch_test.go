@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftkv/raftkv/api"
+	"github.com/raftkv/raftkv/httpapi"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -291,4 +295,29 @@ func TestSlowWatcherIsDropped(t *testing.T) {
 		}
 	}
 	t.Fatalf("the stream ended after %d events without a dropped event (%v)", events, sc.Err())
+}
+
+// EndStreams, which a stopping member's HTTP server calls, ends the watch
+// streams with a dropped event saying the member is stopping, and refuses
+// none of the other requests.
+func TestEndStreams(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := httpapi.New(node.Node.System().Root, node.Node.Proposer(), quiet)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/watch/ends")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h.EndStreams()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	got := strings.Join(lines, "\n")
+	if !strings.Contains(got, "event: dropped") || !strings.Contains(got, `"code":"stopping"`) {
+		t.Errorf("the stream after EndStreams: %q, want a dropped event saying stopping", got)
+	}
 }

@@ -149,7 +149,9 @@ func run(log *slog.Logger, o options) error {
 	if o.enablePprof {
 		opts = append(opts, httpapi.WithPprof())
 	}
-	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), log, opts...), httpapi.ServerConfig{Logger: log})
+	handler := httpapi.New(n.System().Root, n.Proposer(), log, opts...)
+	srv := httpapi.NewServer(handler, httpapi.ServerConfig{Logger: log})
+	srv.RegisterOnShutdown(handler.EndStreams) // watches would hold the drain up
 	go func() {
 		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)
