@@ -31,6 +31,8 @@ type actors struct {
 	// applier
 	applyDuration         prometheus.Histogram
 	storeKeys             prometheus.Gauge
+	leases                prometheus.Gauge
+	watches               prometheus.Gauge
 	snapshotRestores      prometheus.Counter
 	snapshotWrite         prometheus.Histogram
 	snapshotWriteFailures prometheus.Counter
@@ -91,6 +93,8 @@ func newActors() actors {
 		applyDuration: histogram("", "apply_duration_seconds",
 			"Time the applier takes to apply the committed entries of one raft Ready to the store.", fastBuckets),
 		storeKeys: gauge("store", "keys", "Keys in the store, at the applied index."),
+		leases:    gauge("store", "leases", "Leases in the store, at the applied index."),
+		watches:   gauge("watch", "streams", "Watches this member serves."),
 		snapshotRestores: counter("snapshot", "restores_total",
 			"Snapshots received from the leader that replaced the store."),
 		snapshotWrite: histogram("snapshot", "write_duration_seconds",
@@ -136,7 +140,7 @@ func newActors() actors {
 func (a *actors) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		a.proposalsCommitted, a.proposalsFailed, a.proposalsPending,
-		a.applyDuration, a.storeKeys, a.snapshotRestores, a.snapshotWrite, a.snapshotWriteFailures,
+		a.applyDuration, a.storeKeys, a.leases, a.watches, a.snapshotRestores, a.snapshotWrite, a.snapshotWriteFailures,
 		a.walFsync, a.snapshotSave, a.walBytes, a.snapBytes,
 		a.readyEntries, a.readyCommitted, a.readyMessages,
 		a.term, a.commit, a.applied, a.leader, a.isLeader, a.hasLeader, a.leaderChanges,
@@ -180,6 +184,20 @@ func (m *Metrics) ObserveApply(d time.Duration) {
 func (m *Metrics) SetStoreKeys(n int) {
 	if m != nil {
 		m.storeKeys.Set(float64(n))
+	}
+}
+
+// SetLeases records the number of leases in the store.
+func (m *Metrics) SetLeases(n int) {
+	if m != nil {
+		m.leases.Set(float64(n))
+	}
+}
+
+// SetWatches records the number of watches the member serves.
+func (m *Metrics) SetWatches(n int) {
+	if m != nil {
+		m.watches.Set(float64(n))
 	}
 }
 

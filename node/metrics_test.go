@@ -58,7 +58,7 @@ func metricValue(families map[string]*dto.MetricFamily, name string) float64 {
 // writes and talked to its peers.
 var memberMetrics = []string{
 	"raftkv_proposals_committed_total", "raftkv_proposals_failed_total", "raftkv_proposals_pending",
-	"raftkv_apply_duration_seconds", "raftkv_store_keys",
+	"raftkv_apply_duration_seconds", "raftkv_store_keys", "raftkv_store_leases", "raftkv_watch_streams",
 	"raftkv_wal_fsync_duration_seconds", "raftkv_disk_wal_bytes", "raftkv_disk_snapshot_bytes",
 	"raftkv_raft_ready_entries", "raftkv_raft_ready_committed_entries", "raftkv_raft_ready_messages",
 	"raftkv_raft_term", "raftkv_raft_commit_index", "raftkv_raft_applied_index",

@@ -255,7 +255,7 @@ func Start(cfg Config) (*Node, error) {
 			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
 			Route: route, TickInterval: tick, Logger: log,
 		}))},
-		{"watch", n.props(watch.Props(watch.Config{Applier: applierPID, ProgressInterval: progress, Logger: log}))},
+		{"watch", n.props(watch.Props(watch.Config{Applier: applierPID, ProgressInterval: progress, Logger: log, Metrics: n.metrics}))},
 		{"applier", n.props(applier.Props(appl))},
 		{"raftnode", n.props(raftProps)},
 	}

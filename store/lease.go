@@ -137,6 +137,9 @@ func (s *Store) Lease(id int64) (messages.LeaseInfo, bool) {
 	return s.leases.info(id), true
 }
 
+// LeaseCount is the number of leases.
+func (s *Store) LeaseCount() int { return len(s.leases.byID) }
+
 // Leases describes every lease, in id order.
 func (s *Store) Leases() []messages.LeaseInfo {
 	out := make([]messages.LeaseInfo, 0, len(s.leases.byID))

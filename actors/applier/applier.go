@@ -193,6 +193,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	}
 	keys := a.store.Len()
 	a.cfg.Metrics.SetStoreKeys(keys)
+	a.cfg.Metrics.SetLeases(a.store.LeaseCount())
 	applied := &messages.Applied{Seq: msg.Seq, Index: a.applied, Revision: a.store.Revision(), Keys: keys}
 	if !a.announced {
 		applied.Alarms = a.announceAlarms(ctx)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/raftkv/raftkv/actors/applier"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -22,7 +24,9 @@ func leaseEntry(index, seq uint64, ch messages.LeaseChange) *raftpb.Entry {
 // Lease commands apply in the log, the lessor hears of each, a put needs
 // its lease to exist, and a lease's end deletes its keys.
 func TestLeaseCommands(t *testing.T) {
-	f := newFixture(t, applier.Config{})
+	m := metrics.New()
+	f := newFixture(t, applier.Config{Metrics: m})
+	leases := func() float64 { return metricstest.Value(t, m.Registry(), "raftkv_store_leases", nil) }
 	if all := testkit.ExpectMsg[*messages.LeaseApplied](f.lessor); !all.Reset || len(all.All) != 0 {
 		t.Errorf("at start the lessor got %+v, want every lease (none)", all)
 	}
@@ -34,6 +38,9 @@ func TestLeaseCommands(t *testing.T) {
 	}
 	if l := testkit.ExpectMsg[*messages.LeaseApplied](f.lessor); l.Lease.ID != 9 || l.Lease.TTL != 5 || l.Gone {
 		t.Errorf("the lessor got %+v, want lease 9 granted", l)
+	}
+	if n := leases(); n != 1 {
+		t.Errorf("raftkv_store_leases %v after a grant, want 1", n)
 	}
 	withLease := putTxn("k", "v")
 	withLease.Success[0].Lease = 9
@@ -79,6 +86,9 @@ func TestLeaseCommands(t *testing.T) {
 	}
 	if res, _ := f.get("k"); len(res.KVs) != 0 {
 		t.Error("the expired lease's key is still there")
+	}
+	if n := leases(); n != 0 {
+		t.Errorf("raftkv_store_leases %v after the expiry, want 0", n)
 	}
 	f.applyEntries(leaseEntry(7, 7, messages.LeaseChange{Op: messages.LeaseKeepAlive, ID: 9}))
 	if r := result(); !errors.Is(r.Err, messages.ErrLeaseNotFound) {

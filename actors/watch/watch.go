@@ -26,6 +26,7 @@ import (
 
 	"github.com/raftkv/raftkv/internal/every"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
 )
 
 // DefaultProgressInterval is how often an idle watch hears the current
@@ -40,6 +41,8 @@ type Config struct {
 	// means never (tests send Progress themselves).
 	ProgressInterval time.Duration
 	Logger           *slog.Logger
+	// Metrics counts the watches; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Progress makes the watch actor send a progress notice to every watch that
@@ -87,4 +90,5 @@ func (w *watcher) Receive(ctx actor.Context) {
 	case *Progress:
 		w.hub.progress()
 	}
+	w.cfg.Metrics.SetWatches(len(w.hub.watches))
 }

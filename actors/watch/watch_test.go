@@ -7,6 +7,8 @@ import (
 
 	"github.com/raftkv/raftkv/actors/watch"
 	"github.com/raftkv/raftkv/messages"
+	"github.com/raftkv/raftkv/metrics"
+	"github.com/raftkv/raftkv/metrics/metricstest"
 	"github.com/raftkv/raftkv/testkit"
 )
 
@@ -26,7 +28,8 @@ func next(t *testing.T, s *messages.WatchSink) *messages.WatchResponse {
 func TestWatchActor(t *testing.T) {
 	system := testkit.NewSystem(t)
 	applier := testkit.NewProbe(t, system)
-	pid := system.Root.Spawn(watch.Props(watch.Config{Applier: applier.PID()}))
+	m := metrics.New()
+	pid := system.Root.Spawn(watch.Props(watch.Config{Applier: applier.PID(), Metrics: m}))
 	sink := messages.NewWatchSink(8)
 	system.Root.Send(pid, &messages.WatchCreate{Key: []byte("k"), From: 2, Sink: sink})
 	req := testkit.ExpectMsg[*messages.HistoryRequest](applier)
@@ -40,6 +43,9 @@ func TestWatchActor(t *testing.T) {
 	system.Root.Send(pid, &messages.Changes{Revision: 3, Events: []messages.Event{ev(3)}})
 	if r := next(t, sink); r.Revision != 2 || r.Events[0].Revision() != 2 {
 		t.Errorf("first response %+v, want the history at 2", r)
+	}
+	if n := metricstest.Value(t, m.Registry(), "raftkv_watch_streams", nil); n != 1 {
+		t.Errorf("raftkv_watch_streams %v, want 1", n)
 	}
 	if r := next(t, sink); r.Revision != 3 || r.Events[0].Revision() != 3 {
 		t.Errorf("second response %+v, want the change at 3", r)
