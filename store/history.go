@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/raftkv/raftkv/messages"
@@ -23,14 +22,54 @@ type HistoryLimits struct {
 	Bytes     int64
 }
 
-// eventOverhead is what an event costs beyond its keys' and values' bytes.
-const eventOverhead = 96
+// changeOverhead is what a change costs beyond its keys' and values'
+// bytes.
+const changeOverhead = 64
+
+// change is one change of the history, in the store's own packed form: no
+// allocation of its own, the items shared with the tree (or, for the key
+// before, with what the tree held). A put's kv is the key after it; a
+// delete has no kv, and prev is the key it deleted.
+type change struct {
+	rev  int64
+	del  bool
+	kv   item
+	prev item
+}
+
+func (c *change) hasPrev() bool { return c.prev.b != nil }
+
+func (c *change) key() []byte {
+	if c.del {
+		return c.prev.key()
+	}
+	return c.kv.key()
+}
+
+// event is c as a watch reports it.
+func (c *change) event() messages.Event {
+	e := messages.Event{Type: messages.EventPut}
+	if c.hasPrev() {
+		p := c.prev.kv()
+		e.PrevKV = &p
+	}
+	if c.del {
+		e.Type, e.KV = messages.EventDelete, messages.KeyValue{Key: c.prev.key(), ModRevision: c.rev}
+	} else {
+		e.KV = c.kv.kv()
+	}
+	return e
+}
+
+func (c *change) size() int64 {
+	return int64(changeOverhead + len(c.kv.b) + len(c.prev.b))
+}
 
 // history is the store's changes after revision oldest, in revision order.
 // Reading the store at any revision R >= oldest is undoing the changes
 // after R; a watch from revision S > oldest replays the changes from S.
 type history struct {
-	events []messages.Event
+	changes []change
 	// oldest is the revision the history reaches back to: every change
 	// after it is kept.
 	oldest int64
@@ -52,25 +91,17 @@ func (l HistoryLimits) orDefaults() HistoryLimits {
 	return l
 }
 
-func eventBytes(e *messages.Event) int64 {
-	n := int64(eventOverhead + len(e.KV.Key) + len(e.KV.Value))
-	if e.PrevKV != nil {
-		n += int64(len(e.PrevKV.Value))
-	}
-	return n
-}
-
-// add records e, a change at the current revision.
-func (h *history) add(e messages.Event) {
-	h.events = append(h.events, e)
-	h.bytes += eventBytes(&e)
+// add records c, a change at the current revision.
+func (h *history) add(c change) {
+	h.changes = append(h.changes, c)
+	h.bytes += c.size()
 }
 
 // trim drops what the limits no longer allow, at revision current.
 func (h *history) trim(current int64) {
 	h.dropThrough(current - h.limits.Revisions)
-	for h.bytes > h.limits.Bytes && len(h.events) > 0 {
-		h.dropThrough(h.events[0].Revision())
+	for h.bytes > h.limits.Bytes && len(h.changes) > 0 {
+		h.dropThrough(h.changes[0].rev)
 	}
 }
 
@@ -79,20 +110,20 @@ func (h *history) dropThrough(rev int64) {
 	if rev <= h.oldest {
 		return
 	}
-	i := sort.Search(len(h.events), func(i int) bool { return h.events[i].Revision() > rev })
+	i := sort.Search(len(h.changes), func(i int) bool { return h.changes[i].rev > rev })
 	for j := range i {
-		h.bytes -= eventBytes(&h.events[j])
-		h.events[j] = messages.Event{} // lets the values go
+		h.bytes -= h.changes[j].size()
+		h.changes[j] = change{} // lets the values go
 	}
-	h.events = h.events[i:]
+	h.changes = h.changes[i:]
 	h.oldest = rev
 }
 
 // since returns the changes of revisions >= rev, shared with the history;
 // the caller checks rev > h.oldest.
-func (h *history) since(rev int64) []messages.Event {
-	i := sort.Search(len(h.events), func(i int) bool { return h.events[i].Revision() >= rev })
-	return h.events[i:]
+func (h *history) since(rev int64) []change {
+	i := sort.Search(len(h.changes), func(i int) bool { return h.changes[i].rev >= rev })
+	return h.changes[i:]
 }
 
 // before returns, for every key of [key, end) changed after rev, what it
@@ -103,15 +134,20 @@ func (h *history) before(rev int64, key, end []byte) (map[string]*messages.KeyVa
 	after := h.since(rev + 1)
 	// Newest first, so that the earliest change after rev has the last word.
 	for i := len(after) - 1; i >= 0; i-- {
-		e := &after[i]
-		if !InRange(e.KV.Key, key, end) {
+		c := &after[i]
+		k := c.key()
+		if !InRange(k, key, end) {
 			continue
 		}
-		k := string(e.KV.Key)
-		if _, seen := at[k]; !seen {
-			keys = append(keys, k)
+		if _, seen := at[string(k)]; !seen {
+			keys = append(keys, string(k))
 		}
-		at[k] = e.PrevKV
+		var was *messages.KeyValue
+		if c.hasPrev() {
+			p := c.prev.kv()
+			was = &p
+		}
+		at[string(k)] = was
 	}
 	sort.Strings(keys)
 	return at, keys
@@ -196,7 +232,12 @@ func (s *Store) Changes(from int64) ([]messages.Event, error) {
 	if from <= s.hist.oldest {
 		return nil, &messages.CompactedError{Oldest: s.hist.oldest}
 	}
-	return slices.Clone(s.hist.since(from)), nil
+	changes := s.hist.since(from)
+	events := make([]messages.Event, len(changes))
+	for i := range changes {
+		events[i] = changes[i].event()
+	}
+	return events, nil
 }
 
 // Compact drops the history before revision rev: the store can then be

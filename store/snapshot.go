@@ -269,7 +269,7 @@ func (e *SnapshotEncoder) history(out []byte, start, max int, added bool) ([]byt
 		e.historyStarted = true
 	}
 	for ; e.events < len(v.history) && !full(); e.events++ {
-		out, added = appendEvent(out, &v.history[e.events]), true
+		out, added = appendChange(out, &v.history[e.events]), true
 	}
 	if e.events < len(v.history) {
 		return out, added
@@ -363,17 +363,38 @@ func appendHistoryHeader(b []byte, events, oldest int64) []byte {
 }
 
 func appendEvent(b []byte, e *messages.Event) []byte {
+	return appendEventRecord(b, &e.KV, e.PrevKV, e.Type)
+}
+
+// appendChange appends the event record of c, decoding its items in place.
+func appendChange(b []byte, c *change) []byte {
+	var kv, prev messages.KeyValue
+	var p *messages.KeyValue
+	if c.hasPrev() {
+		prev = c.prev.kv()
+		p = &prev
+	}
+	typ := messages.EventPut
+	if c.del {
+		typ, kv = messages.EventDelete, messages.KeyValue{Key: c.prev.key(), ModRevision: c.rev}
+	} else {
+		kv = c.kv.kv()
+	}
+	return appendEventRecord(b, &kv, p, typ)
+}
+
+func appendEventRecord(b []byte, kv, prev *messages.KeyValue, typ messages.EventType) []byte {
 	b = append(b, eventMap)
 	b = append(b, nameKV...)
-	b = appendKV(b, &e.KV)
+	b = appendKV(b, kv)
 	b = append(b, namePrev...)
-	if e.PrevKV == nil {
+	if prev == nil {
 		b = append(b, mpNil)
 	} else {
-		b = appendKV(b, e.PrevKV)
+		b = appendKV(b, prev)
 	}
 	b = append(b, nameType...)
-	return appendInt(b, int64(e.Type))
+	return appendInt(b, int64(typ))
 }
 
 func appendKV(b []byte, kv *messages.KeyValue) []byte {
@@ -684,9 +705,21 @@ func (d *streamReader) history(revision int64) (history, error) {
 			return history{}, d.corrupt("event %d at revision %d: not in order, or not in (%d, %d]", i, rev, oldest, revision)
 		}
 		last = e.Revision()
-		h.add(e)
+		h.add(changeOf(&e))
 	}
 	return h, nil
+}
+
+// changeOf is the history's form of an event read from a stream.
+func changeOf(e *messages.Event) change {
+	c := change{rev: e.Revision(), del: e.Type == messages.EventDelete}
+	if e.PrevKV != nil {
+		c.prev = newItem(e.PrevKV)
+	}
+	if !c.del {
+		c.kv = newItem(&e.KV)
+	}
+	return c
 }
 
 // event reads an event record and checks it.

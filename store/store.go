@@ -190,21 +190,20 @@ func (s *Store) rangeOp(op *messages.Op) messages.OpResult {
 func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 	kv := messages.KeyValue{Key: op.Key, Value: op.Value, CreateRevision: rev, ModRevision: rev, Version: 1}
 	var res messages.OpResult
-	e := messages.Event{Type: messages.EventPut}
+	c := change{rev: rev}
 	if prev, ok := s.get(op.Key); ok {
 		p := prev.kv()
 		kv.CreateRevision, kv.Version = p.CreateRevision, p.Version+1
 		if op.PrevKV {
 			res.KVs = []messages.KeyValue{p}
 		}
-		e.PrevKV = &p
+		c.prev = prev
 	}
 	// newItem copies the key and value: the caller's slices are not kept.
-	it := newItem(&kv)
-	s.tree.ReplaceOrInsert(it)
+	c.kv = newItem(&kv)
+	s.tree.ReplaceOrInsert(c.kv)
 	s.leases.attach(op.Key, op.Lease)
-	e.KV = it.kv()
-	s.hist.add(e)
+	s.hist.add(c)
 	return res
 }
 
@@ -222,7 +221,7 @@ func (s *Store) deleteOp(op *messages.Op, rev int64) messages.OpResult {
 		if op.PrevKV {
 			res.KVs = append(res.KVs, kv)
 		}
-		s.hist.add(messages.Event{Type: messages.EventDelete, KV: messages.KeyValue{Key: kv.Key, ModRevision: rev}, PrevKV: &kv})
+		s.hist.add(change{rev: rev, del: true, prev: it})
 	}
 	res.Deleted = int64(len(doomed))
 	return res

@@ -84,9 +84,9 @@ func recordSizes(s *Store) []int {
 		return true
 	})
 	// The history header goes with the record before it.
-	sizes[len(sizes)-1] += len(appendHistoryHeader(nil, int64(len(s.hist.events)), s.hist.oldest))
-	for i := range s.hist.events {
-		sizes = append(sizes, len(appendEvent(nil, &s.hist.events[i])))
+	sizes[len(sizes)-1] += len(appendHistoryHeader(nil, int64(len(s.hist.changes)), s.hist.oldest))
+	for i := range s.hist.changes {
+		sizes = append(sizes, len(appendChange(nil, &s.hist.changes[i])))
 	}
 	// So does the leases header.
 	ids, keys := slices.Sorted(maps.Keys(s.leases.byID)), slices.Sorted(maps.Keys(s.leases.of))
@@ -304,8 +304,9 @@ func TestStreamMatchesCodec(t *testing.T) {
 		for _, x := range all(tt.s) {
 			want = append(want, mustEncode(t, record(&x))...)
 		}
-		want = append(want, mustEncode(t, &snapshotHistoryHeader{Events: int64(len(tt.s.hist.events)), Oldest: tt.s.hist.oldest})...)
-		for _, e := range tt.s.hist.events {
+		want = append(want, mustEncode(t, &snapshotHistoryHeader{Events: int64(len(tt.s.hist.changes)), Oldest: tt.s.hist.oldest})...)
+		for _, c := range tt.s.hist.changes {
+			e := c.event()
 			ev := &snapshotEvent{KV: *record(&e.KV), Type: uint8(e.Type)}
 			if e.PrevKV != nil {
 				ev.Prev = record(e.PrevKV)

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"slices"
-
-	"github.com/raftkv/raftkv/messages"
-)
+import "slices"
 
 // View is a read-only point-in-time copy of a Store: its keys and revision
 // as they were when (*Store).View returned it. Later changes to the Store
@@ -24,7 +20,7 @@ type View struct {
 	revision int64
 	// history and oldest are the store's history: a copy of its events
 	// (the store drops old ones in place), sharing their bytes.
-	history []messages.Event
+	history []change
 	oldest  int64
 	leases  leases
 }
@@ -33,7 +29,7 @@ type View struct {
 // Store it must be called by the goroutine that owns s; the View it returns
 // may then be handed to any other goroutine (see View).
 func (s *Store) View() *View {
-	return &View{tree: s.tree.Clone(), revision: s.revision, history: slices.Clone(s.hist.events), oldest: s.hist.oldest,
+	return &View{tree: s.tree.Clone(), revision: s.revision, history: slices.Clone(s.hist.changes), oldest: s.hist.oldest,
 		leases: s.leases.clone()}
 }
 
