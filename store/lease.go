@@ -43,6 +43,9 @@ func (l leases) clone() leases {
 // attach makes key's lease id (0: none, and an id that is not a lease,
 // which CheckLeases keeps out), detaching it from its old one.
 func (l leases) attach(key []byte, id int64) {
+	if id == 0 && len(l.of) == 0 {
+		return // no key has a lease: nothing to detach (the common put)
+	}
 	if l.byID[id] == nil {
 		id = 0
 	}

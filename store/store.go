@@ -216,10 +216,9 @@ func (s *Store) deleteOp(op *messages.Op, rev int64) messages.OpResult {
 	var res messages.OpResult
 	for _, it := range doomed {
 		s.tree.Delete(it)
-		kv := it.kv()
-		s.leases.attach(kv.Key, 0)
+		s.leases.attach(it.key(), 0)
 		if op.PrevKV {
-			res.KVs = append(res.KVs, kv)
+			res.KVs = append(res.KVs, it.kv())
 		}
 		s.hist.add(change{rev: rev, del: true, prev: it})
 	}

@@ -18,14 +18,16 @@ import "slices"
 type View struct {
 	tree     *btreeKV
 	revision int64
-	// history and oldest are the store's history: a copy of its events
-	// (the store drops old ones in place), sharing their bytes.
+	// history and oldest are the store's history: a copy of its changes
+	// (the store drops old ones in place), sharing their items.
 	history []change
 	oldest  int64
 	leases  leases
 }
 
-// View returns a point-in-time copy of s in O(1). Like every other method of
+// View returns a point-in-time copy of s: O(1) for the keys (a
+// copy-on-write clone of the tree), a copy of the history's and the
+// leases' bookkeeping (not of their keys and values). Like every other method of
 // Store it must be called by the goroutine that owns s; the View it returns
 // may then be handed to any other goroutine (see View).
 func (s *Store) View() *View {

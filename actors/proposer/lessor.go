@@ -27,7 +27,6 @@ type lessor struct {
 }
 
 type leaseClock struct {
-	ttl      time.Duration
 	renewals uint64
 	deadline time.Time
 	// proposed is when the expiry was last proposed; zero if never.
@@ -44,15 +43,18 @@ func (l *lessor) applied(m *messages.LeaseApplied, now time.Time) {
 	case m.Reset:
 		l.leases = map[int64]*leaseClock{}
 		for _, info := range m.All {
-			ttl := time.Duration(info.TTL) * time.Second
-			l.leases[info.ID] = &leaseClock{ttl: ttl, renewals: info.Renewals, deadline: now.Add(ttl)}
+			l.leases[info.ID] = clockOf(info, now)
 		}
 	case m.Gone:
 		delete(l.leases, m.Lease.ID)
 	default:
-		ttl := time.Duration(m.Lease.TTL) * time.Second
-		l.leases[m.Lease.ID] = &leaseClock{ttl: ttl, renewals: m.Lease.Renewals, deadline: now.Add(ttl)}
+		l.leases[m.Lease.ID] = clockOf(m.Lease, now)
 	}
+}
+
+// clockOf starts the clock of a lease granted or renewed now.
+func clockOf(info messages.LeaseInfo, now time.Time) *leaseClock {
+	return &leaseClock{renewals: info.Renewals, deadline: now.Add(time.Duration(info.TTL) * time.Second)}
 }
 
 // setLeader takes whether this member leads; one that just became leader

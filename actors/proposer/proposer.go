@@ -95,7 +95,7 @@ func (cfg Config) withDefaults() Config {
 func Props(cfg Config) *actor.Props {
 	cfg = cfg.withDefaults()
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &proposer{cfg: cfg, w: newWaiting(cfg), lessor: newLessor(cfg.ElectionTimeout), log: cfg.Logger}
+		return &proposer{cfg: cfg, w: newWaiting(cfg), lessor: newLessor(cfg.ElectionTimeout)}
 	})
 }
 
@@ -105,7 +105,6 @@ type proposer struct {
 	cfg         Config
 	w           *waiting
 	lessor      *lessor
-	log         *slog.Logger
 	cancelSweep func()
 }
 
@@ -167,7 +166,7 @@ func (p *proposer) Receive(ctx actor.Context) {
 		now := time.Now()
 		p.send(ctx, p.w.sweep(now))
 		for _, ch := range p.lessor.expired(now) {
-			p.log.Info("lease expired: revoking it and its keys", "lease", ch.ID)
+			p.cfg.Logger.Info("lease expired: revoking it and its keys", "lease", ch.ID)
 			p.send(ctx, p.w.command(ctx.Self(), messages.Command{Lease: &ch}, now))
 		}
 	case *messages.ClientLease:
@@ -180,7 +179,7 @@ func (p *proposer) Receive(ctx actor.Context) {
 	case *messages.TxnReply:
 		// The answer to an expiry this proposer proposed.
 		if msg.Err != nil {
-			p.log.Debug("lease expiry not applied", "err", msg.Err)
+			p.cfg.Logger.Debug("lease expiry not applied", "err", msg.Err)
 		}
 	}
 }
