@@ -285,6 +285,12 @@ type Changes struct {
 	Reset    bool
 }
 
+// Watching tells the applier whether the watch actor has any watch open:
+// while it has none, the applier sends it no Changes. The watch actor
+// sends On before the HistoryRequest of its first watch, so no batch
+// applied after the history goes unreported.
+type Watching struct{ On bool }
+
 // HistoryRequest asks the applier for the changes from revision From on;
 // answered with HistoryReply to ReplyTo.
 type HistoryRequest struct {

@@ -113,6 +113,9 @@ type applier struct {
 	announced bool
 	// waiting are read batches whose index is not applied yet, by index.
 	waiting []*messages.ReadBatch
+	// watching says that the watcher has a watch open (Watching): only
+	// then does it get Changes.
+	watching bool
 }
 
 // Receive handles one message; see the package doc.
@@ -122,6 +125,8 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.store.SetHistoryLimits(a.cfg.History)
 		a.cfg.Metrics.SetStoreKeys(a.store.Len())
 		a.tellLessor(ctx, &messages.LeaseApplied{All: a.store.Leases(), Reset: true})
+	case *messages.Watching:
+		a.watching = msg.On
 	case *messages.HistoryRequest:
 		a.history(ctx, msg)
 	case *messages.Apply:
@@ -368,12 +373,12 @@ func (a *applier) serve(ctx actor.Context, b *messages.ReadBatch) {
 	}
 }
 
-// tellWatcher sends the watcher the changes since revision before (Reset
-// when the store was replaced by a snapshot's, or when the batch changed
-// more than the history keeps).
+// tellWatcher sends the watcher, while it has watches, the changes since
+// revision before (Reset when the store was replaced by a snapshot's, or
+// when the batch changed more than the history keeps).
 func (a *applier) tellWatcher(ctx actor.Context, before int64, reset bool) {
 	rev := a.store.Revision()
-	if a.cfg.Watcher == nil || (rev == before && !reset) {
+	if a.cfg.Watcher == nil || !a.watching || (rev == before && !reset) {
 		return
 	}
 	events, err := a.store.Changes(before + 1)

@@ -15,7 +15,8 @@
 //	applier  --WriteSnapshot{Index, Term, ..., Stream}-->    snapshot actor (every SnapshotCount entries)
 //	snapshot --SnapshotWritten{Index}-->                     applier
 //	raftnode --SnapshotNeeded{MsgSnap, Address}-->           applier --SendSnapshot{To, MsgSnap, Stream}--> snapshot actor
-//	applier  --Changes{Revision, Events}-->                  watcher (after every batch that changed the store)
+//	watcher  --Watching{On}-->                               applier  (a watch is open, or the last one ended)
+//	applier  --Changes{Revision, Events}-->                  watcher (after every batch that changed the store, while On)
 //	watcher  --HistoryRequest{From}-->                       applier  --HistoryReply--> the watcher
 //	applier  --LeaseApplied-->                               lessor (the proposer): after each lease command,
 //	                                                         and every lease at start and after a snapshot

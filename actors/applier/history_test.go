@@ -24,6 +24,7 @@ func compactEntry(index, seq uint64, rev int64) *raftpb.Entry {
 func TestHistoryWatcherAndCompaction(t *testing.T) {
 	f := newFixture(t, applier.Config{})
 	watcher := f.watcher
+	f.system.Root.Send(f.pid, &messages.Watching{On: true})
 	f.applyEntries(put(1, 2, 1, "a", "1"), put(2, 2, 2, "b", "1"))
 	c := testkit.ExpectMsg[*messages.Changes](watcher)
 	if c.Revision != 2 || len(c.Events) != 2 || string(c.Events[1].KV.Key) != "b" || c.Reset {
@@ -64,4 +65,9 @@ func TestHistoryWatcherAndCompaction(t *testing.T) {
 		t.Errorf("compaction to 9 at 3: %+v, want ErrFutureRevision", res)
 	}
 	f.barrier(watcher) // compactions changed nothing the watcher hears of
+
+	// Once no watch is open, the watcher hears nothing of what changes.
+	f.system.Root.Send(f.pid, &messages.Watching{On: false})
+	f.applyEntries(put(6, 2, 6, "c", "1"))
+	f.barrier(watcher)
 }

@@ -5,9 +5,10 @@
 //
 // Messages:
 //
-//	WatchCreate (from the proposer, for the HTTP API) --HistoryRequest--> applier
+//	WatchCreate (from the proposer, for the HTTP API) --Watching{On} (the first), HistoryRequest--> applier
 //	HistoryReply (from the applier)     the changes from the start on; the watch is live from then
-//	Changes (from the applier)          after every batch that changed the store
+//	Changes (from the applier)          after every batch that changed the store, while a watch is open
+//	                                    (Watching{On: false} to the applier once the last one ends)
 //	WatchCancel                         the client went away
 //	progress (every ProgressInterval)   a notice to each watch that got nothing meanwhile
 //
@@ -64,6 +65,8 @@ type watcher struct {
 	hub  *hub
 	log  *slog.Logger
 	stop func()
+	// watching is what the applier was last told (Watching).
+	watching bool
 }
 
 // Receive handles one message; see the package doc.
@@ -80,6 +83,7 @@ func (w *watcher) Receive(ctx actor.Context) {
 		w.hub.stop(messages.ErrStopped)
 	case *messages.WatchCreate:
 		id := w.hub.create(msg)
+		w.announce(ctx) // before the history: every later batch is reported
 		ctx.Send(w.cfg.Applier, &messages.HistoryRequest{Watch: id, From: msg.From, ReplyTo: ctx.Self()})
 	case *messages.WatchCancel:
 		w.hub.cancel(msg.Sink)
@@ -90,5 +94,15 @@ func (w *watcher) Receive(ctx actor.Context) {
 	case *Progress:
 		w.hub.progress()
 	}
+	w.announce(ctx)
 	w.cfg.Metrics.SetWatches(len(w.hub.watches))
+}
+
+// announce tells the applier when the hub gets its first watch or loses
+// its last: the applier reports changes only while there are watches.
+func (w *watcher) announce(ctx actor.Context) {
+	if on := len(w.hub.watches) > 0; on != w.watching {
+		w.watching = on
+		ctx.Send(w.cfg.Applier, &messages.Watching{On: on})
+	}
 }

@@ -32,6 +32,9 @@ func TestWatchActor(t *testing.T) {
 	pid := system.Root.Spawn(watch.Props(watch.Config{Applier: applier.PID(), Metrics: m}))
 	sink := messages.NewWatchSink(8)
 	system.Root.Send(pid, &messages.WatchCreate{Key: []byte("k"), From: 2, Sink: sink})
+	if on := testkit.ExpectMsg[*messages.Watching](applier); !on.On {
+		t.Errorf("before the first watch's history the applier heard %+v, want watching on", on)
+	}
 	req := testkit.ExpectMsg[*messages.HistoryRequest](applier)
 	if req.From != 2 || !req.ReplyTo.Equal(pid) {
 		t.Fatalf("history request %+v", req)
@@ -61,5 +64,8 @@ func TestWatchActor(t *testing.T) {
 	<-sink.Done()
 	if !errors.Is(sink.Err(), messages.ErrStopped) {
 		t.Errorf("after the stop the watch ended with %v, want ErrStopped", sink.Err())
+	}
+	if off := testkit.ExpectMsg[*messages.Watching](applier); off.On {
+		t.Errorf("once the last watch ended the applier heard %+v, want watching off", off)
 	}
 }
