@@ -119,7 +119,9 @@ type WriteSnapshot struct {
 // ask for the next one.
 type SnapshotWritten struct {
 	Index uint64
-	Err   error
+	// Size is the size of its store file.
+	Size uint64
+	Err  error
 }
 
 // DiskSpace tells the proposer how much space is free on the filesystem of

@@ -315,7 +315,7 @@ func recoverStore(disk *persister.Disk, rec *persister.Recovered) (*store.Store,
 	if err != nil {
 		return nil, appl, fmt.Errorf("restore: %w", err)
 	}
-	appl.Applied, appl.AppliedTerm = md.GetIndex(), md.GetTerm()
+	appl.Applied, appl.AppliedTerm, appl.SnapshotSize = md.GetIndex(), md.GetTerm(), meta.DBSize
 	appl.ConfState, appl.Membership, appl.Requests, appl.Alarms = md.GetConfState(), &meta.Membership, meta.Requests, meta.Alarms
 	return st, appl, nil
 }

@@ -39,8 +39,11 @@ type Config struct {
 	// StoreDir is the directory of the snapshots' store files, where a
 	// snapshot received from the leader is read from.
 	StoreDir string
-	// SnapshotCount is how many applied entries trigger a new snapshot.
+	// SnapshotCount is how many applied entries trigger a new snapshot,
+	// or the least when the store is big (see snapshotPolicy).
 	SnapshotCount uint64
+	// SnapshotSize is the size of the snapshot Store was recovered from.
+	SnapshotSize uint64
 	// History bounds the store's history of changes (0s: the defaults).
 	History store.HistoryLimits
 	// Watcher, when set, receives Changes after every batch that changed
@@ -78,7 +81,7 @@ func Props(cfg Config) *actor.Props {
 			store:       cfg.Store,
 			applied:     cfg.Applied,
 			appliedTerm: cfg.AppliedTerm,
-			snapIndex:   cfg.Applied,
+			policy:      snapshotPolicy{count: cfg.SnapshotCount, index: cfg.Applied, size: cfg.SnapshotSize},
 			confState:   cfg.ConfState,
 			membership:  cfg.Membership,
 			requests:    requestsFrom(cfg.Requests),
@@ -94,10 +97,10 @@ type applier struct {
 	store       *store.Store
 	applied     uint64
 	appliedTerm uint64
-	// snapIndex is the index of the newest snapshot made, asked for or
-	// restored; writing says that a WriteSnapshot is not answered yet.
-	snapIndex uint64
-	writing   bool
+	// policy says when the next snapshot is due; writing says that a
+	// WriteSnapshot is not answered yet.
+	policy  snapshotPolicy
+	writing bool
 	// writeStart is when the snapshot being written was asked for.
 	writeStart time.Time
 	// confState and membership are the membership at the applied index.
@@ -147,6 +150,8 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.cfg.Metrics.ObserveSnapshotWrite(time.Since(a.writeStart), msg.Err)
 		if msg.Err != nil {
 			a.log.Warn("snapshot not written; trying again later", "index", msg.Index, "err", msg.Err)
+		} else {
+			a.policy.written(msg.Size)
 		}
 	case *messages.SnapshotNeeded:
 		a.sendSnapshot(ctx, msg)
@@ -178,6 +183,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 		if e.GetIndex() <= a.applied {
 			continue
 		}
+		a.policy.applied(len(e.GetData()))
 		switch e.GetType() {
 		case raftpb.EntryNormal:
 			a.applyCommand(ctx, e)
@@ -193,7 +199,7 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 		a.serve(ctx, a.waiting[0])
 		a.waiting = a.waiting[1:]
 	}
-	if !a.writing && a.applied-a.snapIndex >= a.cfg.SnapshotCount {
+	if !a.writing && a.policy.due(a.applied) {
 		a.snapshot(ctx)
 	}
 	keys := a.store.Len()
@@ -221,7 +227,7 @@ func (a *applier) restore(s *raftpb.Snapshot) {
 	a.store = st
 	a.store.SetHistoryLimits(a.cfg.History)
 	a.applied, a.appliedTerm = md.GetIndex(), md.GetTerm()
-	a.snapIndex = a.applied
+	a.policy.taken(a.applied, meta.DBSize)
 	a.confState = md.GetConfState()
 	a.membership = &meta.Membership
 	a.requests = requestsFrom(meta.Requests)
@@ -404,7 +410,7 @@ func (a *applier) history(ctx actor.Context, r *messages.HistoryRequest) {
 // Every entry up to that index is applied (docs/design.md, rule 5).
 func (a *applier) snapshot(ctx actor.Context) {
 	a.writing, a.writeStart = true, time.Now()
-	a.snapIndex = a.applied
+	a.policy.taken(a.applied, 0)
 	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
 		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,
 		Requests: a.requests.state(), Alarms: alarmList(a.alarms), Stream: store.NewSnapshotEncoder(a.store.View()),

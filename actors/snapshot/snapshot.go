@@ -227,7 +227,7 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 	}
 	s.log.Info("snapshot written", "index", l.req.Index, "bytes", size)
 	ctx.Send(s.cfg.Raftnode, &messages.SnapshotCreated{Index: l.req.Index, ConfState: l.req.ConfState, Data: data})
-	ctx.Send(s.cfg.Applier, &messages.SnapshotWritten{Index: l.req.Index})
+	ctx.Send(s.cfg.Applier, &messages.SnapshotWritten{Index: l.req.Index, Size: size})
 	s.local = nil
 	s.startLocal(ctx)
 }

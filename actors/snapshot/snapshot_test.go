@@ -494,8 +494,8 @@ func TestLocalSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameStore(t, loaded, st)
-	if w := testkit.ExpectMsg[*messages.SnapshotWritten](m.applier, replyTimeout); w.Index != 40 {
-		t.Errorf("applier got %+v, want SnapshotWritten{40}", w)
+	if w := testkit.ExpectMsg[*messages.SnapshotWritten](m.applier, replyTimeout); w.Index != 40 || w.Size != meta.DBSize {
+		t.Errorf("applier got %+v, want SnapshotWritten{40} with the file's size %d", w, meta.DBSize)
 	}
 	if temps, others := files(t, m.dir); len(temps) != 0 || !slices.Equal(others, []string{snapfile.Name(3, 40)}) {
 		t.Errorf("after the write the directory holds %q and %q, want only %s", temps, others, snapfile.Name(3, 40))
