@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -67,8 +68,10 @@ type Config struct {
 	ElectionTick  int
 	HeartbeatTick int
 	// CatchUpEntries is how many entries stay in memory behind a snapshot so
-	// that a slow follower can catch up without a snapshot.
+	// that a slow follower can catch up without a snapshot, and
+	// CatchUpBytes how much data they may hold at most.
 	CatchUpEntries uint64
+	CatchUpBytes   uint64
 	Logger         *slog.Logger
 	// Metrics receives raft's state after each Ready; nil records nothing.
 	Metrics *metrics.Metrics
@@ -254,6 +257,9 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.CatchUpEntries == 0 {
 		cfg.CatchUpEntries = DefaultCatchUpEntries
+	}
+	if cfg.CatchUpBytes == 0 {
+		cfg.CatchUpBytes = DefaultCatchUpBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -612,13 +618,18 @@ func (n *raftNode) snapshotCreated(ctx actor.Context, msg *messages.SnapshotCrea
 }
 
 // compact drops the in-memory log before a durable snapshot, keeping
-// CatchUpEntries for slow followers.
+// CatchUpEntries, of at most CatchUpBytes, for slow followers.
 func (n *raftNode) compact(snapIndex uint64) {
-	if snapIndex <= n.cfg.CatchUpEntries {
+	first, _ := n.storage.FirstIndex()
+	if snapIndex < first {
 		return
 	}
-	at := snapIndex - n.cfg.CatchUpEntries
-	if first, _ := n.storage.FirstIndex(); at <= first {
+	ents, err := n.storage.Entries(first, snapIndex+1, math.MaxUint64)
+	if err != nil {
+		panic(fmt.Errorf("compact log at %d: %w", snapIndex, err))
+	}
+	at := compactIndex(snapIndex, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes, ents)
+	if at == 0 {
 		return
 	}
 	if err := n.storage.Compact(at); err != nil && !errors.Is(err, raft.ErrCompacted) {

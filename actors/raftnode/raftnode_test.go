@@ -509,9 +509,19 @@ func TestServingOnlyAfterReplay(t *testing.T) {
 // A snapshot the snapshot actor made is saved by the persister; once it is
 // saved, the log before it is compacted, so a member that needs those
 // entries gets a snapshot instead: raftnode asks the applier for one of
-// its current state (SnapshotNeeded), and raft waits for the outcome.
+// its current state (SnapshotNeeded), and raft waits for the outcome. The
+// entries kept behind the snapshot are bounded by count and by bytes.
 func TestSnapshotSavedCompactsLog(t *testing.T) {
-	n, st := newLeader(t, raftnode.Config{CatchUpEntries: 1})
+	for name, cfg := range map[string]raftnode.Config{
+		"by count": {CatchUpEntries: 1},
+		"by bytes": {CatchUpEntries: 1000, CatchUpBytes: 1},
+	} {
+		t.Run(name, func(t *testing.T) { testSnapshotSavedCompactsLog(t, cfg) })
+	}
+}
+
+func testSnapshotSavedCompactsLog(t *testing.T, cfg raftnode.Config) {
+	n, st := newLeader(t, cfg)
 	for i := range 3 {
 		n.send(propose(uint64(i+1), fmt.Sprint(i)))
 	}
