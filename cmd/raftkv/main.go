@@ -21,6 +21,7 @@ import (
 
 	"github.com/raftkv/raftkv/cli"
 	"github.com/raftkv/raftkv/httpapi"
+	"github.com/raftkv/raftkv/internal/gcpace"
 	"github.com/raftkv/raftkv/node"
 	"github.com/raftkv/raftkv/store"
 )
@@ -124,6 +125,21 @@ func (o options) httpLimits(log *slog.Logger) (int, error) {
 // in flight to finish.
 const drainTimeout = 5 * time.Second
 
+// paceGC keeps the collector's pace to the live heap (gcpace) until the
+// returned stop is called.
+func paceGC() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gcpace.Run(ctx, time.Second)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // run runs a member until a signal stops it (nil) or it stops on its own
 // (why; nil if it was removed from the cluster).
 func run(log *slog.Logger, o options) error {
@@ -144,6 +160,9 @@ func run(log *slog.Logger, o options) error {
 	if err != nil {
 		lis.Close()
 		return err
+	}
+	if os.Getenv("GOGC") == "" { // an operator's GOGC wins
+		defer paceGC()()
 	}
 	opts := []httpapi.Option{httpapi.WithMetrics(n.Metrics())}
 	if o.enablePprof {
