@@ -25,8 +25,9 @@
 //	44      8     cluster id of that member
 //	52      8     id of that member
 //	60      8     when it was taken, Unix nanoseconds (int64; 0: unknown)
-//	68      N     the store's snapshot stream (package store, version 2: the
-//	              format of a snapshot's store file, snap/db/*.db)
+//	68      N     the store's snapshot stream (package store, version 4;
+//	              backups of versions 2 and 3 restore too: the format of
+//	              a snapshot's store file, snap/db/*.db)
 //	              trailer (TrailerSize = 48 bytes)
 //	68+N    8     TrailerMagic, "RAFTKVND"
 //	76+N    8     N

@@ -27,7 +27,7 @@
 // O(1): the Store and the View share the key tree copy-on-write, so the
 // owner goes on applying while other goroutines read the View. A snapshot is
 // written from a View, off the apply path: WriteSnapshot writes the whole
-// snapshot stream (format version 3, described in snapshot.go) to an
+// snapshot stream (format version 4, described in snapshot.go) to an
 // io.Writer, and a SnapshotEncoder yields it part by part, for instance to
 // send it in chunks, walking the View's tree rather than copying it.
 // ReadSnapshot reads a stream back, as it arrives, into a new Store. The

@@ -96,5 +96,5 @@ func ExampleSnapshotEncoder() {
 	}
 	fmt.Printf("%d chunks, %d keys\n", chunks, restored.Len())
 	// Output:
-	// 22 chunks, 1000 keys
+	// 16 chunks, 1000 keys
 }

@@ -3,11 +3,11 @@ package store
 // # Snapshot format
 //
 // A snapshot (SnapshotEncoder, WriteSnapshot, ReadSnapshot) is a stream, of
-// format version 3, of 3+N+H msgpack maps and nothing after them:
+// format version 4, of msgpack maps and arrays and nothing after them:
 //
-//	the version record   snapshotVersionRecord{version: 3}
+//	the version record   snapshotVersionRecord{version: 4}
 //	the header           snapshotStreamHeader{count: N, revision: R}
-//	N key records        snapshotKV{create_revision, key, mod_revision, value, version}
+//	N key records        snapshotKV[create_revision, key, mod_revision, value, version]
 //	the history header   snapshotHistoryHeader{events: H, oldest: X}
 //	H event records      snapshotEvent{kv: <key record>, prev: <key record> or nil, type: 1 put, 2 delete}
 //	the leases header    snapshotLeasesHeader{keys: K, leases: L}
@@ -25,8 +25,13 @@ package store
 // key lease records, in strictly ascending key order, attach keys of the
 // store to those leases.
 //
-// Version 2 is version 3 without the history and the leases: ReadSnapshot still reads it,
-// as a store whose history starts at its revision. Each map is exactly what messages.Encode
+// A key record is an array of its five fields in that order, and every
+// other record a map. Version 3 is version 4 with each key record a map of
+// the same fields (snapshotKVNamed{create_revision, key, mod_revision,
+// value, version}), their names taking a third of a snapshot of small
+// values; version 2 is version 3 without the history and the leases.
+// ReadSnapshot still reads both, version 2 as a store whose history starts
+// at its revision. Each record is exactly what messages.Encode
 // writes for its tagged struct (the codec writes the fields of a struct in
 // the order of their msgpack names), so messages.Decode reads any record, and
 // any msgpack tool the stream. The stream holds the keys and the revision,
@@ -34,7 +39,7 @@ package store
 //
 // The stream starts with the version record: a msgpack map whose first
 // entry is "version". ReadSnapshot reads it before anything else and
-// refuses a version other than 2 and 3 with an error wrapping
+// refuses a version other than 2, 3 and 4 with an error wrapping
 // messages.ErrVersion.
 // Version 1, a retired format that no code writes any more, was a single
 // msgpack map whose first field (in name order) is "kvs", not "version";
@@ -46,8 +51,8 @@ package store
 // is refused.
 //
 // The encoding is canonical, so that equal states give equal bytes and a
-// stream that decodes re-encodes to the same bytes: maps are fixmaps and
-// names fixstrs, as above; key and value are msgpack bin (never nil, never
+// stream that decodes re-encodes to the same bytes: maps are fixmaps,
+// arrays fixarrays and names fixstrs, as above; key and value are msgpack bin (never nil, never
 // str) in the shortest of bin8, bin16 and bin32 that fits; integers take the
 // form go-msgpack writes (fixint for -32..127, else the smallest of int8,
 // int16, int32 and int64 that holds the value, so 128 is an int16).
@@ -71,10 +76,12 @@ import (
 )
 
 // streamVersion is the format version of the snapshot stream (see the top
-// of this file); ReadSnapshot also reads noHistoryVersion, and refuses any
-// other version with an error wrapping messages.ErrVersion.
+// of this file); ReadSnapshot also reads namedKeysVersion and
+// noHistoryVersion, and refuses any other version with an error wrapping
+// messages.ErrVersion.
 const (
-	streamVersion    = 3
+	streamVersion    = 4
+	namedKeysVersion = 3
 	noHistoryVersion = 2
 )
 
@@ -87,7 +94,8 @@ var errCorrupt = errors.New("raftkv: corrupt store snapshot")
 const (
 	versionMap   = 0x81 // fixmap of 1: version
 	headerMap    = 0x82 // fixmap of 2: count, revision
-	kvMap        = 0x85 // fixmap of 5: create_revision, key, mod_revision, value, version
+	kvArray      = 0x95 // fixarray of 5: create_revision, key, mod_revision, value, version
+	kvMap        = 0x85 // fixmap of 5, the key record of versions 2 and 3
 	nameVersion  = "\xa7version"
 	nameCount    = "\xa5count"
 	nameRevision = "\xa8revision"
@@ -144,7 +152,7 @@ const (
 	writePartSize  = 64 << 10
 )
 
-// SnapshotEncoder writes the version 3 snapshot stream of a View part by
+// SnapshotEncoder writes the version 4 snapshot stream of a View part by
 // part (see Next). It walks the View's tree as it goes rather than copying
 // it, so it holds no more than one part in memory, and may run on any
 // goroutine (see View). Not safe for concurrent use.
@@ -316,7 +324,7 @@ func appendKeyLease(b []byte, key string, id int64) []byte {
 	return appendInt(b, id)
 }
 
-// WriteSnapshot writes v's whole version 3 snapshot stream to w, part by
+// WriteSnapshot writes v's whole version 4 snapshot stream to w, part by
 // part, and returns the number of bytes written. It may run on any goroutine
 // (see View).
 func WriteSnapshot(w io.Writer, v *View) (int64, error) {
@@ -398,16 +406,11 @@ func appendEventRecord(b []byte, kv, prev *messages.KeyValue, typ messages.Event
 }
 
 func appendKV(b []byte, kv *messages.KeyValue) []byte {
-	b = append(b, kvMap)
-	b = append(b, nameCreate...)
+	b = append(b, kvArray)
 	b = appendInt(b, kv.CreateRevision)
-	b = append(b, nameKey...)
 	b = appendBin(b, kv.Key)
-	b = append(b, nameMod...)
 	b = appendInt(b, kv.ModRevision)
-	b = append(b, nameValue...)
 	b = appendBin(b, kv.Value)
-	b = append(b, nameVersion...)
 	return appendInt(b, kv.Version)
 }
 
@@ -467,7 +470,7 @@ func appendBin(b, p []byte) []byte {
 	return append(b, p...)
 }
 
-// ReadSnapshot reads a version 3 (or 2) snapshot stream (see WriteSnapshot) from r
+// ReadSnapshot reads a version 4 (or 3, or 2) snapshot stream (see WriteSnapshot) from r
 // and returns a new Store that holds its state. It reads through a buffer,
 // as it goes, never the whole input at once. The Store owns its data: it
 // keeps no reference to r or to what r returned.
@@ -490,9 +493,11 @@ func ReadSnapshot(r io.Reader) (*Store, error) {
 	return s, nil
 }
 
-// streamReader decodes a version 3 or 2 stream.
+// streamReader decodes a version 4, 3 or 2 stream.
 type streamReader struct {
-	br     *bufio.Reader
+	br *bufio.Reader
+	// named says that key records are maps (versions 2 and 3).
+	named  bool
 	off    int64 // bytes consumed
 	record int64 // the record being read: -1 for the header, else a key's index
 	small  [8]byte
@@ -529,12 +534,13 @@ func (d *streamReader) read() (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if version != streamVersion && version != noHistoryVersion {
+	if version != streamVersion && version != namedKeysVersion && version != noHistoryVersion {
 		return nil, fmt.Errorf("snapshot version %d: %w", version, messages.ErrVersion)
 	}
 	if t != versionMap || vt != intType(version) {
 		return nil, d.corrupt("not the canonical version %d record", version)
 	}
+	d.named = version < streamVersion
 
 	if t, err = d.byte(); err != nil {
 		return nil, err
@@ -576,7 +582,7 @@ func (d *streamReader) read() (*Store, error) {
 		return nil, err
 	}
 	hist, ls := newHistory(revision, HistoryLimits{}), newLeases()
-	if version == streamVersion {
+	if version != noHistoryVersion {
 		if hist, err = d.history(revision); err != nil {
 			return nil, err
 		}
@@ -831,26 +837,46 @@ func (d *streamReader) kv(i int64, kv *messages.KeyValue) error {
 	if err != nil {
 		return err
 	}
-	if t != kvMap {
+	switch {
+	case d.named && t != kvMap:
 		return d.corrupt("type 0x%02x, want a map of 5 fields (0x%02x)", t, kvMap)
+	case !d.named && t != kvArray:
+		return d.corrupt("type 0x%02x, want an array of 5 fields (0x%02x)", t, kvArray)
 	}
-	if kv.CreateRevision, err = d.canonicalInt(nameCreate); err != nil {
+	if kv.CreateRevision, err = d.kvInt(nameCreate); err != nil {
 		return err
 	}
-	if d.keyBuf, err = d.bin(d.keyBuf, nameKey, MaxKeySize); err != nil {
+	if d.keyBuf, err = d.kvBin(d.keyBuf, nameKey, MaxKeySize); err != nil {
 		return err
 	}
-	if kv.ModRevision, err = d.canonicalInt(nameMod); err != nil {
+	if kv.ModRevision, err = d.kvInt(nameMod); err != nil {
 		return err
 	}
-	if d.valueBuf, err = d.bin(d.valueBuf, nameValue, MaxValueSize); err != nil {
+	if d.valueBuf, err = d.kvBin(d.valueBuf, nameValue, MaxValueSize); err != nil {
 		return err
 	}
-	if kv.Version, err = d.canonicalInt(nameVersion); err != nil {
+	if kv.Version, err = d.kvInt(nameVersion); err != nil {
 		return err
 	}
 	kv.Key, kv.Value = d.keyBuf, d.valueBuf
 	return nil
+}
+
+// kvInt reads the integer field name of a key record: after its name in
+// a map, alone in an array.
+func (d *streamReader) kvInt(name string) (int64, error) {
+	if d.named {
+		return d.canonicalInt(name)
+	}
+	return d.canonicalValue(name)
+}
+
+// kvBin reads the bin field name of a key record, as kvInt does.
+func (d *streamReader) kvBin(buf []byte, name string, limit int) ([]byte, error) {
+	if d.named {
+		return d.bin(buf, name, limit)
+	}
+	return d.binValue(buf, name, limit)
 }
 
 // corrupt returns an error wrapping errCorrupt that tells where the stream
@@ -970,6 +996,12 @@ func (d *streamReader) canonicalInt(name string) (int64, error) {
 	if err := d.field(name); err != nil {
 		return 0, err
 	}
+	return d.canonicalValue(name)
+}
+
+// canonicalValue reads the integer value of field name, in the encoding
+// appendInt gives it.
+func (d *streamReader) canonicalValue(name string) (int64, error) {
 	v, t, err := d.int(name)
 	if err != nil {
 		return 0, err
@@ -987,6 +1019,11 @@ func (d *streamReader) bin(buf []byte, name string, limit int) ([]byte, error) {
 	if err := d.field(name); err != nil {
 		return nil, err
 	}
+	return d.binValue(buf, name, limit)
+}
+
+// binValue reads the value of field name as bin does.
+func (d *streamReader) binValue(buf []byte, name string, limit int) ([]byte, error) {
 	t, err := d.byte()
 	if err != nil {
 		return nil, err
@@ -1084,8 +1121,19 @@ type snapshotKeyLease struct {
 }
 
 // snapshotKV is a key record (written by appendKV, read by
-// streamReader.kv).
+// streamReader.kv): an array of its fields in this order.
 type snapshotKV struct {
+	_struct        struct{} `msgpack:",toarray"` //nolint:unused // the codec's option
+	CreateRevision int64    `msgpack:"create_revision"`
+	Key            []byte   `msgpack:"key"`
+	ModRevision    int64    `msgpack:"mod_revision"`
+	Value          []byte   `msgpack:"value"`
+	Version        int64    `msgpack:"version"`
+}
+
+// snapshotKVNamed is the key record of versions 2 and 3: a map of the
+// same fields (the codec writes them in the order of their names).
+type snapshotKVNamed struct {
 	Key            []byte `msgpack:"key"`
 	Value          []byte `msgpack:"value"`
 	CreateRevision int64  `msgpack:"create_revision"`

@@ -294,38 +294,84 @@ func TestLargestRecord(t *testing.T) {
 // documents, as messages.Encode writes them.
 func TestStreamMatchesCodec(t *testing.T) {
 	for i, tt := range roundTripStores() {
-		var want []byte
-		want = append(want, mustEncode(t, &snapshotVersionRecord{Version: streamVersion})...)
-		want = append(want, mustEncode(t, &snapshotStreamHeader{Revision: tt.s.Revision(), Count: int64(tt.s.Len())})...)
-		record := func(x *messages.KeyValue) *snapshotKV {
-			// A delete's value is nil; the stream has it as an empty bin.
-			return &snapshotKV{Key: x.Key, Value: append([]byte{}, x.Value...), CreateRevision: x.CreateRevision, ModRevision: x.ModRevision, Version: x.Version}
-		}
-		for _, x := range all(tt.s) {
-			want = append(want, mustEncode(t, record(&x))...)
-		}
-		want = append(want, mustEncode(t, &snapshotHistoryHeader{Events: int64(len(tt.s.hist.changes)), Oldest: tt.s.hist.oldest})...)
-		for _, c := range tt.s.hist.changes {
-			e := c.event()
-			ev := &snapshotEvent{KV: *record(&e.KV), Type: uint8(e.Type)}
-			if e.PrevKV != nil {
-				ev.Prev = record(e.PrevKV)
-			}
-			want = append(want, mustEncode(t, ev)...)
-		}
-		ids, keys := slices.Sorted(maps.Keys(tt.s.leases.byID)), slices.Sorted(maps.Keys(tt.s.leases.of))
-		want = append(want, mustEncode(t, &snapshotLeasesHeader{Keys: int64(len(keys)), Leases: int64(len(ids))})...)
-		for _, id := range ids {
-			l := tt.s.leases.byID[id]
-			want = append(want, mustEncode(t, &snapshotLease{ID: id, Renewals: int64(l.renewals), TTL: l.ttl})...)
-		}
-		for _, k := range keys {
-			want = append(want, mustEncode(t, &snapshotKeyLease{Key: []byte(k), Lease: tt.s.leases.of[k]})...)
-		}
-		if got := writeStream(t, tt.s); !bytes.Equal(got, want) {
+		if got := writeStream(t, tt.s); !bytes.Equal(got, codecStream(t, tt.s, streamVersion)) {
 			t.Errorf("#%d %s: the stream is not what messages.Encode writes for its records", i, tt.name)
 		}
 	}
+}
+
+// TestReadsVersion3 checks that a stream of version 3, whose key records
+// are maps, reads as the same store as the current version.
+func TestReadsVersion3(t *testing.T) {
+	for i, tt := range roundTripStores() {
+		s, err := ReadSnapshot(bytes.NewReader(codecStream(t, tt.s, namedKeysVersion)))
+		if err != nil {
+			t.Errorf("#%d %s: %v", i, tt.name, err)
+			continue
+		}
+		if !bytes.Equal(writeStream(t, s), writeStream(t, tt.s)) {
+			t.Errorf("#%d %s: version 3 reads as another store", i, tt.name)
+		}
+	}
+}
+
+// codecStream is the stream of s in version 4 or 3, record by record as
+// messages.Encode writes the records' structs.
+func codecStream(t *testing.T, s *Store, version uint8) []byte {
+	t.Helper()
+	// eventNamed is the event record of version 3.
+	type eventNamed struct {
+		KV   snapshotKVNamed  `msgpack:"kv"`
+		Prev *snapshotKVNamed `msgpack:"prev"`
+		Type uint8            `msgpack:"type"`
+	}
+	record := func(x *messages.KeyValue) snapshotKV {
+		// A delete's value is nil; the stream has it as an empty bin.
+		return snapshotKV{Key: x.Key, Value: append([]byte{}, x.Value...), CreateRevision: x.CreateRevision, ModRevision: x.ModRevision, Version: x.Version}
+	}
+	named := func(r snapshotKV) snapshotKVNamed {
+		return snapshotKVNamed{Key: r.Key, Value: r.Value, CreateRevision: r.CreateRevision, ModRevision: r.ModRevision, Version: r.Version}
+	}
+	var want []byte
+	want = append(want, mustEncode(t, &snapshotVersionRecord{Version: version})...)
+	want = append(want, mustEncode(t, &snapshotStreamHeader{Revision: s.Revision(), Count: int64(s.Len())})...)
+	for _, x := range all(s) {
+		r := record(&x)
+		if version == namedKeysVersion {
+			want = append(want, mustEncode(t, named(r))...)
+		} else {
+			want = append(want, mustEncode(t, &r)...)
+		}
+	}
+	want = append(want, mustEncode(t, &snapshotHistoryHeader{Events: int64(len(s.hist.changes)), Oldest: s.hist.oldest})...)
+	for _, c := range s.hist.changes {
+		e := c.event()
+		ev := &snapshotEvent{KV: record(&e.KV), Type: uint8(e.Type)}
+		if e.PrevKV != nil {
+			p := record(e.PrevKV)
+			ev.Prev = &p
+		}
+		if version != namedKeysVersion {
+			want = append(want, mustEncode(t, ev)...)
+			continue
+		}
+		evn := &eventNamed{KV: named(ev.KV), Type: ev.Type}
+		if ev.Prev != nil {
+			p := named(*ev.Prev)
+			evn.Prev = &p
+		}
+		want = append(want, mustEncode(t, evn)...)
+	}
+	ids, keys := slices.Sorted(maps.Keys(s.leases.byID)), slices.Sorted(maps.Keys(s.leases.of))
+	want = append(want, mustEncode(t, &snapshotLeasesHeader{Keys: int64(len(keys)), Leases: int64(len(ids))})...)
+	for _, id := range ids {
+		l := s.leases.byID[id]
+		want = append(want, mustEncode(t, &snapshotLease{ID: id, Renewals: int64(l.renewals), TTL: l.ttl})...)
+	}
+	for _, k := range keys {
+		want = append(want, mustEncode(t, &snapshotKeyLease{Key: []byte(k), Lease: s.leases.of[k]})...)
+	}
+	return want
 }
 
 func TestStreamDeterministic(t *testing.T) {
@@ -470,10 +516,20 @@ func TestReadSnapshotErrors(t *testing.T) {
 	hdr := func(version uint8, rev, count int64) []byte {
 		return append(mustEncode(t, &snapshotVersionRecord{Version: version}), mustEncode(t, &snapshotStreamHeader{Revision: rev, Count: count})...)
 	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	// rec is a key record of version 2 (a map), arec one of version 4 (an
+	// array).
 	rec := func(key string, create, mod, version int64) []byte {
+		return mustEncode(t, &snapshotKVNamed{Key: []byte(key), Value: []byte("v"), CreateRevision: create, ModRevision: mod, Version: version})
+	}
+	arec := func(key string, create, mod, version int64) []byte {
 		return mustEncode(t, &snapshotKV{Key: []byte(key), Value: []byte("v"), CreateRevision: create, ModRevision: mod, Version: version})
 	}
-	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	// noMore is an empty history and no leases, the end of a version 4
+	// stream.
+	noMore := func(oldest int64) []byte {
+		return cat(mustEncode(t, &snapshotHistoryHeader{Oldest: oldest}), mustEncode(t, &snapshotLeasesHeader{}))
+	}
 	// patch replaces the single occurrence of old in data.
 	patch := func(data []byte, old, new string) []byte {
 		if bytes.Count(data, []byte(old)) != 1 {
@@ -482,8 +538,11 @@ func TestReadSnapshotErrors(t *testing.T) {
 		return bytes.Replace(data, []byte(old), []byte(new), 1)
 	}
 	good := cat(hdr(2, 3, 1), rec("a", 1, 3, 2))
-	if _, err := ReadSnapshot(bytes.NewReader(good)); err != nil {
-		t.Fatalf("the base stream: %v", err)
+	good4 := cat(hdr(4, 3, 1), arec("a", 1, 3, 2), noMore(3))
+	for _, b := range [][]byte{good, good4} {
+		if _, err := ReadSnapshot(bytes.NewReader(b)); err != nil {
+			t.Fatalf("a base stream: %v", err)
+		}
 	}
 	v1 := smallVersion1Data(t)
 
@@ -518,14 +577,14 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"version 1 snapshot", v1, version},
 		{"version 1 header", hdr(1, 3, 1), version},
 		{"version 0", hdr(0, 3, 1), version},
-		{"version 4", cat(hdr(4, 3, 1), rec("a", 1, 3, 2)), version},
+		{"version 5", cat(hdr(5, 3, 1), arec("a", 1, 3, 2), noMore(3)), version},
 		{"version 255", hdr(255, 0, 0), version},
-		{"version 4 in a uint8", patch(hdr(4, 0, 0), "version\x04", "version\xcc\x04"), version},
-		{"version 4 in a larger header", cat([]byte{mpMap16, 0, 20}, []byte(nameVersion), []byte{4}), version},
-		{"version 4 with more fields", cat(mustEncode(t, &struct {
+		{"version 5 in a uint8", patch(hdr(5, 0, 0), "version\x05", "version\xcc\x05"), version},
+		{"version 5 in a larger header", cat([]byte{mpMap16, 0, 20}, []byte(nameVersion), []byte{5}), version},
+		{"version 5 with more fields", cat(mustEncode(t, &struct {
 			Version uint8  `msgpack:"version"`
 			Zebra   string `msgpack:"zebra"`
-		}{4, "z"}), []byte("whatever follows")), version},
+		}{5, "z"}), []byte("whatever follows")), version},
 		{"version 2 in a uint8", patch(good, "\x81\xa7version\x02", "\x81\xa7version\xcc\x02"), corrupt},
 		{"version 2 in a map16", patch(good, "\x81\xa7version", "\xde\x00\x01\xa7version"), corrupt},
 		{"version 2 with a second field", patch(good, "\x81\xa7version", "\x82\xa7version"), corrupt},
@@ -551,6 +610,14 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"negative key version", cat(hdr(2, 3, 1), rec("a", 1, 1, -5)), corrupt},
 
 		{"key record not a map", cat(hdr(2, 3, 1), []byte{0x95}), corrupt},
+		{"version 4 key record as a map", cat(hdr(4, 3, 1), rec("a", 1, 3, 2), noMore(3)), corrupt},
+		{"version 3 key record as an array", cat(hdr(3, 3, 1), arec("a", 1, 3, 2), noMore(3)), corrupt},
+		{"key array with a sixth field", patch(good4, "\x95\x01\xc4\x01a", "\x96\x01\xc4\x01a"), corrupt},
+		{"key array fields out of order", cat(hdr(4, 3, 1), []byte("\x95\xc4\x01a\x01\x03\xc4\x01v\x02"), noMore(3)), corrupt},
+		{"key array: create revision in a uint8", patch(good4, "\x95\x01\xc4", "\x95\xcc\x01\xc4"), corrupt},
+		{"key array: key as a str", patch(good4, "\x95\x01\xc4\x01a", "\x95\x01\xa1a"), corrupt},
+		{"key array: value cut short", patch(good4, "\xc4\x01v\x02", "\xc4\x20v\x02"), corrupt},
+		{"key array: mod after store revision", cat(hdr(4, 3, 1), arec("a", 1, 4, 1), noMore(3)), corrupt},
 		{"key record with a sixth field", patch(good, "\x85\xafcreate", "\x86\xafcreate"), corrupt},
 		{"key record fields out of order", cat(hdr(2, 3, 1), []byte("\x85"+nameKey+"\xc4\x01a"+nameCreate+"\x01"+nameMod+"\x03"+nameValue+"\xc4\x00"+nameVersion+"\x02")), corrupt},
 		{"misnamed field", patch(good, "\xa5value", "\xa5vxlue"), corrupt},
@@ -561,8 +628,8 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"create revision in a uint8", patch(good, "create_revision\x01", "create_revision\xcc\x01"), corrupt},
 		{"mod revision in an int8", patch(good, "mod_revision\x03", "mod_revision\xd0\x03"), corrupt},
 		{"key version as a float", patch(good, "value\xc4\x01v\xa7version\x02", "value\xc4\x01v\xa7version\xca\x40\x00\x00\x00"), corrupt},
-		{"key over MaxKeySize", cat(hdr(2, 3, 1), mustEncode(t, &snapshotKV{Key: make([]byte, MaxKeySize+1), Value: []byte{}, CreateRevision: 1, ModRevision: 1, Version: 1})), corrupt},
-		{"value over MaxValueSize", cat(hdr(2, 3, 1), mustEncode(t, &snapshotKV{Key: []byte("a"), Value: make([]byte, MaxValueSize+1), CreateRevision: 1, ModRevision: 1, Version: 1})), corrupt},
+		{"key over MaxKeySize", cat(hdr(2, 3, 1), mustEncode(t, &snapshotKVNamed{Key: make([]byte, MaxKeySize+1), Value: []byte{}, CreateRevision: 1, ModRevision: 1, Version: 1})), corrupt},
+		{"value over MaxValueSize", cat(hdr(2, 3, 1), mustEncode(t, &snapshotKVNamed{Key: []byte("a"), Value: make([]byte, MaxValueSize+1), CreateRevision: 1, ModRevision: 1, Version: 1})), corrupt},
 		{"value of 4 GiB", patch(good, "value\xc4\x01v", "value\xc6\xff\xff\xff\xff"), corrupt},
 		{"value cut short", patch(good, "value\xc4\x01v", "value\xc4\x20v"), truncated},
 	}
@@ -741,6 +808,9 @@ func TestWriteSnapshotErrors(t *testing.T) {
 	}
 }
 
+// currentVersionRecord begins every stream of the current version.
+var currentVersionRecord = []byte{versionMap, 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', streamVersion}
+
 func FuzzReadSnapshot(f *testing.F) {
 	for _, s := range []*Store{New(), populated()} {
 		data := writeStream(f, s)
@@ -763,8 +833,17 @@ func FuzzReadSnapshot(f *testing.F) {
 			return
 		}
 		checkInvariants(t, s)
-		if again := writeStream(t, s); !bytes.Equal(again, data) {
-			t.Fatalf("decoded, but re-encodes to other bytes:\n%x\n%x", data, again)
+		again := writeStream(t, s)
+		if bytes.HasPrefix(data, currentVersionRecord) {
+			if !bytes.Equal(again, data) {
+				t.Fatalf("decoded, but re-encodes to other bytes:\n%x\n%x", data, again)
+			}
+			return
+		}
+		// An older version re-encodes in the current one, to the same state.
+		s2, err := ReadSnapshot(bytes.NewReader(again))
+		if err != nil || !bytes.Equal(writeStream(t, s2), again) {
+			t.Fatalf("an older version re-encoded does not read back the same (%v)", err)
 		}
 	})
 }
