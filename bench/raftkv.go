@@ -149,7 +149,8 @@ func (r *Raftkv) Check() error {
 	return nil
 }
 
-// AfterWorkload implements System: raftkv keeps no history to compact.
+// AfterWorkload implements System: raftkv bounds its history itself
+// (--history-revisions, --history-mib).
 func (r *Raftkv) AfterWorkload(context.Context) error { return nil }
 
 // Stop implements System.

@@ -44,6 +44,9 @@ type Config struct {
 	EtcdConns int
 	// PortLo and PortHi bound the loopback ports of the members.
 	PortLo, PortHi int
+	// StoreKeys, when > 0, asks raftkv-bench for MeasureStore with that
+	// many keys instead of Run.
+	StoreKeys int
 	// Progress gets a line per measured workload, and what Run does.
 	Progress io.Writer
 }

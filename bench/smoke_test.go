@@ -140,3 +140,42 @@ func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
+
+// TestStoreSmoke runs the --store-keys measure on a few keys: one member
+// loaded, killed and restarted, its numbers plausible, and nothing left
+// running or on disk.
+func TestStoreSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process twice")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cfg := DefaultConfig(t.TempDir())
+	work := t.TempDir()
+	rep, err := MeasureStore(ctx, StoreConfig{RaftkvBin: buildRaftkv(ctx, t), WorkDir: work, Keys: 500, ValueSize: 100,
+		PortLo: cfg.PortLo, PortHi: cfg.PortHi})
+	t.Cleanup(func() { killLeftovers(t, rep.PIDs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := WriteStoreReport(&table, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", table.String())
+	if want := uint64(500 * (len(Key(100, 0)) + 100)); rep.LiveBytes != want || rep.RSS == 0 || rep.HWM < rep.RSS ||
+		rep.Disk == 0 || rep.Load <= 0 || rep.Restart <= 0 {
+		t.Errorf("implausible report %+v (live data should be %d bytes)", rep, want)
+	}
+	if len(rep.PIDs) != 2 {
+		t.Errorf("%d processes started, want 2", len(rep.PIDs))
+	}
+	for _, pid := range rep.PIDs {
+		if running(pid) {
+			t.Errorf("member pid %d still runs after MeasureStore", pid)
+		}
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("work dir not removed: %v", entries)
+	}
+}

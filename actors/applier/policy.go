@@ -12,8 +12,8 @@ const snapshotLogShare = 4
 
 // maxSnapshotCounts is how many times SnapshotCount entries are applied at
 // most between snapshots, however big the store: it bounds what a restart
-// replays and what raft keeps in memory. 10 × raftexample's 10,000 is
-// etcd's default --snapshot-count.
+// replays and what raft keeps in memory. 10 × raftexample's 10,000 was
+// etcd's default --snapshot-count from v3.2 to v3.5.
 const maxSnapshotCounts = 10
 
 // snapshotPolicy says when the applier writes the next snapshot. A snapshot

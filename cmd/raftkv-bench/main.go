@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/raftkv-bench --out bench-results            # the full comparison
 //	go run ./cmd/raftkv-bench --smoke --out /tmp/bench-smoke # a few seconds, to see that it works
+//	go run ./cmd/raftkv-bench --store-keys 1000000           # one member's memory, disk and restart
 //
 // etcd-member is a hidden subcommand: the tool runs each etcd member as
 // itself with it.
@@ -51,11 +52,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Self = []string{self}
 	cfg.Progress = stderr
-	if _, err := bench.Run(ctx, cfg, stdout); err != nil {
+	if cfg.StoreKeys > 0 {
+		err = measureStore(ctx, cfg, stdout)
+	} else {
+		_, err = bench.Run(ctx, cfg, stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "raftkv-bench:", err)
 		return 1
 	}
 	return 0
+}
+
+// measureStore runs the --store-keys measure and prints its table.
+func measureStore(ctx context.Context, cfg bench.Config, stdout io.Writer) error {
+	rep, err := bench.MeasureStore(ctx, bench.StoreConfig{RaftkvBin: cfg.RaftkvBin, WorkDir: cfg.WorkDir,
+		Keys: cfg.StoreKeys, ValueSize: 100, PortLo: cfg.PortLo, PortHi: cfg.PortHi})
+	if err != nil {
+		return err
+	}
+	return bench.WriteStoreReport(stdout, rep)
 }
 
 // parseFlags returns the configuration of the command line, and false
@@ -75,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, bool, error) {
 	fs.IntVar(&cfg.EtcdConns, "etcd-conns", 0, "`N` gRPC connections that etcd's clients share (default: one, the fastest measured)")
 	workloads := fs.String("workloads", "", "run only the workloads whose names contain one of these comma-separated `STRINGS` (put-100B-c64, get-lin, mix90...)")
 	ports := fs.String("ports", bench.DefaultPorts, "`LO-HI` band of loopback ports for the members")
+	fs.IntVar(&cfg.StoreKeys, "store-keys", 0, "instead of comparing with etcd, write `N` keys of 100 B to one raftkv member and report its memory, disk and restart time")
 	smoke := fs.Bool("smoke", false, "one round of two workloads (PUT and linearizable GET at 16 clients), 1 s each: to see that it works")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
