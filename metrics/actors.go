@@ -36,6 +36,7 @@ type actors struct {
 	snapshotRestores      prometheus.Counter
 	snapshotWrite         prometheus.Histogram
 	snapshotWriteFailures prometheus.Counter
+	snapshotWriting       prometheus.Gauge
 
 	// persister
 	walFsync     prometheus.Histogram
@@ -101,6 +102,8 @@ func newActors() actors {
 			"Time to write a snapshot of the store to its file (from the applier's request to the file synced); the count is the snapshots written.", slowBuckets),
 		snapshotWriteFailures: counter("snapshot", "write_failures_total",
 			"Snapshots of the store that could not be written (such as on a full disk)."),
+		snapshotWriting: gauge("snapshot", "writing",
+			"1 while the member writes a snapshot of its store, else 0."),
 
 		walFsync: histogram("wal", "fsync_duration_seconds",
 			"Time to write one raft Ready's entries and hard state to the WAL and fsync it.", fastBuckets),
@@ -140,7 +143,7 @@ func newActors() actors {
 func (a *actors) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		a.proposalsCommitted, a.proposalsFailed, a.proposalsPending,
-		a.applyDuration, a.storeKeys, a.leases, a.watches, a.snapshotRestores, a.snapshotWrite, a.snapshotWriteFailures,
+		a.applyDuration, a.storeKeys, a.leases, a.watches, a.snapshotRestores, a.snapshotWrite, a.snapshotWriteFailures, a.snapshotWriting,
 		a.walFsync, a.snapshotSave, a.walBytes, a.snapBytes,
 		a.readyEntries, a.readyCommitted, a.readyMessages,
 		a.term, a.commit, a.applied, a.leader, a.isLeader, a.hasLeader, a.leaderChanges,
@@ -206,6 +209,18 @@ func (m *Metrics) SetWatches(n int) {
 func (m *Metrics) SnapshotRestored() {
 	if m != nil {
 		m.snapshotRestores.Inc()
+	}
+}
+
+// SnapshotWriting records that the member started (true) or ended (false)
+// writing a snapshot of its store (the applier).
+func (m *Metrics) SnapshotWriting(on bool) {
+	if m != nil {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		m.snapshotWriting.Set(v)
 	}
 }
 

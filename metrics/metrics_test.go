@@ -29,6 +29,8 @@ func record(m *metrics.Metrics) {
 	m.ObserveApply(time.Millisecond)
 	m.SetStoreKeys(7)
 	m.SnapshotRestored()
+	m.SnapshotWriting(false)
+	m.SnapshotWriting(true)
 	m.ObserveSnapshotWrite(time.Second, nil)
 	m.ObserveSnapshotWrite(time.Second, errors.New("disk full"))
 	m.ObserveWALFsync(2 * time.Millisecond)
@@ -81,6 +83,7 @@ func TestRecordedValues(t *testing.T) {
 		{"raftkv_store_keys", nil, 7},
 		{"raftkv_snapshot_restores_total", nil, 1},
 		{"raftkv_snapshot_write_failures_total", nil, 1},
+		{"raftkv_snapshot_writing", nil, 1},
 		{"raftkv_disk_wal_bytes", nil, 64 << 20},
 		{"raftkv_disk_snapshot_bytes", nil, 4096},
 		{"raftkv_raft_term", nil, 2},

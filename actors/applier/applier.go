@@ -147,6 +147,7 @@ func (a *applier) Receive(ctx actor.Context) {
 		a.waiting[i] = msg
 	case *messages.SnapshotWritten:
 		a.writing = false
+		a.cfg.Metrics.SnapshotWriting(false)
 		a.cfg.Metrics.ObserveSnapshotWrite(time.Since(a.writeStart), msg.Err)
 		if msg.Err != nil {
 			a.log.Warn("snapshot not written; trying again later", "index", msg.Index, "err", msg.Err)
@@ -410,6 +411,7 @@ func (a *applier) history(ctx actor.Context, r *messages.HistoryRequest) {
 // Every entry up to that index is applied (docs/design.md, rule 5).
 func (a *applier) snapshot(ctx actor.Context) {
 	a.writing, a.writeStart = true, time.Now()
+	a.cfg.Metrics.SnapshotWriting(true)
 	a.policy.taken(a.applied, 0)
 	ctx.Send(a.cfg.Snapshotter, &messages.WriteSnapshot{
 		Index: a.applied, Term: a.appliedTerm, ConfState: a.confState, Membership: a.membership,

@@ -13,7 +13,7 @@ import (
 
 // Applied tells raftnode the number of keys after the entries (for the
 // status); the metrics count the keys, each Apply's time, and the
-// snapshots written or not.
+// snapshots written or not, and whether one is being written.
 func TestAppliedKeysAndMetrics(t *testing.T) {
 	m := metrics.New()
 	reg := m.Registry()
@@ -33,7 +33,14 @@ func TestAppliedKeysAndMetrics(t *testing.T) {
 	}
 
 	testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
+	if v := metricstest.Value(t, reg, "raftkv_snapshot_writing", nil); v != 1 {
+		t.Errorf("raftkv_snapshot_writing = %v while a snapshot is written, want 1", v)
+	}
 	f.system.Root.Send(f.pid, &messages.SnapshotWritten{Index: 3})
+	f.barrier(f.proposer)
+	if v := metricstest.Value(t, reg, "raftkv_snapshot_writing", nil); v != 0 {
+		t.Errorf("raftkv_snapshot_writing = %v once written, want 0", v)
+	}
 	f.applyEntries(put(4, 2, 4, "c", "1"), put(5, 2, 5, "d", "1"), put(6, 2, 6, "e", "1"))
 	testkit.ExpectMsg[*messages.WriteSnapshot](f.snapshotter)
 	f.system.Root.Send(f.pid, &messages.SnapshotWritten{Index: 6, Err: errors.New("no space left on device")})
