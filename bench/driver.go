@@ -162,8 +162,9 @@ func randomValue(rng *rand.Rand, n int) []byte {
 }
 
 // Preload writes every key of the key space of values of size bytes, with
-// clients workers, so that reads find them.
-func Preload(ctx context.Context, c Client, size, keys, clients int) error {
+// clients workers, so that reads find them. observe, when not nil, is
+// called by worker w after each write that started at start and took took.
+func Preload(ctx context.Context, c Client, size, keys, clients int, observe func(w int, start time.Time, took time.Duration)) error {
 	next := make(chan int)
 	errc := make(chan error, clients)
 	var wg sync.WaitGroup
@@ -174,7 +175,11 @@ func Preload(ctx context.Context, c Client, size, keys, clients int) error {
 			value := randomValue(rand.New(rand.NewPCG(uint64(i), 1)), size)
 			for k := range next {
 				opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+				start := time.Now()
 				err := c.Put(opCtx, Key(size, k), value)
+				if observe != nil && err == nil {
+					observe(i, start, time.Since(start))
+				}
 				cancel()
 				if err != nil {
 					errc <- fmt.Errorf("preload key %d: %w", k, err)

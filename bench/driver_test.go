@@ -118,13 +118,13 @@ func TestDriveStopsWithItsContext(t *testing.T) {
 
 func TestPreload(t *testing.T) {
 	c := &fakeClient{}
-	if err := Preload(context.Background(), c, 100, 300, 8); err != nil {
+	if err := Preload(context.Background(), c, 100, 300, 8, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.keys) != 300 || !c.keys[Key(100, 0)] || !c.keys[Key(100, 299)] {
 		t.Errorf("preload wrote %d distinct keys, want keys 0 to 299", len(c.keys))
 	}
-	if err := Preload(context.Background(), &fakeClient{failPuts: true}, 100, 300, 8); err == nil || !strings.Contains(err.Error(), "refused") {
+	if err := Preload(context.Background(), &fakeClient{failPuts: true}, 100, 300, 8, nil); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("Preload on a failing client = %v, want its error", err)
 	}
 }

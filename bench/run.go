@@ -186,7 +186,7 @@ func preload(ctx context.Context, sys System, c Config) error {
 		if err != nil {
 			return fmt.Errorf("bench: preload %s: %w", sys.Name(), err)
 		}
-		err = Preload(ctx, cl, size, c.Keys, 64)
+		err = Preload(ctx, cl, size, c.Keys, 64, nil)
 		cl.Close()
 		if err != nil {
 			return fmt.Errorf("bench: preload %s: %w", sys.Name(), err)

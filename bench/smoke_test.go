@@ -164,7 +164,8 @@ func TestStoreSmoke(t *testing.T) {
 	}
 	t.Logf("\n%s", table.String())
 	if want := uint64(500 * (len(Key(100, 0)) + 100)); rep.LiveBytes != want || rep.RSS == 0 || rep.HWM < rep.RSS ||
-		rep.Disk == 0 || rep.Load <= 0 || rep.Restart <= 0 {
+		rep.Disk == 0 || rep.Snapshots+rep.WAL > rep.Disk || rep.WAL == 0 || rep.Load <= 0 || rep.Restart <= 0 ||
+		rep.Between.P99 <= 0 {
 		t.Errorf("implausible report %+v (live data should be %d bytes)", rep, want)
 	}
 	if len(rep.PIDs) != 2 {
