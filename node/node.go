@@ -253,7 +253,7 @@ func Start(cfg Config) (*Node, error) {
 			}))...))},
 		{"snapshot", n.props(snapshot.Props(snapshot.Config{
 			ID: cfg.ID, Address: self, StoreDir: disk.StoreDir(), Raftnode: n.raftnode, Applier: applierPID,
-			Route: route, TickInterval: tick, Logger: log,
+			Route: route, TickInterval: tick, Pace: snapshot.DefaultPace, Logger: log,
 		}))},
 		{"watch", n.props(watch.Props(watch.Config{Applier: applierPID, ProgressInterval: progress, Logger: log, Metrics: n.metrics}))},
 		{"applier", n.props(applier.Props(appl))},

@@ -13,7 +13,7 @@
 //	applier  --Result{ID, TxnResult | Err}-->                proposer (requests of this node only)
 //	proposer --ReadBatch{Index, Reads}-->                    applier  --ReadReply--> each Read's ReplyTo
 //	applier  --WriteSnapshot{Index, Term, ..., Stream}-->    snapshot actor (every SnapshotCount entries)
-//	snapshot --SnapshotWritten{Index}-->                     applier
+//	snapshot --SnapshotWritten{Index, Size}-->               applier
 //	raftnode --SnapshotNeeded{MsgSnap, Address}-->           applier --SendSnapshot{To, MsgSnap, Stream}--> snapshot actor
 //	watcher  --Watching{On}-->                               applier  (a watch is open, or the last one ended)
 //	applier  --Changes{Revision, Events}-->                  watcher (after every batch that changed the store, while On)

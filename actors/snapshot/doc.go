@@ -12,10 +12,15 @@
 //
 //	applier  --WriteSnapshot{Index, Term, ConfState, Membership, Stream}--> snapshot
 //	snapshot --SnapshotCreated{Index, ConfState, Data}-->                  raftnode (file durable first)
-//	snapshot --SnapshotWritten{Index}-->                                   applier
+//	snapshot --SnapshotWritten{Index, Size}-->                             applier
 //
-// The file is written a few MiB per message, so chunks and acks of
-// transfers are handled in between, then synced and renamed into place.
+// The file is written 1 MiB per message, so chunks and acks of transfers
+// are handled in between, then synced and renamed into place. With
+// Config.Pace (a node sets DefaultPace, 3) the actor waits after each
+// step Pace times as long as the step took, so that writing a snapshot of
+// a big store takes at most a quarter of a core from the write path: at
+// 1M keys, writes overlapping a snapshot had a p99 3.9× that of the
+// others unpaced, 1.6–1.8× paced (raftkv-bench --store-keys).
 //
 // # Sending a snapshot to a member
 //

@@ -39,7 +39,12 @@ type Config struct {
 	TimeoutTicks    uint64
 	BackoffTicks    uint64
 	MaxBackoffTicks uint64
-	Logger          *slog.Logger
+	// Pace, when > 0, paces the writing of local snapshots: after each
+	// step the actor waits Pace times as long as the step took, so that
+	// writing one takes at most 1/(1+Pace) of a core from the write path.
+	// 0 writes at full speed.
+	Pace   int
+	Logger *slog.Logger
 }
 
 // Defaults for Config, in raftexample's ticks of 100 ms. A chunk may exceed
@@ -52,6 +57,9 @@ const (
 	DefaultTimeoutTicks    = 100
 	DefaultBackoffTicks    = 10
 	DefaultMaxBackoffTicks = 300
+	// DefaultPace is the Pace a node gives its snapshot actor: writing a
+	// snapshot takes at most a quarter of a core.
+	DefaultPace = 3
 )
 
 // writeStep is how much of a local snapshot is written per message, so that
@@ -101,11 +109,13 @@ type doneTransfer struct {
 // writeMore asks the actor to write the next step of the local snapshot.
 type writeMore struct{}
 
-// localWrite is the local snapshot being written.
+// localWrite is the local snapshot being written; pause, while not nil,
+// is the wait before its next step.
 type localWrite struct {
-	req  *messages.WriteSnapshot
-	file *snapfile.Writer
-	done bool
+	req   *messages.WriteSnapshot
+	file  *snapfile.Writer
+	done  bool
+	pause *time.Timer
 }
 
 type snapshotter struct {
@@ -150,6 +160,9 @@ func (s *snapshotter) Receive(ctx actor.Context) {
 			s.cancelTicks()
 		}
 		if s.local != nil {
+			if s.local.pause != nil {
+				s.local.pause.Stop()
+			}
 			s.local.file.Abort()
 		}
 		if s.in != nil {
@@ -161,6 +174,9 @@ func (s *snapshotter) Receive(ctx actor.Context) {
 		s.queue = append(s.queue, msg)
 		s.startLocal(ctx)
 	case *writeMore:
+		if s.local != nil {
+			s.local.pause = nil
+		}
 		s.writeLocal(ctx)
 	case *messages.SendSnapshot:
 		s.send(ctx, msg)
@@ -197,6 +213,7 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 	if l == nil {
 		return
 	}
+	start := time.Now()
 	for written := 0; written < writeStep && !l.done; {
 		part, done, err := l.req.Stream.Next(s.buf[:0], writeStep)
 		if err == nil {
@@ -212,7 +229,12 @@ func (s *snapshotter) writeLocal(ctx actor.Context) {
 		l.done = done
 	}
 	if !l.done {
-		ctx.Send(ctx.Self(), &writeMore{})
+		if s.cfg.Pace <= 0 {
+			ctx.Send(ctx.Self(), &writeMore{})
+			return
+		}
+		system, self := ctx.ActorSystem(), ctx.Self()
+		l.pause = time.AfterFunc(time.Since(start)*time.Duration(s.cfg.Pace), func() { system.Root.Send(self, &writeMore{}) })
 		return
 	}
 	size, crc, err := l.file.Commit()

@@ -456,6 +456,41 @@ func (g *gatedStream) waitEntered(t *testing.T) {
 	}
 }
 
+// Paced, a local snapshot of several steps is written all the same, and
+// one still being written when the actor stops leaves no file behind.
+func TestPacedLocalSnapshot(t *testing.T) {
+	h := newHarness(t)
+	m := h.start(1, func(c *snapshot.Config) { c.Pace = 1 })
+	st := newStore(5000, 1<<10) // over 4 MiB: several steps, a pause after each
+	h.system.Root.Send(m.pid, &messages.WriteSnapshot{Index: 40, Term: 3, ConfState: &raftpb.ConfState{Voters: []uint64{1}},
+		Membership: &testMembership, Stream: store.NewSnapshotEncoder(st.View())})
+	created := testkit.ExpectMsg[*messages.SnapshotCreated](m.raftnode, replyTimeout)
+	meta, err := messages.DecodeSnapshotMeta(created.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := snapfile.Load(m.dir, 3, 40, meta.DBSize, meta.DBCRC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStore(t, loaded, st)
+
+	// A pace long enough that the actor is stopped while it waits.
+	slow := h.start(2, func(c *snapshot.Config) { c.Pace = 1 << 20 })
+	h.system.Root.Send(slow.pid, &messages.WriteSnapshot{Index: 40, Term: 3, ConfState: &raftpb.ConfState{Voters: []uint64{2}},
+		Membership: &testMembership, Stream: store.NewSnapshotEncoder(st.View())})
+	testkit.AwaitCondition(t, "the temporary file of the first step", func() bool {
+		temps, _ := files(t, slow.dir)
+		return len(temps) == 1
+	}, replyTimeout)
+	if err := h.system.Root.StopFuture(slow.pid).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if temps, others := files(t, slow.dir); len(temps) != 0 || len(others) != 0 {
+		t.Errorf("after a stop during a pause the directory holds %q and %q, want nothing", temps, others)
+	}
+}
+
 // A local snapshot is written to a temporary file, then under its final
 // name; raftnode hears of it once it is durable, with the meta that
 // records the file and the request's membership; then the applier.
