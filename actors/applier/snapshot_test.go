@@ -126,17 +126,17 @@ func TestSnapshotCountStartsAtConfigApplied(t *testing.T) {
 
 // A member recovered from a big snapshot does not rewrite it every
 // SnapshotCount small entries: it waits for a quarter of its size in the
-// log, or for ten times SnapshotCount entries.
+// log, or for five times SnapshotCount entries.
 func TestBigStoreSnapshotsLessOften(t *testing.T) {
 	cs, ms := &raftpb.ConfState{Voters: []uint64{1}}, membership(3, 1)
 	f := newFixture(t, applier.Config{Applied: 10, AppliedTerm: 2, ConfState: cs, Membership: ms,
 		SnapshotCount: 2, SnapshotSize: 1 << 30})
-	for i := uint64(11); i < 30; i++ {
+	for i := uint64(11); i < 20; i++ {
 		f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(i, 2, 2, i, putTxn("k", "v"))}})
 	}
-	f.barrier(f.snapshotter) // 19 entries of a few bytes after a 1 GiB snapshot
-	f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(30, 2, 2, 30, putTxn("k", "v"))}})
-	f.expectWriteSnapshot(30, 2, cs, ms)
+	f.barrier(f.snapshotter) // 9 entries of a few bytes after a 1 GiB snapshot
+	f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(20, 2, 2, 20, putTxn("k", "v"))}})
+	f.expectWriteSnapshot(20, 2, cs, ms)
 }
 
 // The stream of a WriteSnapshot is the store's state at the snapshot's

@@ -4,7 +4,7 @@
 // it is collected, so a member holding 200 MB of keys would use 400 MB. The
 // store's keys are pointer-free (the collector marks the tree, not the
 // bytes), so collecting a big heap more often costs little: Run lets the
-// heap grow by 64 MiB or a quarter of what is live, whichever is more.
+// heap grow by 32 MiB or an eighth of what is live, whichever is more.
 package gcpace
 
 import (
@@ -15,18 +15,18 @@ import (
 )
 
 // minHeadroom is how much the heap may always grow between collections.
-const minHeadroom = 64 << 20
+const minHeadroom = 32 << 20
 
-// minPercent is the least GOGC percentage set: a quarter of the live heap.
-const minPercent = 25
+// minPercent is the least GOGC percentage set: an eighth of the live heap.
+const minPercent = 12
 
 // liveMetric is the runtime metric of the heap's live bytes at the end of
 // the last collection.
 const liveMetric = "/gc/heap/live:bytes"
 
 // Percent returns the GOGC percentage that lets a heap of live bytes grow
-// by max(64 MiB, live/4) before the next collection: 100, Go's default,
-// while live is at most 64 MiB, falling to 25 at 256 MiB.
+// by max(32 MiB, live/8) before the next collection: 100, Go's default,
+// while live is at most 32 MiB, falling to 12 at about 256 MiB.
 func Percent(live uint64) int {
 	if live <= minHeadroom {
 		return 100

@@ -15,11 +15,11 @@ func TestPercent(t *testing.T) {
 	}{
 		{0, 100},
 		{10 * mib, 100},
-		{64 * mib, 100},
-		{128 * mib, 50},
-		{200 * mib, 32},
-		{256 * mib, 25},
-		{4096 * mib, 25},
+		{32 * mib, 100},
+		{64 * mib, 50},
+		{200 * mib, 16},
+		{256 * mib, 12},
+		{4096 * mib, 12},
 	}
 	for _, tt := range tests {
 		if got := Percent(tt.live); got != tt.want {
