@@ -50,6 +50,15 @@ const (
 	snapDirName = "snap"
 )
 
+// WALSegmentSize is the size of the WAL's segments, which etcd's WAL
+// preallocates, the one it writes and the next one alike. Its default of
+// 64 MB made the WAL most of the data dir of a store under 100 MB; the
+// WAL keeps only the log since the older snapshot kept, at most
+// 5 × --snapshot-count entries, a few MB of 100-byte writes.
+const WALSegmentSize = 16 << 20
+
+func init() { wal.SegmentSizeBytes = WALSegmentSize }
+
 // Recovered is what Open read back from a data directory.
 type Recovered struct {
 	// Exists is false when the directory had no WAL: a brand-new node.

@@ -774,3 +774,22 @@ func TestPurgeKeepsTheWALOfTheOlderSnapshot(t *testing.T) {
 		t.Fatalf("recovered %d entries, want %d..%d", len(rec.Entries), older+1, index)
 	}
 }
+
+// A new WAL's segment is WALSegmentSize bytes, preallocated, not etcd's
+// 64 MB.
+func TestWALSegmentSize(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	defer d.Close()
+	segs, err := filepath.Glob(filepath.Join(dir, "wal", "*.wal"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("WAL segments %v (%v), want one", segs, err)
+	}
+	fi, err := os.Stat(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != persister.WALSegmentSize {
+		t.Errorf("the first segment is %d bytes, want %d", fi.Size(), persister.WALSegmentSize)
+	}
+}

@@ -29,9 +29,10 @@ import (
 // writes resume, and nothing acknowledged was lost — the member never
 // stopped.
 func TestFullDiskRaisesNoSpaceAlarm(t *testing.T) {
-	// The WAL preallocates 64 MiB segments, the one it writes and the
-	// next one: 160 MiB leaves room for both and the reserve.
-	c := newHostClusterOnTmpfs(t, 3, map[uint64]string{3: "160m"}, "--space-reserve", "16")
+	// The WAL preallocates 16 MiB segments, the one it writes and the
+	// next one: 64 MiB leaves room for both and the reserve, and less
+	// than 40 MiB free once both are there.
+	c := newHostClusterOnTmpfs(t, 3, map[uint64]string{3: "64m"}, "--space-reserve", "16")
 	c.WaitLeader()
 	for i := range 20 {
 		c.MustPut(uint64(i%3+1), fmt.Sprintf("before-%d", i), fmt.Sprint(i))
@@ -112,12 +113,12 @@ func TestStartOnASmallDiskSaysWhy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := dockercluster.Docker(ctx, "run", "--name", name, "--label", dockercluster.Label(), "--network", "none",
-		"--tmpfs", "/data:size=30m", dockercluster.Image(), "--id", "1", "--cluster", "http://127.0.0.1:12379")
+		"--tmpfs", "/data:size=10m", dockercluster.Image(), "--id", "1", "--cluster", "http://127.0.0.1:12379")
 	if err == nil {
-		t.Fatal("a member started on a 30 MiB disk")
+		t.Fatal("a member started on a 10 MiB disk")
 	}
 	// The member's log (its standard error) is in err.
-	if logs := err.Error(); !strings.Contains(logs, "preallocates segments of 61 MiB") || !strings.Contains(logs, "MiB free") {
+	if logs := err.Error(); !strings.Contains(logs, "preallocates segments of 16 MiB") || !strings.Contains(logs, "MiB free") {
 		t.Errorf("the member stopped without saying that its disk is too small:\n%s", logs)
 	}
 }
