@@ -80,16 +80,22 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if len(out.PIDs) != 6 {
-		t.Errorf("%d members started, want 6", len(out.PIDs))
+	expectGone(t, out.PIDs, 6, cfg.WorkDir)
+}
+
+// expectGone fails the test unless n processes were started, none of
+// pids runs any more, and the work dir is empty.
+func expectGone(t *testing.T, pids []int, n int, work string) {
+	t.Helper()
+	if len(pids) != n {
+		t.Errorf("%d processes started, want %d", len(pids), n)
 	}
-	for _, pid := range out.PIDs {
+	for _, pid := range pids {
 		if running(pid) {
-			t.Errorf("member pid %d still runs after Run", pid)
+			t.Errorf("pid %d still runs", pid)
 		}
 	}
-	entries, _ := os.ReadDir(cfg.WorkDir)
-	if len(entries) != 0 {
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
 		t.Errorf("work dir not removed: %v", entries)
 	}
 }
@@ -168,15 +174,5 @@ func TestStoreSmoke(t *testing.T) {
 		rep.Between.P99 <= 0 {
 		t.Errorf("implausible report %+v (live data should be %d bytes)", rep, want)
 	}
-	if len(rep.PIDs) != 2 {
-		t.Errorf("%d processes started, want 2", len(rep.PIDs))
-	}
-	for _, pid := range rep.PIDs {
-		if running(pid) {
-			t.Errorf("member pid %d still runs after MeasureStore", pid)
-		}
-	}
-	if entries, _ := os.ReadDir(work); len(entries) != 0 {
-		t.Errorf("work dir not removed: %v", entries)
-	}
+	expectGone(t, rep.PIDs, 2, work)
 }

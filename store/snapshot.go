@@ -1123,7 +1123,8 @@ type snapshotKeyLease struct {
 // snapshotKV is a key record (written by appendKV, read by
 // streamReader.kv): an array of its fields in this order.
 type snapshotKV struct {
-	_struct        struct{} `msgpack:",toarray"` //nolint:unused // the codec's option
+	//lint:ignore U1000 the codec reads its tag: encode the struct as an array
+	_struct        struct{} `msgpack:",toarray"`
 	CreateRevision int64    `msgpack:"create_revision"`
 	Key            []byte   `msgpack:"key"`
 	ModRevision    int64    `msgpack:"mod_revision"`
