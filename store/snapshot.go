@@ -72,6 +72,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/raftkv/raftkv/internal/mpack"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -111,7 +112,6 @@ const (
 	nameKV     = "\xa2kv"
 	namePrev   = "\xa4prev"
 	nameType   = "\xa4type"
-	mpNil      = 0xc0
 
 	leasesMap    = 0x82 // fixmap of 2: keys, leases
 	leaseMap     = 0x83 // fixmap of 3: id, renewals, ttl
@@ -127,23 +127,6 @@ const (
 // version1Start begins every snapshot of the retired version 1 format (see
 // the top of this file): a map of 4 fields, the first one "kvs".
 const version1Start = "\x84\xa3kvs"
-
-// msgpack type bytes the stream uses.
-const (
-	mpMap16  = 0xde
-	mpMap32  = 0xdf
-	mpBin8   = 0xc4
-	mpBin16  = 0xc5
-	mpBin32  = 0xc6
-	mpUint8  = 0xcc
-	mpUint16 = 0xcd
-	mpUint32 = 0xce
-	mpUint64 = 0xcf
-	mpInt8   = 0xd0
-	mpInt16  = 0xd1
-	mpInt32  = 0xd2
-	mpInt64  = 0xd3
-)
 
 // readBufferSize is the buffer of ReadSnapshot, and writePartSize the part
 // size WriteSnapshot asks the encoder for.
@@ -301,27 +284,27 @@ func (e *SnapshotEncoder) history(out []byte, start, max int, added bool) ([]byt
 func appendLeasesHeader(b []byte, keys, leases int) []byte {
 	b = append(b, leasesMap)
 	b = append(b, nameKeys...)
-	b = appendInt(b, int64(keys))
+	b = mpack.AppendInt(b, int64(keys))
 	b = append(b, nameLeases...)
-	return appendInt(b, int64(leases))
+	return mpack.AppendInt(b, int64(leases))
 }
 
 func appendLease(b []byte, id int64, l *lease) []byte {
 	b = append(b, leaseMap)
 	b = append(b, nameID...)
-	b = appendInt(b, id)
+	b = mpack.AppendInt(b, id)
 	b = append(b, nameRenewals...)
-	b = appendInt(b, int64(l.renewals))
+	b = mpack.AppendInt(b, int64(l.renewals))
 	b = append(b, nameTTL...)
-	return appendInt(b, l.ttl)
+	return mpack.AppendInt(b, l.ttl)
 }
 
 func appendKeyLease(b []byte, key string, id int64) []byte {
 	b = append(b, keyLeaseMap)
 	b = append(b, nameKey...)
-	b = appendBin(b, []byte(key))
+	b = mpack.AppendBin(b, []byte(key))
 	b = append(b, nameLease...)
-	return appendInt(b, id)
+	return mpack.AppendInt(b, id)
 }
 
 // WriteSnapshot writes v's whole version 4 snapshot stream to w, part by
@@ -354,20 +337,20 @@ func WriteSnapshot(w io.Writer, v *View) (int64, error) {
 func appendStreamHeader(b []byte, revision int64, count int) []byte {
 	b = append(b, versionMap)
 	b = append(b, nameVersion...)
-	b = appendInt(b, streamVersion)
+	b = mpack.AppendInt(b, streamVersion)
 	b = append(b, headerMap)
 	b = append(b, nameCount...)
-	b = appendInt(b, int64(count))
+	b = mpack.AppendInt(b, int64(count))
 	b = append(b, nameRevision...)
-	return appendInt(b, revision)
+	return mpack.AppendInt(b, revision)
 }
 
 func appendHistoryHeader(b []byte, events, oldest int64) []byte {
 	b = append(b, historyMap)
 	b = append(b, nameEvents...)
-	b = appendInt(b, events)
+	b = mpack.AppendInt(b, events)
 	b = append(b, nameOldest...)
-	return appendInt(b, oldest)
+	return mpack.AppendInt(b, oldest)
 }
 
 func appendEvent(b []byte, e *messages.Event) []byte {
@@ -397,77 +380,21 @@ func appendEventRecord(b []byte, kv, prev *messages.KeyValue, typ messages.Event
 	b = appendKV(b, kv)
 	b = append(b, namePrev...)
 	if prev == nil {
-		b = append(b, mpNil)
+		b = append(b, mpack.Nil)
 	} else {
 		b = appendKV(b, prev)
 	}
 	b = append(b, nameType...)
-	return appendInt(b, int64(typ))
+	return mpack.AppendInt(b, int64(typ))
 }
 
 func appendKV(b []byte, kv *messages.KeyValue) []byte {
 	b = append(b, kvArray)
-	b = appendInt(b, kv.CreateRevision)
-	b = appendBin(b, kv.Key)
-	b = appendInt(b, kv.ModRevision)
-	b = appendBin(b, kv.Value)
-	return appendInt(b, kv.Version)
-}
-
-// intType returns the msgpack type byte go-msgpack writes for v: the value
-// itself for a fixint, else the smallest signed type that holds v.
-func intType(v int64) byte {
-	switch {
-	case v >= -32 && v <= math.MaxInt8:
-		return byte(v)
-	case v >= math.MinInt8 && v < 0:
-		return mpInt8
-	case v >= math.MinInt16 && v <= math.MaxInt16:
-		return mpInt16
-	case v >= math.MinInt32 && v <= math.MaxInt32:
-		return mpInt32
-	default:
-		return mpInt64
-	}
-}
-
-func appendInt(b []byte, v int64) []byte {
-	switch t := intType(v); t {
-	case mpInt8:
-		return append(b, t, byte(v))
-	case mpInt16:
-		return binary.BigEndian.AppendUint16(append(b, t), uint16(v))
-	case mpInt32:
-		return binary.BigEndian.AppendUint32(append(b, t), uint32(v))
-	case mpInt64:
-		return binary.BigEndian.AppendUint64(append(b, t), uint64(v))
-	default:
-		return append(b, t)
-	}
-}
-
-// binType returns the msgpack type byte of a bin of n bytes.
-func binType(n int) byte {
-	switch {
-	case n <= math.MaxUint8:
-		return mpBin8
-	case n <= math.MaxUint16:
-		return mpBin16
-	default:
-		return mpBin32
-	}
-}
-
-func appendBin(b, p []byte) []byte {
-	switch t := binType(len(p)); t {
-	case mpBin8:
-		b = append(b, t, byte(len(p)))
-	case mpBin16:
-		b = binary.BigEndian.AppendUint16(append(b, t), uint16(len(p)))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, t), uint32(len(p)))
-	}
-	return append(b, p...)
+	b = mpack.AppendInt(b, kv.CreateRevision)
+	b = mpack.AppendBin(b, kv.Key)
+	b = mpack.AppendInt(b, kv.ModRevision)
+	b = mpack.AppendBin(b, kv.Value)
+	return mpack.AppendInt(b, kv.Version)
 }
 
 // ReadSnapshot reads a version 4 (or 3, or 2) snapshot stream (see WriteSnapshot) from r
@@ -517,9 +444,9 @@ func (d *streamReader) read() (*Store, error) {
 	}
 	switch {
 	case t >= 0x80 && t <= 0x8f: // fixmap
-	case t == mpMap16:
+	case t == mpack.Map16:
 		err = d.full(d.small[:2])
-	case t == mpMap32:
+	case t == mpack.Map32:
 		err = d.full(d.small[:4])
 	default:
 		return nil, d.corrupt("type 0x%02x, want a msgpack map", t)
@@ -537,7 +464,7 @@ func (d *streamReader) read() (*Store, error) {
 	if version != streamVersion && version != namedKeysVersion && version != noHistoryVersion {
 		return nil, fmt.Errorf("snapshot version %d: %w", version, messages.ErrVersion)
 	}
-	if t != versionMap || vt != intType(version) {
+	if t != versionMap || vt != mpack.IntType(version) {
 		return nil, d.corrupt("not the canonical version %d record", version)
 	}
 	d.named = version < streamVersion
@@ -747,7 +674,7 @@ func (d *streamReader) event() (messages.Event, error) {
 	if err := d.field(namePrev); err != nil {
 		return e, err
 	}
-	if p, _ := d.br.Peek(1); len(p) == 1 && p[0] == mpNil {
+	if p, _ := d.br.Peek(1); len(p) == 1 && p[0] == mpack.Nil {
 		_, _ = d.byte()
 	} else {
 		prev, err := d.ownKV()
@@ -946,13 +873,13 @@ func (d *streamReader) int(name string) (int64, byte, error) {
 	}
 	var n int
 	switch t {
-	case mpUint8, mpInt8:
+	case mpack.Uint8, mpack.Int8:
 		n = 1
-	case mpUint16, mpInt16:
+	case mpack.Uint16, mpack.Int16:
 		n = 2
-	case mpUint32, mpInt32:
+	case mpack.Uint32, mpack.Int32:
 		n = 4
-	case mpUint64, mpInt64:
+	case mpack.Uint64, mpack.Int64:
 		n = 8
 	default:
 		if t <= 0x7f || t >= 0xe0 { // positive and negative fixint
@@ -966,25 +893,25 @@ func (d *streamReader) int(name string) (int64, byte, error) {
 	}
 	var v int64
 	switch t {
-	case mpUint8:
+	case mpack.Uint8:
 		v = int64(p[0])
-	case mpUint16:
+	case mpack.Uint16:
 		v = int64(binary.BigEndian.Uint16(p))
-	case mpUint32:
+	case mpack.Uint32:
 		v = int64(binary.BigEndian.Uint32(p))
-	case mpUint64:
+	case mpack.Uint64:
 		u := binary.BigEndian.Uint64(p)
 		if u > math.MaxInt64 {
 			return 0, 0, d.corrupt("%s: %d is out of range", name[1:], u)
 		}
 		v = int64(u)
-	case mpInt8:
+	case mpack.Int8:
 		v = int64(int8(p[0]))
-	case mpInt16:
+	case mpack.Int16:
 		v = int64(int16(binary.BigEndian.Uint16(p)))
-	case mpInt32:
+	case mpack.Int32:
 		v = int64(int32(binary.BigEndian.Uint32(p)))
-	case mpInt64:
+	case mpack.Int64:
 		v = int64(binary.BigEndian.Uint64(p))
 	}
 	return v, t, nil
@@ -1006,8 +933,8 @@ func (d *streamReader) canonicalValue(name string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if t != intType(v) {
-		return 0, d.corrupt("%s: %d encoded with type 0x%02x, not 0x%02x", name[1:], v, t, intType(v))
+	if t != mpack.IntType(v) {
+		return 0, d.corrupt("%s: %d encoded with type 0x%02x, not 0x%02x", name[1:], v, t, mpack.IntType(v))
 	}
 	return v, nil
 }
@@ -1030,13 +957,13 @@ func (d *streamReader) binValue(buf []byte, name string, limit int) ([]byte, err
 	}
 	var n uint64
 	switch t {
-	case mpBin8:
+	case mpack.Bin8:
 		err = d.full(d.small[:1])
 		n = uint64(d.small[0])
-	case mpBin16:
+	case mpack.Bin16:
 		err = d.full(d.small[:2])
 		n = uint64(binary.BigEndian.Uint16(d.small[:2]))
-	case mpBin32:
+	case mpack.Bin32:
 		err = d.full(d.small[:4])
 		n = uint64(binary.BigEndian.Uint32(d.small[:4]))
 	default:
@@ -1048,8 +975,8 @@ func (d *streamReader) binValue(buf []byte, name string, limit int) ([]byte, err
 	if n > uint64(limit) {
 		return nil, d.corrupt("%s: %d bytes, more than %d", name[1:], n, limit)
 	}
-	if t != binType(int(n)) {
-		return nil, d.corrupt("%s: %d bytes with type 0x%02x, not 0x%02x", name[1:], n, t, binType(int(n)))
+	if t != mpack.BinType(int(n)) {
+		return nil, d.corrupt("%s: %d bytes with type 0x%02x, not 0x%02x", name[1:], n, t, mpack.BinType(int(n)))
 	}
 	p := buf[:0]
 	if uint64(cap(p)) < n {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/raftkv/raftkv/internal/mpack"
 	"github.com/raftkv/raftkv/messages"
 )
 
@@ -580,7 +581,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"version 5", cat(hdr(5, 3, 1), arec("a", 1, 3, 2), noMore(3)), version},
 		{"version 255", hdr(255, 0, 0), version},
 		{"version 5 in a uint8", patch(hdr(5, 0, 0), "version\x05", "version\xcc\x05"), version},
-		{"version 5 in a larger header", cat([]byte{mpMap16, 0, 20}, []byte(nameVersion), []byte{5}), version},
+		{"version 5 in a larger header", cat([]byte{mpack.Map16, 0, 20}, []byte(nameVersion), []byte{5}), version},
 		{"version 5 with more fields", cat(mustEncode(t, &struct {
 			Version uint8  `msgpack:"version"`
 			Zebra   string `msgpack:"zebra"`
