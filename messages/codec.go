@@ -77,6 +77,9 @@ func Decode(data []byte, v any) error {
 // EncodeCommand stamps c with FormatVersion and encodes it for a raft entry.
 func EncodeCommand(c Command) ([]byte, error) {
 	c.Version = FormatVersion
+	if b, ok := appendPut(nil, &c); ok { // a plain put, by hand
+		return b, nil
+	}
 	return Encode(&c)
 }
 
