@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeConfChangeContext$$' -fuzztime $(FUZZTIME) ./messages
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodePeerMessage$$' -fuzztime $(FUZZTIME) ./messages
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSnapshotMeta$$' -fuzztime $(FUZZTIME) ./messages
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodePut$$' -fuzztime $(FUZZTIME) ./messages
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) ./membership
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEntryContext$$' -fuzztime $(FUZZTIME) ./membership
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./store

@@ -85,6 +85,9 @@ func EncodeCommand(c Command) ([]byte, error) {
 
 // DecodeCommand decodes a raft entry's data written by EncodeCommand.
 func DecodeCommand(data []byte) (Command, error) {
+	if c, ok := decodePut(data); ok { // a plain put, by hand
+		return c, nil
+	}
 	var c Command
 	if err := Decode(data, &c); err != nil {
 		return Command{}, err

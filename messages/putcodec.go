@@ -1,6 +1,8 @@
 package messages
 
 import (
+	"encoding/binary"
+	"math"
 	"slices"
 
 	"github.com/raftkv/raftkv/internal/mpack"
@@ -68,4 +70,160 @@ func appendPut(b []byte, c *Command) (out []byte, ok bool) {
 	}
 	b = append(b, putVersion...)
 	return mpack.AppendUint(b, FormatVersion), true
+}
+
+// decodePut decodes data if it is exactly what appendPut writes for a
+// plain put, every integer in its canonical form and nothing after it; ok
+// is false for anything else, which the codec decodes (to the same
+// Command, where both accept: FuzzDecodePut). The key and value get one
+// allocation of their own.
+func decodePut(data []byte) (c Command, ok bool) {
+	r := putReader{b: data}
+	r.lit(putHead)
+	c.ID.Node = r.uint()
+	r.lit(putSeq)
+	c.ID.Seq = r.uint()
+	r.lit(putTxn)
+	fields := int(r.byte()) - fixmap
+	r.lit(putKey)
+	key := r.bin()
+	op := Op{Type: OpPut}
+	seen := 2
+	if r.has(putLease) {
+		r.lit(putLease)
+		if op.Lease = r.int(); op.Lease == 0 {
+			r.bad = true
+		}
+		seen++
+	}
+	if r.has(putPrevKV) {
+		r.lit(putPrevKV)
+		op.PrevKV = r.byte() == mpack.True
+		r.bad = r.bad || !op.PrevKV
+		seen++
+	}
+	r.lit(putType)
+	if r.uint() != uint64(OpPut) {
+		r.bad = true
+	}
+	var value []byte
+	if r.has(putValue) {
+		r.lit(putValue)
+		value = r.bin()
+		r.bad = r.bad || len(value) == 0
+		seen++
+	}
+	r.lit(putVersion)
+	c.Version = uint8(r.uint())
+	if r.bad || len(r.b) != 0 || fields != seen || len(key) == 0 || c.Version != FormatVersion {
+		return Command{}, false
+	}
+	kv := make([]byte, len(key)+len(value))
+	n := copy(kv, key)
+	copy(kv[n:], value)
+	op.Key = kv[:n:n]
+	if len(value) > 0 {
+		op.Value = kv[n:]
+	}
+	c.Txn.Success = []Op{op}
+	return c, true
+}
+
+// putReader reads the parts of a put command; bad records that something
+// was not as appendPut writes it, after which every read returns zeros.
+type putReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *putReader) has(lit string) bool {
+	return !r.bad && len(r.b) >= len(lit) && string(r.b[:len(lit)]) == lit
+}
+
+func (r *putReader) lit(lit string) {
+	if !r.has(lit) {
+		r.bad = true
+		return
+	}
+	r.b = r.b[len(lit):]
+}
+
+// take returns the next n bytes, or n zeros once something was bad.
+func (r *putReader) take(n int) []byte {
+	if r.bad || n > len(r.b) {
+		r.bad = true
+		return make([]byte, n)
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *putReader) byte() byte { return r.take(1)[0] }
+
+// bin reads a bin in the form mpack.AppendBin gives it.
+func (r *putReader) bin() []byte {
+	var n int
+	t := r.byte()
+	switch t {
+	case mpack.Bin8:
+		n = int(r.byte())
+	case mpack.Bin16:
+		n = int(binary.BigEndian.Uint16(r.take(2)))
+	case mpack.Bin32:
+		n = int(binary.BigEndian.Uint32(r.take(4)))
+	default:
+		r.bad = true
+	}
+	if r.bad || n > len(r.b) || mpack.BinType(n) != t {
+		r.bad = true
+		return nil
+	}
+	return r.take(n)
+}
+
+// uint reads an unsigned integer in the form mpack.AppendUint gives it.
+func (r *putReader) uint() uint64 {
+	t := r.byte()
+	switch {
+	case t <= math.MaxInt8:
+		return uint64(t)
+	case t < mpack.Uint8 || t > mpack.Uint64:
+		r.bad = true
+		return 0
+	}
+	v := r.bigEndian(t)
+	var shortest [9]byte
+	if mpack.AppendUint(shortest[:0], v)[0] != t {
+		r.bad = true // not the shortest form
+	}
+	return v
+}
+
+// int reads a signed integer in the form mpack.AppendInt gives it.
+func (r *putReader) int() int64 {
+	t := r.byte()
+	v := int64(int8(t)) // a fixint, if IntType agrees
+	if t >= mpack.Int8 && t <= mpack.Int64 {
+		shift := 64 - 8*widths[t&3]
+		v = int64(r.bigEndian(t)<<shift) >> shift
+	}
+	if mpack.IntType(v) != t {
+		r.bad = true
+	}
+	return v
+}
+
+// widths are the bytes after the type byte of the sized integers, by
+// the type's two low bits (Uint8 and Int8 end in 0, ... Uint64 and Int64
+// in 3).
+var widths = [4]int{1, 2, 4, 8}
+
+// bigEndian reads the value after type byte t, a sized integer.
+func (r *putReader) bigEndian(t byte) uint64 {
+	var v uint64
+	for _, b := range r.take(widths[t&3]) {
+		v = v<<8 | uint64(b)
+	}
+	return v
 }
