@@ -6,16 +6,14 @@ import "go.etcd.io/raft/v3/raftpb"
 // snapshot: of big values, ten thousand entries would hold gigabytes.
 const DefaultCatchUpBytes = 64 << 20
 
-// compactIndex returns the index up to which the in-memory log may be
-// dropped after a durable snapshot at snapIndex, or 0 for none. It keeps
-// the last catchUp entries up to snapIndex, and of those no more than fit
-// in budget bytes of data (at least the snapshot's own entry), so that a
-// slow follower catches up from the log. ents are the entries held, in
-// order, from the first one after the log's start up to snapIndex.
-func compactIndex(snapIndex, catchUp, budget uint64, ents []*raftpb.Entry) uint64 {
-	if len(ents) == 0 {
-		return 0
-	}
+// compactIndex returns the index up to which the in-memory log, which
+// starts at first, may be dropped after a durable snapshot at snapIndex,
+// or 0 for none. It keeps the last catchUp entries up to snapIndex, and
+// of those no more than fit in budget bytes of data (at least the
+// snapshot's own entry), so that a slow follower catches up from the log.
+// ents are the entries held up to snapIndex, in order: all of them, or
+// only those from catchUpFrom on, the only ones it looks at.
+func compactIndex(first, snapIndex, catchUp, budget uint64, ents []*raftpb.Entry) uint64 {
 	var at uint64
 	if snapIndex > catchUp {
 		at = snapIndex - catchUp
@@ -27,8 +25,18 @@ func compactIndex(snapIndex, catchUp, budget uint64, ents []*raftpb.Entry) uint6
 			at = ents[i].GetIndex()
 		}
 	}
-	if at < ents[0].GetIndex() {
+	if at < first {
 		return 0
 	}
 	return at
+}
+
+// catchUpFrom returns the first index that compactIndex looks at for a
+// log that starts at first: raft's Entries sizes every entry it returns,
+// so raftnode asks it for these alone.
+func catchUpFrom(first, snapIndex, catchUp uint64) uint64 {
+	if snapIndex > catchUp {
+		return max(first, snapIndex-catchUp+1)
+	}
+	return first
 }

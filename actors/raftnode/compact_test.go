@@ -32,8 +32,33 @@ func TestCompactIndex(t *testing.T) {
 		{"empty entries cost nothing", 100, 10, 0, ents(1, 100, 0), 90},
 	}
 	for _, tt := range tests {
-		if got := compactIndex(tt.snapIndex, tt.catchUp, tt.bytes, tt.ents); got != tt.want {
+		first := tt.snapIndex + 1 // the log's start: the first entry held
+		if len(tt.ents) > 0 {
+			first = tt.ents[0].GetIndex()
+		}
+		if got := compactIndex(first, tt.snapIndex, tt.catchUp, tt.bytes, tt.ents); got != tt.want {
 			t.Errorf("%s: compactIndex = %d, want %d", tt.name, got, tt.want)
+		}
+		// Given only the entries from catchUpFrom on, as raftnode asks
+		// raft for them, it answers the same.
+		from := catchUpFrom(first, tt.snapIndex, tt.catchUp)
+		tail := tt.ents[min(uint64(len(tt.ents)), from-first):]
+		if got := compactIndex(first, tt.snapIndex, tt.catchUp, tt.bytes, tail); got != tt.want {
+			t.Errorf("%s: from the catch-up entries alone (%d on), compactIndex = %d, want %d", tt.name, from, got, tt.want)
+		}
+	}
+}
+
+func TestCatchUpFrom(t *testing.T) {
+	tests := []struct{ first, snapIndex, catchUp, want uint64 }{
+		{1, 100, 10, 91},
+		{95, 100, 10, 95},
+		{1, 8, 10, 1},
+		{1, 10, 10, 1},
+	}
+	for _, tt := range tests {
+		if got := catchUpFrom(tt.first, tt.snapIndex, tt.catchUp); got != tt.want {
+			t.Errorf("catchUpFrom(%d, %d, %d) = %d, want %d", tt.first, tt.snapIndex, tt.catchUp, got, tt.want)
 		}
 	}
 }

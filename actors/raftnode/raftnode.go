@@ -624,11 +624,11 @@ func (n *raftNode) compact(snapIndex uint64) {
 	if snapIndex < first {
 		return
 	}
-	ents, err := n.storage.Entries(first, snapIndex+1, math.MaxUint64)
+	ents, err := n.storage.Entries(catchUpFrom(first, snapIndex, n.cfg.CatchUpEntries), snapIndex+1, math.MaxUint64)
 	if err != nil {
 		panic(fmt.Errorf("compact log at %d: %w", snapIndex, err))
 	}
-	at := compactIndex(snapIndex, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes, ents)
+	at := compactIndex(first, snapIndex, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes, ents)
 	if at == 0 {
 		return
 	}
