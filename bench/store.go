@@ -80,12 +80,12 @@ func MeasureStore(ctx context.Context, cfg StoreConfig) (StoreReport, error) {
 		return rep, err
 	}
 	rep.PIDs = append(rep.PIDs, r.PIDs()...)
-	cl, err := r.Connect(ctx, 64)
+	const clients = 64
+	cl, err := r.Connect(ctx, clients)
 	if err != nil {
 		r.Stop()
 		return rep, err
 	}
-	const clients = 64
 	ops := make([][]timedOp, clients)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	windows := make(chan []window, 1)

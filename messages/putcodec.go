@@ -26,7 +26,7 @@ const (
 // appendPut appends c, with Version FormatVersion, as go-msgpack writes it,
 // if c is a plain put: a Txn of one Put (with a key, maybe a value, a
 // lease and PrevKV) and nothing else, the command of nearly every write.
-// The leader encodes one per write; by hand it costs a tenth of the
+// The leader encodes one per write; by hand it costs a fifth of the
 // codec's reflection. ok is false for any other command, which the codec
 // encodes.
 func appendPut(b []byte, c *Command) (out []byte, ok bool) {
