@@ -156,6 +156,12 @@ func TestClusterReplaceFailedMember(t *testing.T) {
 	if err := c.change(leader, learner(c, failed)); !errors.Is(err, messages.ErrMemberRemoved) {
 		t.Errorf("add the removed id %d again: %v, want ErrMemberRemoved", failed, err)
 	}
+	// The leader promotes a learner whose log caught up; the learner may
+	// not have applied its own addition yet, and serves once it has.
+	c.Await("member 4 serves", func() bool {
+		st, err := c.Status(4)
+		return err == nil && st.Serving
+	})
 	if err := c.Put(4, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
