@@ -37,7 +37,7 @@ type change struct {
 	prev item
 }
 
-func (c *change) hasPrev() bool { return c.prev.b != nil }
+func (c *change) hasPrev() bool { return c.prev.p != nil }
 
 func (c *change) key() []byte {
 	if c.del {
@@ -62,7 +62,7 @@ func (c *change) event() messages.Event {
 }
 
 func (c *change) size() int64 {
-	return int64(changeOverhead + len(c.kv.b) + len(c.prev.b))
+	return int64(changeOverhead + c.kv.size() + c.prev.size())
 }
 
 // history is the store's changes after revision oldest, in revision order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/raftkv/raftkv/messages"
@@ -16,6 +17,8 @@ func TestItemRoundTrip(t *testing.T) {
 	}{
 		{"small", kv("k", "v", 1, 1, 1)},
 		{"empty key and value", kv("", "", 3, 4, 2)},
+		{"short key, long value", messages.KeyValue{Key: []byte("k"), Value: bytes.Repeat([]byte("v"), 1024),
+			CreateRevision: 5, ModRevision: 6, Version: 2}},
 		{"large revisions", kv("key", "value", math.MaxInt64-1, math.MaxInt64, math.MaxInt64)},
 		{"multi-byte lengths", messages.KeyValue{Key: bytes.Repeat([]byte("k"), 300), Value: bytes.Repeat([]byte("v"), 70000),
 			CreateRevision: 200, ModRevision: 70000, Version: 129}},
@@ -33,20 +36,36 @@ func TestItemRoundTrip(t *testing.T) {
 				t.Fatalf("key() = %q, want %q", it.key(), tc.kv.Key)
 			}
 			// Appending to what an item hands out copies: the item's bytes stay.
-			before := bytes.Clone(it.b)
+			all := it.slice(0, it.size())
+			before := bytes.Clone(all)
 			_ = append(got.Key, 'x')
 			_ = append(got.Value, 'x')
 			_ = append(it.key(), 'x')
-			if !bytes.Equal(it.b, before) {
+			if !bytes.Equal(all, before) {
 				t.Fatal("an append to a returned slice changed the item")
 			}
 		})
 	}
 }
 
+func TestItemSize(t *testing.T) {
+	if got := (item{}).size(); got != 0 {
+		t.Errorf("no item: size %d, want 0", got)
+	}
+	// length of the rest, key length, key, three revisions, value
+	if got, want := newItem(&messages.KeyValue{Key: []byte("k"), Value: []byte("v"), CreateRevision: 1, ModRevision: 1, Version: 1}).size(), 1+1+1+3+1; got != want {
+		t.Errorf("size %d, want %d", got, want)
+	}
+	long := messages.KeyValue{Key: []byte("k"), Value: make([]byte, 200)}
+	if got, want := newItem(&long).size(), 2+1+1+3+200; got != want {
+		t.Errorf("size %d, want %d", got, want)
+	}
+}
+
 func TestItemOrder(t *testing.T) {
 	for _, tc := range []struct{ a, b string }{
 		{"", "a"}, {"a", "b"}, {"a", "aa"}, {"ab", "b"}, {"\x00", "\x01"},
+		{strings.Repeat("a", 200), strings.Repeat("a", 200) + "b"}, {strings.Repeat("a", 200), "b"},
 	} {
 		a, b := newItem(&messages.KeyValue{Key: []byte(tc.a)}), newItem(&messages.KeyValue{Key: []byte(tc.b)})
 		_, p := probe(nil, []byte(tc.a))
