@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func askServer(tb testing.TB) *Server {
 	sys := actor.NewActorSystem()
 	tb.Cleanup(sys.Shutdown)
 	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return echo{} }))
-	return &Server{root: sys.Root, proposer: pid}
+	return New(sys.Root, pid, nil)
 }
 
 // ask returns the answer, errDeadline when none comes in time, the
@@ -67,6 +68,62 @@ func TestAsk(t *testing.T) {
 			t.Errorf("ask of a stopped proposer: %v, want ErrDeadLetter", err)
 		}
 	})
+}
+
+// The first answer to an open ask reaches it; a second one, an answer to
+// a closed ask, and one to a number never opened are dropped. Numbers in
+// use are skipped when the counter wraps, and 0 is never one.
+func TestReplies(t *testing.T) {
+	answer := func(r *replies, n uint32, msg any) {
+		r.SendUserMessage(&actor.PID{Id: "replies", RequestId: n}, msg)
+	}
+	received := func(ch chan any) []any {
+		var got []any
+		for {
+			select {
+			case v := <-ch:
+				got = append(got, v)
+			default:
+				return got
+			}
+		}
+	}
+
+	r := newReplies()
+	a, chA := r.open()
+	b, chB := r.open()
+	if a == b || a == 0 || b == 0 {
+		t.Fatalf("numbers %d and %d: want two different ones, not 0", a, b)
+	}
+	answer(r, b, "to b")
+	answer(r, a, "to a")
+	answer(r, a, "to a, again")
+	answer(r, a+b+1, "to no one")
+	if got := received(chA); len(got) != 1 || got[0] != "to a" {
+		t.Errorf("ask a got %v, want [to a]", got)
+	}
+	if got := received(chB); len(got) != 1 || got[0] != "to b" {
+		t.Errorf("ask b got %v, want [to b]", got)
+	}
+	r.close(a)
+	r.close(b)
+	c, chC := r.open()
+	r.close(c)
+	answer(r, c, "too late")
+	if got := received(chC); len(got) != 0 {
+		t.Errorf("a closed ask got %v", got)
+	}
+	if len(r.waiting) != 0 {
+		t.Errorf("%d asks still open after all closed", len(r.waiting))
+	}
+
+	wrap := newReplies()
+	wrap.last = math.MaxUint32 - 1
+	held, _ := wrap.open() // MaxUint32, still open
+	wrap.last = math.MaxUint32 - 1
+	if n, _ := wrap.open(); n == held || n == 0 {
+		t.Errorf("after the wrap: number %d, want neither %d (open) nor 0", n, held)
+	}
 }
 
 // BenchmarkAsk is one round trip of ask to an actor that answers at once:

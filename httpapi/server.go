@@ -42,6 +42,9 @@ type Server struct {
 	metricsHandler http.Handler
 	// pprof serves Go's profiler on /debug/pprof/.
 	pprof bool
+	// replies routes answers to the asks waiting for them, at repliesPID.
+	replies    *replies
+	repliesPID *actor.PID
 	// streamsEnded is closed by EndStreams: the watch streams end.
 	streamsEnded chan struct{}
 	endOnce      sync.Once
@@ -85,6 +88,11 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 		streamsEnded: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
+	}
+	if root != nil {
+		registry := root.ActorSystem().ProcessRegistry
+		s.replies = newReplies()
+		s.repliesPID, _ = registry.Add(s.replies, "replies"+registry.NextId())
 	}
 	s.mux.HandleFunc("/", s.raftexample)
 	s.mux.HandleFunc("/v1/status", s.status)
