@@ -68,9 +68,14 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, key string) {
 		writeError(w, http.StatusNotFound, "key_not_found", fmt.Sprintf("key %q not found", key))
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header()["Content-Type"] = octetStream
 	_, _ = w.Write(reply.Result.KVs[0].Value)
 }
+
+// octetStream is the Content-Type of a raw value, set without Header.Set's
+// canonicalizing and allocation on the read path; net/http never modifies
+// a header's values, and an append to this one copies it.
+var octetStream = []string{"application/octet-stream"}
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, idText string) {
 	id, err := parseMemberID(idText)

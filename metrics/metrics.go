@@ -18,6 +18,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,10 @@ type Metrics struct {
 
 	httpRequests *prometheus.CounterVec
 	httpLatency  *prometheus.HistogramVec
+	// httpMu guards httpSeries, the series of each route and code seen,
+	// looked up in the vectors once rather than on every request.
+	httpMu     sync.RWMutex
+	httpSeries map[httpKey]httpSeries
 
 	actors    // the collectors the node's actors update (actors.go)
 	mailboxes *mailboxes
@@ -51,6 +56,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18), // 100 µs to 13 s
 		}, []string{"route"}),
 	}
+	m.httpSeries = map[httpKey]httpSeries{}
 	m.actors = newActors()
 	m.mailboxes = newMailboxes()
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -84,6 +90,36 @@ func (m *Metrics) ObserveHTTP(route string, code int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.httpRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.httpLatency.WithLabelValues(route).Observe(d.Seconds())
+	s := m.httpSeriesOf(httpKey{route, code})
+	s.requests.Inc()
+	s.latency.Observe(d.Seconds())
+}
+
+type httpKey struct {
+	route string
+	code  int
+}
+
+// httpSeries are the request counter and latency histogram of one route
+// and code.
+type httpSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (m *Metrics) httpSeriesOf(k httpKey) httpSeries {
+	m.httpMu.RLock()
+	s, ok := m.httpSeries[k]
+	m.httpMu.RUnlock()
+	if ok {
+		return s
+	}
+	s = httpSeries{
+		requests: m.httpRequests.WithLabelValues(k.route, strconv.Itoa(k.code)),
+		latency:  m.httpLatency.WithLabelValues(k.route),
+	}
+	m.httpMu.Lock()
+	m.httpSeries[k] = s
+	m.httpMu.Unlock()
+	return s
 }

@@ -230,3 +230,29 @@ func count(t *testing.T, reg prometheus.Gatherer, names ...string) int {
 	}
 	return n
 }
+
+// Requests are counted by route and code, however often each pair
+// comes, and their durations by route.
+func TestObserveHTTP(t *testing.T) {
+	m := metrics.New()
+	m.ObserveHTTP("/v1/status", 200, time.Millisecond)
+	m.ObserveHTTP("/v1/status", 200, time.Millisecond)
+	m.ObserveHTTP("/v1/status", 503, time.Millisecond)
+	m.ObserveHTTP("/{key}", 200, time.Millisecond)
+	reg := m.Registry()
+	for _, tt := range []struct {
+		route, code string
+		want        float64
+	}{{"/v1/status", "200", 2}, {"/v1/status", "503", 1}, {"/{key}", "200", 1}} {
+		labels := prometheus.Labels{"route": tt.route, "code": tt.code}
+		if got := metricstest.Value(t, reg, "raftkv_http_requests_total", labels); got != tt.want {
+			t.Errorf("raftkv_http_requests_total%v = %v, want %v", labels, got, tt.want)
+		}
+	}
+	for route, want := range map[string]float64{"/v1/status": 3, "/{key}": 1} {
+		labels := prometheus.Labels{"route": route}
+		if got := metricstest.Value(t, reg, "raftkv_http_request_duration_seconds", labels); got != want {
+			t.Errorf("raftkv_http_request_duration_seconds%v has %v observations, want %v", labels, got, want)
+		}
+	}
+}
