@@ -15,7 +15,8 @@
 //	node/proposer   client requests
 //	node/raftnode   raft and the membership; spawns one peer link per member it talks to
 //
-// and, outside the supervisor, the peer inbox under peer.InboxName, which
+// and, outside the supervisor, the peer inbox under peer.InboxName (a
+// process, not an actor: it checks and routes in the sender's goroutine), which
 // receives what the other members send through the transport (package
 // transport: one TCP stream per member) or from Config.Network, the test
 // kit's simulated network, in which case no port is opened. Peers are

@@ -275,11 +275,10 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, fmt.Errorf("start node actors: %w", err)
 	}
-	inbox := peer.InboxProps(cfg.ID, n.raftnode, n.snapshot, log).Configure(actor.WithMailbox(mailbox.Gated(n.metrics.Mailbox("inbox"))))
-	n.inbox, err = n.system.Root.SpawnNamed(n.props(inbox), peer.InboxName)
+	n.inbox, err = peer.StartInbox(n.system, cfg.ID, n.raftnode, n.snapshot, log)
 	if err != nil {
 		n.Stop()
-		return nil, fmt.Errorf("spawn inbox: %w", err)
+		return nil, fmt.Errorf("start inbox: %w", err)
 	}
 	log.Info("node started", "peer_address", self, "listen_peer", cfg.ListenPeer, "restart", restart, "join", cfg.Join,
 		"snapshot_index", appl.Applied, "wal_entries", len(rec.Entries))
@@ -494,12 +493,12 @@ func (n *Node) HandOver() (leader uint64) {
 // once.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
-		for _, pid := range []*actor.PID{n.inbox, n.top} {
-			if pid == nil {
-				continue
-			}
-			if err := n.system.Root.StopFuture(pid).Wait(); err != nil {
-				n.log.Warn("actor did not confirm its stop", "actor", pid.GetId(), "err", err)
+		if n.inbox != nil {
+			n.system.Root.Stop(n.inbox) // at once: the inbox is no actor
+		}
+		if n.top != nil {
+			if err := n.system.Root.StopFuture(n.top).Wait(); err != nil {
+				n.log.Warn("actor did not confirm its stop", "actor", n.top.GetId(), "err", err)
 			}
 		}
 		n.shutdownSystem()

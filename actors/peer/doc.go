@@ -1,7 +1,7 @@
 // Package peer carries messages between the members of a cluster, through
 // the transport (package transport) that resolves other members' PIDs.
 //
-// Two actors live here:
+// Two things live here:
 //
 //   - A link (Props) is a child of raftnode, one per remote member. It
 //     sends each *raftpb.Message to the member's inbox, actor.NewPID(address,
@@ -16,9 +16,10 @@
 //     most once: a link never blocks or retries, raft resends what is
 //     lost. It tells its parent Unreachable when the transport reports
 //     the connection to the member's address down (transport.Down).
-//   - The inbox (InboxProps) is spawned by every node under the name
-//     InboxName. It hands raftnode only the raft messages that a peer could
-//     have sent: addressed to this member, from another non-zero member,
+//   - The inbox (StartInbox) is registered by every node under the name
+//     InboxName: a process of the actor system, not an actor, that runs in
+//     the sender's goroutine (the transport's reader). It hands raftnode
+//     only the raft messages that a peer could have sent: addressed to this member, from another non-zero member,
 //     of a known type that is not local to a node (MsgHup, MsgBeat,
 //     MsgStorage*...), and never a MsgSnap (snapshots arrive in chunks). It
 //     decodes raftkv's own PeerMessages: snapshot chunks and acks go to the
@@ -30,7 +31,7 @@
 //
 // # Usage
 //
-//	inbox, _ := root.SpawnNamed(peer.InboxProps(id, raftnodePID, snapshotPID, logger), peer.InboxName)
+//	inbox, err := peer.StartInbox(system, id, raftnodePID, snapshotPID, logger)
 //
 //	raftnode.Config{Link: func(id uint64, addr string, clusterID uint64) *actor.Props {
 //		return peer.Props(peer.Config{ID: id, Address: addr, Self: self, SelfAddress: selfAddr,

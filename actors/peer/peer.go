@@ -1,21 +1,19 @@
 package peer
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/eventstream"
 	"go.etcd.io/raft/v3/raftpb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/raftkv/raftkv/messages"
 	"github.com/raftkv/raftkv/metrics"
 	"github.com/raftkv/raftkv/transport"
 )
 
-// InboxName is the name under which every node spawns its inbox, so that a
+// InboxName is the name under which every node registers its inbox, so that a
 // member's inbox is actor.NewPID(address, InboxName).
 const InboxName = "raft"
 
@@ -163,64 +161,4 @@ func (l *link) checked(err error) {
 		l.lastError = time.Now()
 	}
 	l.state, l.reason = refused, err
-}
-
-// InboxProps returns the props of a node's inbox: it receives what other
-// members send and hands raft messages addressed to member id to raftnode,
-// after checking that they could come from a raft peer at all; snapshot
-// chunks and acks go to the snapshot actor, other messages of raftkv's own
-// to raftnode.
-func InboxProps(id uint64, raftnode, snapshot *actor.PID, logger *slog.Logger) *actor.Props {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return actor.PropsFromProducer(func() actor.Actor {
-		return &inbox{id: id, raftnode: raftnode, snapshot: snapshot, log: logger.With("actor", "inbox")}
-	})
-}
-
-type inbox struct {
-	id       uint64
-	raftnode *actor.PID
-	snapshot *actor.PID
-	log      *slog.Logger
-	lastWarn time.Time
-}
-
-// Receive validates and forwards one incoming message.
-func (in *inbox) Receive(ctx actor.Context) {
-	switch msg := ctx.Message().(type) {
-	case *raftpb.Message:
-		if err := check(in.id, msg); err != nil {
-			in.warn("dropping raft message", "err", err)
-			return
-		}
-		ctx.Send(in.raftnode, msg)
-	case *wrapperspb.BytesValue:
-		m, err := messages.DecodePeerMessage(msg)
-		switch {
-		case err != nil:
-			in.warn("dropping undecodable peer message", "err", err)
-		case m.To != in.id && m.Kind != messages.PeerHello:
-			// A hello for another id is answered: it tells the sender who
-			// is at the address it dialed.
-			in.warn("dropping a peer message for another member", "to", m.To, "from", m.From, "kind", m.Kind)
-		case m.Kind == messages.PeerSnapshotChunk || m.Kind == messages.PeerSnapshotAck:
-			ctx.Send(in.snapshot, &m)
-		default:
-			ctx.Send(in.raftnode, &m)
-		}
-	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
-	default:
-		in.warn("dropping unexpected message", "type", fmt.Sprintf("%T", msg))
-	}
-}
-
-// warn logs at most once a second, so a misbehaving sender cannot flood the log.
-func (in *inbox) warn(msg string, args ...any) {
-	if time.Since(in.lastWarn) < time.Second {
-		return
-	}
-	in.lastWarn = time.Now()
-	in.log.Warn(msg, args...)
 }

@@ -354,8 +354,31 @@ func startInbox(t *testing.T) (system *actor.ActorSystem, inbox *actor.PID, raft
 	t.Helper()
 	system = testkit.NewSystem(t)
 	raftnode, snapshot = testkit.NewProbe(t, system), testkit.NewProbe(t, system)
-	inbox = testkit.Spawn(t, system, peer.InboxProps(1, raftnode.PID(), snapshot.PID(), discard()))
+	inbox, err := peer.StartInbox(system, 1, raftnode.PID(), snapshot.PID(), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return system, inbox, raftnode, snapshot
+}
+
+// A stopped inbox drops what still arrives, and its name is free again;
+// a system has one inbox at a time.
+func TestInboxStop(t *testing.T) {
+	system, inbox, raftnode, snapshot := startInbox(t)
+	if _, err := peer.StartInbox(system, 1, raftnode.PID(), snapshot.PID(), discard()); err == nil {
+		t.Error("a second inbox started on the same system")
+	}
+	system.Root.Stop(inbox)
+	system.Root.Send(inbox, msg(raftpb.MsgApp, 2, 1))
+	again, err := peer.StartInbox(system, 1, raftnode.PID(), snapshot.PID(), discard())
+	if err != nil {
+		t.Fatalf("start an inbox after the first stopped: %v", err)
+	}
+	marker := msg(raftpb.MsgHeartbeat, 3, 1)
+	system.Root.Send(again, marker)
+	if got := testkit.ExpectMsg[*raftpb.Message](raftnode); !proto.Equal(got, marker) {
+		t.Errorf("raftnode got %v first, want the marker sent after the stop", got)
+	}
 }
 
 // The inbox of member 1 hands raftnode only messages that a raft peer could
