@@ -28,7 +28,7 @@ func (p instantProposer) Receive(ctx actor.Context) {
 }
 
 // BenchmarkHandler serves the raftexample routes the benchmark tool drives
-// (PUT and GET of a 100-byte value) through the whole handler, metrics
+// (PUT and GET of a 100-byte value, PUT of 16 KiB) through the whole handler, metrics
 // included, against a proposer that answers at once: the HTTP layer's CPU
 // and allocations per request, without the network.
 func BenchmarkHandler(b *testing.B) {
@@ -37,13 +37,17 @@ func BenchmarkHandler(b *testing.B) {
 	value := bytes.Repeat([]byte("v"), 100)
 	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return instantProposer{value: value} }))
 	s := httpapi.New(sys.Root, pid, nil, httpapi.WithMetrics(metrics.New()))
-	for _, tc := range []struct{ name, method string }{{"put", http.MethodPut}, {"get", http.MethodGet}} {
+	big := bytes.Repeat([]byte("v"), 16<<10)
+	for _, tc := range []struct {
+		name, method string
+		value        []byte
+	}{{"put", http.MethodPut, value}, {"put-16KiB", http.MethodPut, big}, {"get", http.MethodGet, nil}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var body io.Reader = http.NoBody
 				if tc.method == http.MethodPut {
-					body = bytes.NewReader(value)
+					body = bytes.NewReader(tc.value)
 				}
 				r := httptest.NewRequest(tc.method, "/key-000001", body)
 				w := httptest.NewRecorder()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -159,10 +158,24 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
 		fmt.Sprintf("method %s not allowed on %s: use %s", r.Method, r.URL.Path, list))
 }
 
+// bodyPrealloc is the most readBody allocates for a body before its bytes
+// arrive: a client that announces a large body and sends nothing must not
+// cost more.
+const bodyPrealloc = 16 << 10
+
 // readBody reads at most limit bytes of the body; a larger body gets 413.
-// It answers the request itself when it returns false.
+// A body that gives its length is read into one buffer of that size, up
+// to bodyPrealloc (io.ReadAll would grow one from 512 bytes, copying a
+// 16 KiB value eleven times). It answers the request itself when it
+// returns false.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	size := bytes.MinRead
+	if n := r.ContentLength; n > 0 && n <= limit {
+		size += int(min(n, bodyPrealloc))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

@@ -3,8 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/raftkv/raftkv/api"
 	"github.com/raftkv/raftkv/messages"
@@ -114,5 +119,23 @@ func TestBudget(t *testing.T) {
 	}
 	if n := (&budget{max: 10}).take(nil); n != 0 {
 		t.Errorf("nothing: %d", n)
+	}
+}
+
+// A client that announces a large body and sends little costs no more
+// than bodyPrealloc: what readBody allocates follows the bytes that come.
+func TestReadBodyPreallocatesLittle(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPut, "/k", io.MultiReader(strings.NewReader("ten bytes!"), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	r.ContentLength = 1 << 20
+	w := httptest.NewRecorder()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ok := readBody(w, r, 1<<20)
+	runtime.ReadMemStats(&after)
+	if ok || w.Code != http.StatusBadRequest {
+		t.Fatalf("a body cut short: ok %v, status %d; want 400", ok, w.Code)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2*bodyPrealloc {
+		t.Errorf("reading 10 bytes of an announced MiB allocated %d bytes, want at most %d", got, 2*bodyPrealloc)
 	}
 }
