@@ -52,12 +52,12 @@ func TestItemSize(t *testing.T) {
 	if got := (item{}).size(); got != 0 {
 		t.Errorf("no item: size %d, want 0", got)
 	}
-	// length of the rest, key length, key, three revisions, value
+	// key length, key, length of the tail, three revisions, value
 	if got, want := newItem(&messages.KeyValue{Key: []byte("k"), Value: []byte("v"), CreateRevision: 1, ModRevision: 1, Version: 1}).size(), 1+1+1+3+1; got != want {
 		t.Errorf("size %d, want %d", got, want)
 	}
 	long := messages.KeyValue{Key: []byte("k"), Value: make([]byte, 200)}
-	if got, want := newItem(&long).size(), 2+1+1+3+200; got != want {
+	if got, want := newItem(&long).size(), 1+1+2+3+200; got != want {
 		t.Errorf("size %d, want %d", got, want)
 	}
 }
