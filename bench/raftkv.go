@@ -24,13 +24,19 @@ type Raftkv struct {
 	urls    []string // HTTP API of member i+1
 	dirs    []string
 	status  *http.Client
+	client  string // ClientFastHTTP or ClientNetHTTP
 }
 
 // StartRaftkv starts len(peerPorts) raftkv members from bin on loopback,
 // member i with its peer port peerPorts[i], its HTTP API on httpPorts[i]
 // and its data and log under dir, and waits until they serve with a leader.
-func StartRaftkv(ctx context.Context, bin, dir string, peerPorts, httpPorts []int) (*Raftkv, error) {
-	r := &Raftkv{status: &http.Client{Timeout: 2 * time.Second}}
+// Its workers talk to the leader through client (ClientFastHTTP or
+// ClientNetHTTP).
+func StartRaftkv(ctx context.Context, bin, dir string, peerPorts, httpPorts []int, client string) (*Raftkv, error) {
+	if client != ClientFastHTTP && client != ClientNetHTTP {
+		return nil, fmt.Errorf("raftkv client %q: want %s or %s", client, ClientFastHTTP, ClientNetHTTP)
+	}
+	r := &Raftkv{status: &http.Client{Timeout: 2 * time.Second}, client: client}
 	var peers []string
 	for _, p := range peerPorts {
 		peers = append(peers, fmt.Sprintf("http://127.0.0.1:%d", p))
@@ -156,14 +162,17 @@ func (r *Raftkv) AfterWorkload(context.Context) error { return nil }
 // Stop implements System.
 func (r *Raftkv) Stop() { killAll(r.members) }
 
-// Connect implements System: a client of the leader's HTTP API over plain
-// net/http, one keep-alive connection per worker.
+// Connect implements System: a client of the leader's HTTP API, one
+// keep-alive connection per worker.
 func (r *Raftkv) Connect(ctx context.Context, clients int) (Client, error) {
 	i, err := r.leader(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	return NewHTTPClient(r.urls[i], clients), nil
+	if r.client == ClientNetHTTP {
+		return NewHTTPClient(r.urls[i], clients), nil
+	}
+	return NewFastClient(r.urls[i], clients), nil
 }
 
 // HTTPClient is a Client of one raftkv member's HTTP API over plain

@@ -25,6 +25,7 @@ var Metrics = []Metric{
 	{"p99 ms", func(r Result) float64 { return msf(r.Latency.P99) }, sig3},
 	{"max ms", func(r Result) float64 { return msf(r.Latency.Max) }, sig3},
 	{"server CPU µs/op", func(r Result) float64 { return us(r.ServerCPUPerOp()) }, sig3},
+	{"client CPU µs/op", func(r Result) float64 { return us(r.ClientCPUPerOp()) }, sig3},
 	{"peak RSS MiB/member", func(r Result) float64 { return mb(slices.Max(append([]uint64{0}, r.PeakRSS...))) }, thousands},
 	{"disk MiB/member", func(r Result) float64 { return mb(slices.Max(append([]uint64{0}, r.Disk...))) }, thousands},
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type Config struct {
 	Workloads        []Workload
 	// Keys is the size of each key space (one per value size).
 	Keys int
+	// RaftkvClient is the HTTP client of raftkv's workers: ClientFastHTTP
+	// (the default when empty) or ClientNetHTTP.
+	RaftkvClient string
 	// EtcdConns is the number of gRPC connections of etcd's clients (0:
 	// one).
 	EtcdConns int
@@ -123,7 +127,7 @@ func Run(ctx context.Context, c Config, stdout io.Writer) (out Outcome, err erro
 	rkErr := make(chan error, 1)
 	go func() {
 		var err error
-		rk, err = StartRaftkv(ctx, bin, work, ports[0:3], ports[3:6])
+		rk, err = StartRaftkv(ctx, bin, work, ports[0:3], ports[3:6], cmp.Or(c.RaftkvClient, ClientFastHTTP))
 		rkErr <- err
 	}()
 	et, etErr := StartEtcd(ctx, c.Self, work, ports[6:9], ports[9:12], c.EtcdConns)

@@ -73,7 +73,7 @@ func MeasureStore(ctx context.Context, cfg StoreConfig) (StoreReport, error) {
 		return rep, fmt.Errorf("bench: %w", err)
 	}
 	start := func() (*Raftkv, error) {
-		return StartRaftkv(ctx, bin, dir, ports[:1], ports[1:])
+		return StartRaftkv(ctx, bin, dir, ports[:1], ports[1:], ClientFastHTTP)
 	}
 	r, err := start()
 	if err != nil {

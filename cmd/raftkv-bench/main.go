@@ -88,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, bool, error) {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured `DURATION` of each workload in each round")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "`DURATION` of load before each measured window")
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "`N` keys in each key space (one per value size)")
+	fs.StringVar(&cfg.RaftkvClient, "raftkv-client", bench.ClientFastHTTP, "HTTP `CLIENT` of raftkv's workers: "+bench.ClientFastHTTP+" (the leanest measured) or "+bench.ClientNetHTTP)
 	fs.IntVar(&cfg.EtcdConns, "etcd-conns", 0, "`N` gRPC connections that etcd's clients share (default: one, the fastest measured)")
 	workloads := fs.String("workloads", "", "run only the workloads whose names contain one of these comma-separated `STRINGS` (put-100B-c64, get-lin, mix90...)")
 	ports := fs.String("ports", bench.DefaultPorts, "`LO-HI` band of loopback ports for the members")
@@ -101,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, bool, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.RaftkvClient != bench.ClientFastHTTP && cfg.RaftkvClient != bench.ClientNetHTTP {
+		return cfg, false, fmt.Errorf("--raftkv-client %q: want %s or %s", cfg.RaftkvClient, bench.ClientFastHTTP, bench.ClientNetHTTP)
 	}
 	var err error
 	if cfg.PortLo, cfg.PortHi, err = bench.ParsePortBand(*ports); err != nil {
