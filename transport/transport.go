@@ -1,7 +1,11 @@
 // Package transport carries what a node's actors send to other members:
 // one TCP stream per member address, each message a length-prefixed frame,
 // written by one goroutine per stream that flushes when its queue runs
-// empty (as etcd's rafthttp streams do).
+// empty (as etcd's rafthttp streams do). A message sent while that
+// goroutine idles is written at once by the sender, with one non-blocking
+// write: waking the goroutine would take longer than the write (tens of
+// µs on a virtual machine), and it is on the path of every write a client
+// waits for. What the socket does not take at once goes to the goroutine.
 //
 // It plugs into protoactor as the resolver of every PID whose address is
 // not this node's: ctx.Send(actor.NewPID(address, inbox), msg) queues msg
@@ -291,14 +295,62 @@ type stream struct {
 	t       *Transport
 	address string
 	queue   chan []byte
+
+	// mu orders the senders' writes with the stream goroutine's. idle is
+	// true while the goroutine waits for a frame with everything written
+	// and flushed (so the queue is empty), raw is the connection then.
+	mu   sync.Mutex
+	idle bool
+	raw  syscall.RawConn
 }
 
-// push queues a frame, or drops it if the queue is full.
+// push writes a frame at once if the stream is idle, and queues what the
+// socket did not take (all of it otherwise); a frame that finds the queue
+// full is dropped.
 func (s *stream) push(frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idle {
+		n := writeNow(s.raw, frame)
+		if n == len(frame) {
+			return
+		}
+		// The rest goes first, before any later frame: the queue is empty
+		// while the stream idles, so it fits.
+		frame = frame[n:]
+		s.idle = false
+	}
 	select {
 	case s.queue <- frame:
+		s.idle = false
 	default:
 	}
+}
+
+// writeNow writes what it can of frame to raw without waiting, and returns
+// how much that was; on any error (the socket full, the connection broken)
+// it wrote nothing, and the stream goroutine meets the error itself.
+func writeNow(raw syscall.RawConn, frame []byte) int {
+	written := 0
+	_ = raw.Write(func(fd uintptr) bool {
+		for written < len(frame) {
+			n, err := unix.Write(int(fd), frame[written:])
+			if err != nil || n <= 0 {
+				break
+			}
+			written += n
+		}
+		return true // never wait for the socket: the goroutine will
+	})
+	return written
+}
+
+// idleWith marks the stream idle on the connection raw if nothing is
+// queued; the goroutine calls it once it has written and flushed.
+func (s *stream) idleWith(raw syscall.RawConn) {
+	s.mu.Lock()
+	s.idle, s.raw = len(s.queue) == 0 && raw != nil, raw
+	s.mu.Unlock()
 }
 
 // run writes queued frames to the connection, dialing it when there is
@@ -307,10 +359,12 @@ func (s *stream) run() {
 	defer s.t.wg.Done()
 	var (
 		conn   net.Conn
+		raw    syscall.RawConn
 		w      *bufio.Writer
 		failed time.Time
 	)
 	defer func() {
+		s.idleWith(nil)
 		if conn != nil {
 			s.t.untrack(conn)
 		}
@@ -334,13 +388,17 @@ func (s *stream) run() {
 				continue
 			}
 			w = bufio.NewWriterSize(conn, 64<<10)
+			if raw, err = conn.(syscall.Conn).SyscallConn(); err != nil {
+				raw = nil // every frame goes through the goroutine
+			}
 		}
 		if err := s.write(w, frame); err != nil {
 			s.t.log.Debug("connection to member lost", "address", s.address, "err", err)
 			s.t.untrack(conn)
-			conn = nil
+			conn, raw = nil, nil
 			s.t.down(s.address)
 		}
+		s.idleWith(raw)
 	}
 }
 

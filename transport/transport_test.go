@@ -80,6 +80,41 @@ func TestMessagesArriveInOrder(t *testing.T) {
 	}
 }
 
+// Messages larger than the socket takes at once, sent one by one (so
+// that each finds the stream idle and is written by its sender) and in a
+// burst, arrive whole and in order: what the sender's write leaves goes
+// through the stream's goroutine before anything sent after it.
+func TestBigMessagesArriveWholeAndInOrder(t *testing.T) {
+	const big = 8 << 20
+	maxSize := func(c *transport.Config) { c.MaxMessageSize = 2 * big }
+	a, b := start(t, maxSize), start(t, maxSize)
+	to := inboxOf(b)
+	msg := func(i uint64) *raftpb.Message {
+		m := app(i)
+		if i%2 == 0 {
+			m.Entries[0].Data = bytes.Repeat([]byte{byte(i)}, big)
+		}
+		return m
+	}
+	check := func(i uint64) {
+		t.Helper()
+		if got := testkit.ExpectMsg[*raftpb.Message](b.inbox); !proto.Equal(got, msg(i)) {
+			t.Fatalf("message %d: got %d bytes of entry %d, want %d bytes of entry %d", i,
+				len(got.GetEntries()[0].GetData()), got.GetIndex(), len(msg(i).GetEntries()[0].GetData()), i)
+		}
+	}
+	for i := range uint64(4) { // one at a time: the stream idles before each
+		a.system.Root.Send(to, msg(i))
+		check(i)
+	}
+	for i := uint64(4); i < 12; i++ { // a burst
+		a.system.Root.Send(to, msg(i))
+	}
+	for i := uint64(4); i < 12; i++ {
+		check(i)
+	}
+}
+
 // A member that nobody listens at is reported down; once it listens,
 // messages flow.
 func TestUnreachableMemberIsReportedDown(t *testing.T) {
