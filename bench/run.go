@@ -33,7 +33,9 @@ type Config struct {
 	// it after the run.
 	WorkDir string
 	Keep    bool
-	// Rounds of each system, alternating: raftkv, etcd, raftkv, etcd...
+	// Rounds of each system: in each, every workload runs on both
+	// systems, one right after the other, raftkv first in odd rounds and
+	// etcd first in even ones (Schedule).
 	Rounds int
 	// Warmup is driven before each measured window of Duration.
 	Warmup, Duration time.Duration
@@ -81,7 +83,7 @@ type Outcome struct {
 	PIDs    []int    // of every member started (all gone when Run returns)
 }
 
-// Run starts both clusters, drives the workloads in alternating rounds,
+// Run starts both clusters, drives the workloads in rounds (Schedule),
 // writes the CSV, the table and the plots into c.Out, prints the table to
 // stdout, and stops every process it started, also on failure.
 func Run(ctx context.Context, c Config, stdout io.Writer) (out Outcome, err error) {
@@ -151,17 +153,13 @@ func Run(ctx context.Context, c Config, stdout io.Writer) (out Outcome, err erro
 			return out, err
 		}
 	}
-	for round := 1; round <= c.Rounds; round++ {
-		for _, sys := range systems {
-			for _, w := range c.Workloads {
-				r, err := measure(ctx, sys, round, w, c)
-				if err != nil {
-					return out, err
-				}
-				fmt.Fprintln(progress, ProgressLine(r))
-				out.Results = append(out.Results, r)
-			}
+	for _, st := range Schedule(c.Rounds, len(c.Workloads)) {
+		r, err := measure(ctx, systems[st.System], st.Round, c.Workloads[st.Workload], c)
+		if err != nil {
+			return out, err
 		}
+		fmt.Fprintln(progress, ProgressLine(r))
+		out.Results = append(out.Results, r)
 	}
 
 	out.Rows = Compare(out.Results, c.Workloads)
@@ -175,6 +173,27 @@ func Run(ctx context.Context, c Config, stdout io.Writer) (out Outcome, err erro
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", strings.Join(out.Files, ", "))
 	return out, nil
+}
+
+// Step is one measured window of a run: a workload (an index into the
+// run's workloads) on a system (0 raftkv, 1 etcd) in a round.
+type Step struct{ Round, Workload, System int }
+
+// Schedule orders the windows of a run. The two systems' windows of a
+// workload follow each other, so that the ratio of each round compares
+// measurements taken within seconds of each other (on a shared machine,
+// conditions drift over minutes); which system goes first alternates from
+// round to round, and each system meets the workloads in the same order
+// in every round.
+func Schedule(rounds, workloads int) []Step {
+	var steps []Step
+	for round := 1; round <= rounds; round++ {
+		first := (round - 1) % 2
+		for w := range workloads {
+			steps = append(steps, Step{round, w, first}, Step{round, w, 1 - first})
+		}
+	}
+	return steps
 }
 
 // preload writes the key spaces that the workloads read.

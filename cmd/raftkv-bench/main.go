@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, bool, error) {
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "`DIR` of the results: results.csv, table.md, the SVG plots")
 	fs.StringVar(&cfg.WorkDir, "workdir", "", "`DIR` in which to make the members' temporary data dir (default: the system's)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the members' data dirs and logs")
-	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds of each system, alternating raftkv, etcd, raftkv, etcd...")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds: in each, every workload runs on raftkv and on etcd, one right after the other (which goes first alternates)")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured `DURATION` of each workload in each round")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "`DURATION` of load before each measured window")
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "`N` keys in each key space (one per value size)")
