@@ -20,6 +20,16 @@ const (
 	ClientNetHTTP = "net/http"
 )
 
+// CheckClient says whether kind names a client of raftkv's workers (empty
+// for the default, ClientFastHTTP).
+func CheckClient(kind string) error {
+	switch kind {
+	case "", ClientFastHTTP, ClientNetHTTP:
+		return nil
+	}
+	return fmt.Errorf("raftkv client %q: want %s or %s", kind, ClientFastHTTP, ClientNetHTTP)
+}
+
 // FastClient is a Client of one raftkv member's HTTP API over HTTP/1.1
 // with keep-alive, through fasthttp's client, on the routes HTTPClient
 // takes.

@@ -24,17 +24,17 @@ type Raftkv struct {
 	urls    []string // HTTP API of member i+1
 	dirs    []string
 	status  *http.Client
-	client  string // ClientFastHTTP or ClientNetHTTP
+	client  string // ClientNetHTTP, or ClientFastHTTP (also when empty)
 }
 
 // StartRaftkv starts len(peerPorts) raftkv members from bin on loopback,
 // member i with its peer port peerPorts[i], its HTTP API on httpPorts[i]
 // and its data and log under dir, and waits until they serve with a leader.
-// Its workers talk to the leader through client (ClientFastHTTP or
-// ClientNetHTTP).
+// Its workers talk to the leader through client (ClientFastHTTP, the
+// default when empty, or ClientNetHTTP).
 func StartRaftkv(ctx context.Context, bin, dir string, peerPorts, httpPorts []int, client string) (*Raftkv, error) {
-	if client != ClientFastHTTP && client != ClientNetHTTP {
-		return nil, fmt.Errorf("raftkv client %q: want %s or %s", client, ClientFastHTTP, ClientNetHTTP)
+	if err := CheckClient(client); err != nil {
+		return nil, err
 	}
 	r := &Raftkv{status: &http.Client{Timeout: 2 * time.Second}, client: client}
 	var peers []string

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,7 +128,7 @@ func Run(ctx context.Context, c Config, stdout io.Writer) (out Outcome, err erro
 	rkErr := make(chan error, 1)
 	go func() {
 		var err error
-		rk, err = StartRaftkv(ctx, bin, work, ports[0:3], ports[3:6], cmp.Or(c.RaftkvClient, ClientFastHTTP))
+		rk, err = StartRaftkv(ctx, bin, work, ports[0:3], ports[3:6], c.RaftkvClient)
 		rkErr <- err
 	}()
 	et, etErr := StartEtcd(ctx, c.Self, work, ports[6:9], ports[9:12], c.EtcdConns)

@@ -23,6 +23,8 @@ type StoreConfig struct {
 	ValueSize int
 	// PortLo and PortHi bound the member's loopback ports.
 	PortLo, PortHi int
+	// RaftkvClient is the HTTP client that writes the keys (Config's).
+	RaftkvClient string
 }
 
 // StoreReport is what one member used for Keys keys.
@@ -73,7 +75,7 @@ func MeasureStore(ctx context.Context, cfg StoreConfig) (StoreReport, error) {
 		return rep, fmt.Errorf("bench: %w", err)
 	}
 	start := func() (*Raftkv, error) {
-		return StartRaftkv(ctx, bin, dir, ports[:1], ports[1:], ClientFastHTTP)
+		return StartRaftkv(ctx, bin, dir, ports[:1], ports[1:], cfg.RaftkvClient)
 	}
 	r, err := start()
 	if err != nil {

@@ -322,14 +322,15 @@ func (s *stream) push(frame []byte) {
 	}
 	select {
 	case s.queue <- frame:
-		s.idle = false
 	default:
 	}
 }
 
 // writeNow writes what it can of frame to raw without waiting, and returns
-// how much that was; on any error (the socket full, the connection broken)
-// it wrote nothing, and the stream goroutine meets the error itself.
+// how much that was. It stops at the first error (the socket full, the
+// connection broken or closed) and leaves it to the stream goroutine, which
+// writes the rest and meets a lasting error itself: so raw.Write's own
+// error, a closed connection, is not looked at either.
 func writeNow(raw syscall.RawConn, frame []byte) int {
 	written := 0
 	_ = raw.Write(func(fd uintptr) bool {

@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // measureStore runs the --store-keys measure and prints its table.
 func measureStore(ctx context.Context, cfg bench.Config, stdout io.Writer) error {
 	rep, err := bench.MeasureStore(ctx, bench.StoreConfig{RaftkvBin: cfg.RaftkvBin, WorkDir: cfg.WorkDir,
-		Keys: cfg.StoreKeys, ValueSize: 100, PortLo: cfg.PortLo, PortHi: cfg.PortHi})
+		Keys: cfg.StoreKeys, ValueSize: 100, PortLo: cfg.PortLo, PortHi: cfg.PortHi, RaftkvClient: cfg.RaftkvClient})
 	if err != nil {
 		return err
 	}
@@ -103,8 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (bench.Config, bool, error) {
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if cfg.RaftkvClient != bench.ClientFastHTTP && cfg.RaftkvClient != bench.ClientNetHTTP {
-		return cfg, false, fmt.Errorf("--raftkv-client %q: want %s or %s", cfg.RaftkvClient, bench.ClientFastHTTP, bench.ClientNetHTTP)
+	if err := bench.CheckClient(cfg.RaftkvClient); err != nil {
+		return cfg, false, fmt.Errorf("--raftkv-client: %w", err)
 	}
 	var err error
 	if cfg.PortLo, cfg.PortHi, err = bench.ParsePortBand(*ports); err != nil {

@@ -27,6 +27,8 @@ func TestParseFlags(t *testing.T) {
 		{args: []string{"--workloads", "nothing"}, wantErr: true},
 		{args: []string{"--ports", "9000-8000"}, wantErr: true},
 		{args: []string{"--rounds", "0"}, wantErr: true},
+		{args: []string{"--raftkv-client", "curl"}, wantErr: true},
+		{args: []string{"--raftkv-client", "net/http"}, rounds: 3, duration: 10 * time.Second, workloads: 9, keys: 10000, ok: true},
 		{args: []string{"extra"}, wantErr: true},
 		{args: []string{"--nope"}, wantErr: true},
 	}
