@@ -75,8 +75,10 @@ func appendPut(b []byte, c *Command) (out []byte, ok bool) {
 // decodePut decodes data if it is exactly what appendPut writes for a
 // plain put, every integer in its canonical form and nothing after it; ok
 // is false for anything else, which the codec decodes (to the same
-// Command, where both accept: FuzzDecodePut). The key and value get one
-// allocation of their own.
+// Command, where both accept: FuzzDecodePut). The key and value are
+// slices of data, capped: the command holds no copy of them, and keeps
+// data alive while it is kept (the applier's store keeps a big value, and
+// with it the raft entry's data, instead of a second copy).
 func decodePut(data []byte) (c Command, ok bool) {
 	r := putReader{b: data}
 	r.lit(putHead)
@@ -118,12 +120,9 @@ func decodePut(data []byte) (c Command, ok bool) {
 	if r.bad || len(r.b) != 0 || fields != seen || len(key) == 0 || c.Version != FormatVersion {
 		return Command{}, false
 	}
-	kv := make([]byte, len(key)+len(value))
-	n := copy(kv, key)
-	copy(kv[n:], value)
-	op.Key = kv[:n:n]
+	op.Key = key[:len(key):len(key)]
 	if len(value) > 0 {
-		op.Value = kv[n:]
+		op.Value = value[:len(value):len(value)]
 	}
 	c.Txn.Success = []Op{op}
 	return c, true

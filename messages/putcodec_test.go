@@ -114,3 +114,32 @@ func FuzzDecodePut(f *testing.F) {
 		}
 	})
 }
+
+// A decoded put's key and value are the entry's own bytes, not copies,
+// capped so that appending to them cannot write over the entry.
+func TestDecodePutSharesData(t *testing.T) {
+	data, _ := EncodeCommand(Command{ID: RequestID{Node: 1, Seq: 2},
+		Txn: Txn{Success: []Op{{Type: OpPut, Key: []byte("key"), Value: bytes.Repeat([]byte("v"), 2000)}}}})
+	c, ok := decodePut(data)
+	if !ok {
+		t.Fatal("a plain put did not decode by hand")
+	}
+	op := c.Txn.Success[0]
+	within := func(b []byte) bool {
+		for i := range data {
+			if len(b) > 0 && &data[i] == &b[0] {
+				return i+len(b) <= len(data)
+			}
+		}
+		return false
+	}
+	if !within(op.Key) || !within(op.Value) {
+		t.Fatal("the key or the value is a copy, not a slice of the entry's data")
+	}
+	before := bytes.Clone(data)
+	_ = append(op.Key, 'x')
+	_ = append(op.Value, 'x')
+	if !bytes.Equal(data, before) {
+		t.Fatal("appending to the key or value wrote over the entry's data")
+	}
+}

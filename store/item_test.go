@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -23,28 +24,41 @@ func TestItemRoundTrip(t *testing.T) {
 		{"multi-byte lengths", messages.KeyValue{Key: bytes.Repeat([]byte("k"), 300), Value: bytes.Repeat([]byte("v"), 70000),
 			CreateRevision: 200, ModRevision: 70000, Version: 129}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			it := newItem(&tc.kv)
-			got := it.kv()
-			if got.Key == nil || got.Value == nil {
-				t.Fatalf("nil key or value: %+v", got)
-			}
-			if !reflect.DeepEqual(got, tc.kv) {
-				t.Fatalf("kv() = %s, want %s", fmtKVs(kvs(got)), fmtKVs(kvs(tc.kv)))
-			}
-			if !bytes.Equal(it.key(), tc.kv.Key) {
-				t.Fatalf("key() = %q, want %q", it.key(), tc.kv.Key)
-			}
-			// Appending to what an item hands out copies: the item's bytes stay.
-			all := it.slice(0, it.size())
-			before := bytes.Clone(all)
-			_ = append(got.Key, 'x')
-			_ = append(got.Value, 'x')
-			_ = append(it.key(), 'x')
-			if !bytes.Equal(all, before) {
-				t.Fatal("an append to a returned slice changed the item")
-			}
-		})
+		for _, shared := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/shared=%t", tc.name, shared), func(t *testing.T) {
+				it := newItem(&tc.kv)
+				if shared {
+					it = newSharedItem(&tc.kv)
+				}
+				got := it.kv()
+				if got.Key == nil || got.Value == nil {
+					t.Fatalf("nil key or value: %+v", got)
+				}
+				if !reflect.DeepEqual(got, tc.kv) {
+					t.Fatalf("kv() = %s, want %s", fmtKVs(kvs(got)), fmtKVs(kvs(tc.kv)))
+				}
+				if !bytes.Equal(it.key(), tc.kv.Key) {
+					t.Fatalf("key() = %q, want %q", it.key(), tc.kv.Key)
+				}
+				// A value of sharedValueMin bytes or more is the caller's
+				// own, in a shared item; any other is a copy.
+				big := len(tc.kv.Value) >= sharedValueMin
+				if same := len(got.Value) > 0 && &got.Value[0] == &tc.kv.Value[0]; same != (shared && big) || it.shared() != same {
+					t.Fatalf("value shared with the caller's: %t, item says shared: %t; want %t", same, it.shared(), shared && big)
+				}
+				// Appending to what an item hands out copies: the item's
+				// bytes, and a shared value, stay.
+				_, _, _, end := it.bounds()
+				all := it.slice(0, end)
+				before, value := bytes.Clone(all), bytes.Clone(got.Value)
+				_ = append(got.Key, 'x')
+				_ = append(got.Value, 'x')
+				_ = append(it.key(), 'x')
+				if !bytes.Equal(all, before) || !bytes.Equal(it.kv().Value, value) {
+					t.Fatal("an append to a returned slice changed the item")
+				}
+			})
+		}
 	}
 }
 
@@ -59,6 +73,11 @@ func TestItemSize(t *testing.T) {
 	long := messages.KeyValue{Key: []byte("k"), Value: make([]byte, 200)}
 	if got, want := newItem(&long).size(), 1+1+2+3+200; got != want {
 		t.Errorf("size %d, want %d", got, want)
+	}
+	// A shared item counts the value it keeps alive, and its reference.
+	big := messages.KeyValue{Key: []byte("k"), Value: make([]byte, sharedValueMin)}
+	if got, want := newSharedItem(&big).size(), 1+1+1+3+int(valueRef)+sharedValueMin; got != want {
+		t.Errorf("shared: size %d, want %d", got, want)
 	}
 }
 

@@ -33,6 +33,9 @@ type Store struct {
 	leases   leases
 	// scratch is the reused buffer of the probes that look keys up.
 	scratch []byte
+	// shareValues says that the values Apply is given never change, so
+	// that big ones are kept by reference (ShareValues).
+	shareValues bool
 }
 
 // btreeKV is the key tree: stored items ordered by key bytes.
@@ -53,6 +56,16 @@ func (s *Store) SetHistoryLimits(l HistoryLimits) {
 	s.hist.limits = l.orDefaults()
 	s.hist.trim(s.revision)
 }
+
+// ShareValues lets the store keep the values of puts by reference rather
+// than copy them, when they are big enough (1 KiB) for the copy to cost
+// more than the reference: the caller promises that the bytes of the
+// values it hands Apply never change. The applier's values are slices of
+// raft entries, which nobody modifies; kept, they keep the entry's data
+// alive, so that a value in raft's log and in the store is in memory
+// once. Snapshots read into a store (ReadSnapshot) are copied all the
+// same.
+func (s *Store) ShareValues() { s.shareValues = true }
 
 // Revision returns the store revision: 0 for a new store, one more for every
 // transaction that wrote.
@@ -199,8 +212,13 @@ func (s *Store) put(op *messages.Op, rev int64) messages.OpResult {
 		}
 		c.prev = prev
 	}
-	// newItem copies the key and value: the caller's slices are not kept.
-	c.kv = newItem(&kv)
+	// The item copies the key, and the value unless the caller's are
+	// shared (ShareValues).
+	if s.shareValues {
+		c.kv = newSharedItem(&kv)
+	} else {
+		c.kv = newItem(&kv)
+	}
 	s.tree.ReplaceOrInsert(c.kv)
 	s.leases.attach(op.Key, op.Lease)
 	s.hist.add(c)

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/raftkv/raftkv/messages"
@@ -462,5 +464,48 @@ func TestNoAliasing(t *testing.T) {
 	}
 	if want := kvs(kv("a", "one", 1, 1, 1)); !reflect.DeepEqual(res.Responses[0].KVs, want) {
 		t.Errorf("an earlier prev_kv changed: %s", fmtKVs(res.Responses[0].KVs))
+	}
+}
+
+// TestShareValues checks that a store that shares values keeps a big
+// value by reference — alive after the caller drops it and the collector
+// runs, in views, history and snapshots — and copies a small one.
+func TestShareValues(t *testing.T) {
+	s := New()
+	s.ShareValues()
+	big := bytes.Repeat([]byte("b"), sharedValueMin)
+	small := []byte("small")
+	s.Apply(txn(messages.Op{Type: messages.OpPut, Key: []byte("big"), Value: big}))
+	s.Apply(txn(messages.Op{Type: messages.OpPut, Key: []byte("small"), Value: small}))
+	r, _ := s.Range(get("big"))
+	if &r.KVs[0].Value[0] != &big[0] {
+		t.Fatal("a big value was copied")
+	}
+	r, _ = s.Range(get("small"))
+	if &r.KVs[0].Value[0] == &small[0] {
+		t.Fatal("a small value was kept by reference")
+	}
+	want := bytes.Clone(big)
+	big, r = nil, messages.OpResult{}
+	view := s.View()
+	s.Apply(txn(putPrev("big", "replaced"))) // the old item lives on in the view and the history
+	for range 3 {
+		_ = make([]byte, 1<<20) // garbage, for the collector to reuse freed memory
+		runtime.GC()
+	}
+	var buf bytes.Buffer
+	if _, err := WriteSnapshot(&buf, view); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := ReadSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := restored.Range(get("big")); len(got.KVs) != 1 || !bytes.Equal(got.KVs[0].Value, want) {
+		t.Fatalf("the snapshot of a view lost the shared value: %s", fmtKVs(got.KVs))
+	}
+	events, err := s.Changes(3)
+	if err != nil || len(events) != 1 || events[0].PrevKV == nil || !bytes.Equal(events[0].PrevKV.Value, want) {
+		t.Fatalf("history of the replacing put: %+v, %v", events, err)
 	}
 }

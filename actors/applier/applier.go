@@ -125,7 +125,7 @@ type applier struct {
 func (a *applier) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		a.store.SetHistoryLimits(a.cfg.History)
+		a.own(a.store)
 		a.cfg.Metrics.SetStoreKeys(a.store.Len())
 		a.tellLessor(ctx, &messages.LeaseApplied{All: a.store.Leases(), Reset: true})
 	case *messages.Watching:
@@ -213,6 +213,16 @@ func (a *applier) apply(ctx actor.Context, msg *messages.Apply) {
 	ctx.Respond(applied)
 }
 
+// own makes st the applier's store: with the history bounds of the config,
+// and keeping big values by reference, since they are slices of raft
+// entries, which nobody modifies (store.ShareValues): a value in raft's
+// log and in the store is then in memory once.
+func (a *applier) own(st *store.Store) {
+	a.store = st
+	a.store.SetHistoryLimits(a.cfg.History)
+	a.store.ShareValues()
+}
+
 // restore replaces the store with the one of snapshot s, read from its
 // store file (which the snapshot actor made durable before raft saw s).
 func (a *applier) restore(s *raftpb.Snapshot) {
@@ -225,8 +235,7 @@ func (a *applier) restore(s *raftpb.Snapshot) {
 	if err != nil {
 		panic(fmt.Errorf("restore snapshot %d: %w", md.GetIndex(), err))
 	}
-	a.store = st
-	a.store.SetHistoryLimits(a.cfg.History)
+	a.own(st)
 	a.applied, a.appliedTerm = md.GetIndex(), md.GetTerm()
 	a.policy.taken(a.applied, meta.DBSize)
 	a.confState = md.GetConfState()
