@@ -61,25 +61,26 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // answers 503 internal (net/http alone would drop the connection), and that
 // one that panics after answering keeps its answer.
 func TestPanicAnswers503(t *testing.T) {
-	h := recoverPanics(quiet, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/late" {
 			w.WriteHeader(http.StatusOK)
 		}
 		panic("bug")
-	}))
+	})
 	for path, want := range map[string]int{"/early": http.StatusServiceUnavailable, "/late": http.StatusOK} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		if rec.Code != want {
-			t.Errorf("%s: %d %s, want %d", path, rec.Code, rec.Body, want)
+		aw := &answerWriter{ResponseWriter: rec}
+		recoverPanics(quiet, h, aw, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want || aw.code() != want {
+			t.Errorf("%s: %d %s (counted as %d), want %d", path, rec.Code, rec.Body, aw.code(), want)
 		}
 	}
 	// http.ErrAbortHandler still aborts.
-	abort := recoverPanics(quiet, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	abort := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
 	defer func() {
 		if r := recover(); r != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", r)
 		}
 	}()
-	abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	recoverPanics(quiet, abort, &answerWriter{ResponseWriter: httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, "/", nil))
 }

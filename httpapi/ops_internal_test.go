@@ -179,10 +179,9 @@ func TestRouteLabel(t *testing.T) {
 	}
 }
 
-// TestRouteOf checks the labels of requests as the Server's own mux
-// routes them: every route has its pattern, every key path a bounded
-// label.
-func TestRouteOf(t *testing.T) {
+// TestDispatchRoute checks the labels of requests as the Server routes
+// them: every route has its pattern, every key path a bounded label.
+func TestDispatchRoute(t *testing.T) {
 	s := New(nil, nil, quiet)
 	tests := []struct {
 		method, target, accept, want string
@@ -209,13 +208,14 @@ func TestRouteOf(t *testing.T) {
 		{"GET", "/debug/pprof/", "", "/debug/pprof/"},
 		{"GET", "/debug/pprof/goroutine", "", "/debug/pprof/"},
 		{"GET", "/debug/pprof", "", "/debug/pprof"},
+		{"OPTIONS", "*", "", "other"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(tt.method, tt.target, nil)
 		if tt.accept != "" {
 			r.Header.Set("Accept", tt.accept)
 		}
-		if got := s.routeOf(r); got != tt.want {
+		if _, got := s.dispatch(r); got != tt.want {
 			t.Errorf("%s %s (Accept %q): route %q, want %q", tt.method, tt.target, tt.accept, got, tt.want)
 		}
 	}
@@ -288,5 +288,15 @@ func TestDecodePutBody(t *testing.T) {
 		case !strings.Contains(err.Error(), "application/octet-stream"):
 			t.Errorf("%q: %v does not say how to send raw bytes", tt.body, err)
 		}
+	}
+}
+
+// TestAsteriskRequest checks that "OPTIONS *", which names no route, is
+// answered 400, as the ServeMux answers it.
+func TestAsteriskRequest(t *testing.T) {
+	rec := httptest.NewRecorder()
+	New(nil, nil, quiet).ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, "*", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("OPTIONS *: %d, want 400", rec.Code)
 	}
 }

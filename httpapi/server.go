@@ -36,8 +36,10 @@ type Server struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	mux      *http.ServeMux
-	handler  http.Handler // route, behind recoverPanics, behind observe
-	metrics  *metrics.Metrics
+	// kv, watch and ui are the handlers that dispatch finds before the
+	// ServeMux.
+	kv, watch, ui http.Handler
+	metrics       *metrics.Metrics
 	// metricsHandler serves metrics on /metrics.
 	metricsHandler http.Handler
 	// pprof serves Go's profiler on /debug/pprof/.
@@ -111,77 +113,41 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 	s.mux.HandleFunc(api.PathUI, s.uiRoute)
 	s.mux.HandleFunc(api.PathPprof, s.pprofRoute)
 	s.mux.HandleFunc(strings.TrimSuffix(api.PathPprof, "/"), s.pprofRoute)
-	s.handler = s.observe(recoverPanics(logger, http.HandlerFunc(s.route)))
+	s.kv, s.watch, s.ui = http.HandlerFunc(s.serveKV), http.HandlerFunc(s.watchV1), http.HandlerFunc(s.uiRoute)
 	return s
 }
 
-// recoverPanics answers 503 "internal" for a request whose handler
-// panicked before it answered, and logs the panic with its stack; net/http
-// alone would drop the connection, which a client cannot tell from a
-// network failure. A panic after the answer started leaves the answer as
-// it is (the connection then breaks it off). http.ErrAbortHandler is passed
-// on: it means "abort this answer".
-func recoverPanics(logger *slog.Logger, h http.Handler) http.Handler {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tw := &trackingWriter{ResponseWriter: w}
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			logger.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			if !tw.wrote {
-				writeError(w, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
-			}
-		}()
-		h.ServeHTTP(tw, r)
-	})
-}
-
-// trackingWriter tells whether the answer has started.
-type trackingWriter struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (w *trackingWriter) WriteHeader(status int) {
-	w.wrote = true
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *trackingWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// ServeHTTP serves one request. The key routes of /v1 bypass the ServeMux,
-// which would clean their paths (a key may hold "//" or ".."). A handler
-// that panics before answering answers 503 "internal" (see recoverPanics).
+// ServeHTTP serves one request on its route (dispatch) and counts it in
+// the metrics, by route and status code, with its duration. The key
+// routes of /v1 bypass the ServeMux, which would clean their paths (a key
+// may hold "//" or ".."). A handler that panics before answering answers
+// 503 "internal" (see recoverPanics).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
+	start := time.Now()
+	h, route := s.dispatch(r)
+	aw := &answerWriter{ResponseWriter: w}
+	defer func() { s.metrics.ObserveHTTP(route, aw.code(), time.Since(start)) }()
+	recoverPanics(s.log, h, aw, r)
 }
 
-// route serves one request on its route.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+// dispatch returns the handler of r and its route as the metrics label it
+// (routeLabel): the key routes of /v1/kv and /v1/watch and a browser's GET
+// of /, which come before the ServeMux, or the ServeMux's handler, matched
+// once.
+func (s *Server) dispatch(r *http.Request) (http.Handler, string) {
+	path := r.URL.Path
 	switch {
-	case isKVPath(r.URL.Path):
-		s.serveKV(w, r)
-	case isWatchPath(r.URL.Path):
-		s.watchV1(w, r)
+	case isKVPath(path):
+		return s.kv, routeLabel(r.Method, path, "", true, false)
+	case isWatchPath(path):
+		return s.watch, api.PathWatch + "{key}"
 	case isUIRoot(r):
-		s.uiRoute(w, r)
-	default:
-		s.mux.ServeHTTP(w, r)
+		return s.ui, "/"
+	case r.RequestURI == "*":
+		return s.mux, "other" // which the ServeMux answers 400
 	}
+	h, pattern := s.mux.Handler(r)
+	return h, routeLabel(r.Method, path, pattern, false, false)
 }
 
 // isUIRoot tells whether r is a browser's GET of /, which is answered the
@@ -192,39 +158,34 @@ func isUIRoot(r *http.Request) bool {
 		prefersHTML(r.Header.Get("Accept"))
 }
 
-// observe counts every request in the metrics, by route (routeLabel) and
-// status code, with its duration.
-func (s *Server) observe(h http.Handler) http.Handler {
-	if s.metrics == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		route := s.routeOf(r)
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() { s.metrics.ObserveHTTP(route, sw.code(), time.Since(start)) }()
-		h.ServeHTTP(sw, r)
-	})
-}
-
-// routeOf is the route label of r (routeLabel), as route will serve it.
-func (s *Server) routeOf(r *http.Request) string {
-	if isWatchPath(r.URL.Path) {
-		return api.PathWatch + "{key}"
-	}
-	kv, uiRoot := isKVPath(r.URL.Path), isUIRoot(r)
-	var pattern string
-	if !kv && !uiRoot {
-		_, pattern = s.mux.Handler(r)
-	}
-	return routeLabel(r.Method, r.URL.Path, pattern, kv, uiRoot)
+// recoverPanics serves r with h, and answers 503 "internal" if h panicked
+// before it answered, and logs the panic with its stack; net/http alone
+// would drop the connection, which a client cannot tell from a network
+// failure. A panic after the answer started leaves the answer as it is
+// (the connection then breaks it off). http.ErrAbortHandler is passed on:
+// it means "abort this answer".
+func recoverPanics(logger *slog.Logger, h http.Handler, w *answerWriter, r *http.Request) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		logger.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+		if !w.wrote {
+			writeError(w, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
+		}
+	}()
+	h.ServeHTTP(w, r)
 }
 
 // routeLabel is the route of a request as the metrics label it: a
 // route's pattern, never a raw path, so that the label takes a bounded
 // set of values. pattern is the ServeMux's for the request; kv and uiRoot
 // say that the request goes to the key routes of /v1/kv or is a browser's
-// GET of /, which route serves before the ServeMux.
+// GET of /, which dispatch finds before the ServeMux.
 func routeLabel(method, path, pattern string, kv, uiRoot bool) string {
 	switch {
 	case kv && path == V1Prefix+"kv":
@@ -261,20 +222,23 @@ func routeLabel(method, path, pattern string, kv, uiRoot bool) string {
 	return pattern
 }
 
-// statusWriter records the status code of an answer.
-type statusWriter struct {
+// answerWriter records whether the answer started, and its status code.
+type answerWriter struct {
 	http.ResponseWriter
-	status int
+	wrote  bool
+	status int // the first final (not 1xx) status written, 0 before
 }
 
-func (w *statusWriter) WriteHeader(status int) {
+func (w *answerWriter) WriteHeader(status int) {
+	w.wrote = true
 	if w.status == 0 && status >= 200 { // not an informational 1xx
 		w.status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *answerWriter) Write(b []byte) (int, error) {
+	w.wrote = true
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -282,11 +246,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // code is the status answered: 200 if the handler wrote nothing (net/http
 // then answers 200).
-func (w *statusWriter) code() int {
+func (w *answerWriter) code() int {
 	if w.status == 0 {
 		return http.StatusOK
 	}
