@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/raftkv/raftkv/messages"
@@ -135,11 +136,28 @@ func TestHistoryLimits(t *testing.T) {
 
 // Against a model that records every state: any revision in the history
 // reads as that state was, and the changes since any revision, replayed on
-// its state, give the current one.
+// its state, give the current one; also in a store that shares big values
+// (ShareValues), given some.
 func TestHistoryAgainstModel(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprint("shared=", shared), func(t *testing.T) { historyAgainstModel(t, shared) })
+	}
+}
+
+func historyAgainstModel(t *testing.T, shared bool) {
 	r := rand.New(rand.NewPCG(1, 2))
 	s := New()
 	s.SetHistoryLimits(HistoryLimits{Revisions: 50})
+	value := func() string {
+		v := fmt.Sprint(r.Int())
+		if shared && r.IntN(2) == 0 {
+			v = strings.Repeat(v, 1+sharedValueMin/len(v))
+		}
+		return v
+	}
+	if shared {
+		s.ShareValues()
+	}
 	states := []map[string]messages.KeyValue{{}}
 	key := func() string { return fmt.Sprint("k", r.IntN(12)) }
 	for range 300 {
@@ -152,7 +170,7 @@ func TestHistoryAgainstModel(t *testing.T) {
 				a, b := key(), key()
 				ops = append(ops, delRange(min(a, b), max(a, b), false))
 			default:
-				ops = append(ops, put(key(), fmt.Sprint(r.Int())))
+				ops = append(ops, put(key(), value()))
 			}
 		}
 		before := s.Revision()
