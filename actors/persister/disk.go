@@ -536,44 +536,55 @@ func (d *Disk) release(index uint64) error {
 	return d.w.ReleaseLockTo(index)
 }
 
-// purge removes all but the newest maxSnaps snapshot files (and their
-// store files), releases the WAL segments that only hold entries before the
-// oldest snapshot kept, and removes all but the newest maxWALs WAL
-// segments. Releasing up to the oldest snapshot kept, not the newest,
-// keeps the WAL that a fall back to an older snapshot (when the newest
-// one's files are unreadable) replays from. A WAL segment is removed only
-// if it can be locked: the WAL keeps every segment it still needs locked
-// until release frees it, so a needed segment is never removed
-// (fileutil.PurgeFile's rule, done synchronously). It stops at the first
-// locked segment, so what stays is always a contiguous run of segments.
-func (d *Disk) purge(maxSnaps, maxWALs int) error {
-	if d.closed {
-		return ErrClosed
-	}
-	if err := d.purgeFiles(d.snapDir, ".snap", maxSnaps, false); err != nil {
+// releaseCovered lets the WAL unlock the segments that only hold entries
+// before the oldest of the newest maxSnaps snapshots, those a purge keeps,
+// so that the purge (purger) may remove them. Releasing up to the oldest
+// snapshot kept, not the newest, keeps the WAL that a fall back to an
+// older snapshot (when the newest one's files are unreadable) replays
+// from.
+func (d *Disk) releaseCovered(maxSnaps int) error {
+	snaps, err := snapFiles(d.snapDir)
+	if err != nil || len(snaps) == 0 {
 		return err
 	}
-	kept, err := d.snapFiles()
-	if err != nil {
-		return err
+	oldest := snaps[max(len(snaps)-maxSnaps, 0)][1]
+	if err := d.release(oldest); err != nil {
+		return fmt.Errorf("release wal before snapshot %d: %w", oldest, err)
 	}
-	if err := d.purgeStoreFiles(kept); err != nil {
-		return err
-	}
-	if len(kept) > 0 {
-		if err := d.release(kept[0][1]); err != nil {
-			return fmt.Errorf("release wal before snapshot %d: %w", kept[0][1], err)
-		}
-	}
-	return d.purgeFiles(d.walDir, ".wal", maxWALs, true)
+	return nil
 }
 
-// snapFiles returns the term and index of every snapshot file, oldest
-// first.
-func (d *Disk) snapFiles() ([][2]uint64, error) {
-	names, err := fileutil.ReadDir(d.snapDir, fileutil.WithExt(".snap"))
+// purgeDirs removes all but the newest maxSnaps snapshot files of a data
+// dir (and their store files), and all but the newest maxWALs WAL
+// segments. A WAL segment is removed only if it can be locked: the WAL
+// keeps every segment it still needs locked until releaseCovered frees it,
+// so a needed segment is never removed (fileutil.PurgeFile's rule). It
+// stops at the first locked segment, so what stays is always a contiguous
+// run of segments.
+func purgeDirs(log *slog.Logger, snapDir, storeDir, walDir string, maxSnaps, maxWALs int) error {
+	if err := purgeFiles(log, snapDir, ".snap", maxSnaps, false); err != nil {
+		return err
+	}
+	kept, err := snapFiles(snapDir)
 	if err != nil {
-		return nil, fmt.Errorf("purge %s: %w", d.snapDir, err)
+		return err
+	}
+	removed, err := snapfile.Purge(storeDir, kept)
+	for _, name := range removed {
+		log.Info("persister: purged", "path", filepath.Join(storeDir, name))
+	}
+	if err != nil {
+		return err
+	}
+	return purgeFiles(log, walDir, ".wal", maxWALs, true)
+}
+
+// snapFiles returns the term and index of every snapshot file in snapDir,
+// oldest first.
+func snapFiles(snapDir string) ([][2]uint64, error) {
+	names, err := fileutil.ReadDir(snapDir, fileutil.WithExt(".snap"))
+	if err != nil {
+		return nil, fmt.Errorf("purge %s: %w", snapDir, err)
 	}
 	var snaps [][2]uint64
 	for _, name := range names {
@@ -586,7 +597,7 @@ func (d *Disk) snapFiles() ([][2]uint64, error) {
 	return snaps, nil
 }
 
-func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
+func purgeFiles(log *slog.Logger, dir, ext string, keep int, lock bool) error {
 	names, err := fileutil.ReadDir(dir, fileutil.WithExt(ext))
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", dir, err)
@@ -610,17 +621,7 @@ func (d *Disk) purgeFiles(dir, ext string, keep int, lock bool) error {
 		if err != nil {
 			return fmt.Errorf("purge %s: %w", p, err)
 		}
-		d.log.Info("persister: purged", "path", p)
+		log.Info("persister: purged", "path", p)
 	}
 	return nil
-}
-
-// purgeStoreFiles removes the store files of snapshots whose snap file is
-// gone: of none of keep.
-func (d *Disk) purgeStoreFiles(keep [][2]uint64) error {
-	removed, err := snapfile.Purge(d.storeDir, keep)
-	for _, name := range removed {
-		d.log.Info("persister: purged", "path", filepath.Join(d.storeDir, name))
-	}
-	return err
 }

@@ -29,10 +29,14 @@
 //  2. the snapshot record in the WAL (index, term, ConfState), fsynced;
 //  3. for Persist: the entries and hard state in the WAL, fsynced when raft
 //     requires it (entries, or a new term or vote: raft.MustSync);
-//  4. the purge of old snapshot files (the newest WithMaxSnapshots stay,
-//     2 by default), the release of the WAL segments before the oldest
-//     snapshot kept (wal.ReleaseLockTo), then the purge of WAL segments that
-//     are no longer locked.
+//  4. the release of the WAL segments before the oldest snapshot kept
+//     (the newest WithMaxSnapshots stay, 2 by default; wal.ReleaseLockTo),
+//     then, in the purger's goroutine, apart from the writes that follow
+//     (freeing a big file's blocks can take the file system most of a
+//     second): the purge of old snapshot files and their store files, then
+//     of the WAL segments that are no longer locked. A purge that fails
+//     stops the node, as a failed write does; stopping the actor waits for
+//     the purge asked for.
 //
 // Why this order: on restart Open loads the newest snapshot that the WAL
 // records, then replays the WAL from that record. A WAL record without its

@@ -50,3 +50,8 @@ func MakeSnapshot(t testing.TB, dir string, index, term uint64) *raftpb.Snapshot
 func WithMeasureEvery(n int64) Option {
 	return func(c *config) { c.measureEvery = n }
 }
+
+// WithPurgeHook has the purger call f before each purge.
+func WithPurgeHook(f func()) Option {
+	return func(c *config) { c.purgeHook = f }
+}

@@ -41,6 +41,9 @@ type config struct {
 	// measureEvery is how many bytes written to the WAL make it measure
 	// its directories again.
 	measureEvery int64
+	// purgeHook, when set, is called by the purger before each purge:
+	// tests hold a purge up with it.
+	purgeHook func()
 }
 
 // SpaceCheck is how the persister watches the free space of the data
@@ -144,7 +147,12 @@ type persister struct {
 	// unmeasured estimates the bytes written to the WAL since the
 	// directories were last measured.
 	unmeasured int64
+	// purger removes the files snapshots made unneeded; nil once stopped.
+	purger *purger
 }
+
+// purged is the outcome of a purge, from the purger.
+type purged struct{ err error }
 
 // Receive handles one message. A failed write panics, after closing the
 // disk, so that the node's supervisor stops the node (docs/design.md, "Failures"): the
@@ -153,6 +161,10 @@ func (p *persister) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		p.log.Debug("persister: started", "dir", p.d.dir)
+		system, self := ctx.ActorSystem(), ctx.Self()
+		p.purger = startPurger(p.d, p.cfg, func(err error) {
+			system.Root.Send(self, &purged{err: err})
+		})
 		p.measure()
 		if sc := p.cfg.space; sc != nil {
 			p.checkSpace(ctx)
@@ -169,6 +181,11 @@ func (p *persister) Receive(ctx actor.Context) {
 		p.close("stopped")
 	case *actor.Restarting:
 		p.close("restarting")
+	case *purged:
+		if msg.err != nil {
+			p.fail(msg.err)
+		}
+		p.measure()
 	case *messages.Persist:
 		if err := p.persist(msg); err != nil {
 			p.fail(err)
@@ -264,9 +281,10 @@ func (p *persister) persist(msg *messages.Persist) error {
 	}
 	p.unmeasured += walBytes(msg.HardState, msg.Entries)
 	if hasSnap {
-		if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
+		if err := p.d.releaseCovered(p.cfg.maxSnaps); err != nil {
 			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
+		p.purger.purge()
 	}
 	return nil
 }
@@ -284,9 +302,10 @@ func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 		return fmt.Errorf("save snapshot %d: %w", index, err)
 	}
 	p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
-	if err := p.d.purge(p.cfg.maxSnaps, p.cfg.maxWALs); err != nil {
+	if err := p.d.releaseCovered(p.cfg.maxSnaps); err != nil {
 		return fmt.Errorf("save snapshot %d: %w", index, err)
 	}
+	p.purger.purge()
 	return nil
 }
 
@@ -301,7 +320,12 @@ func (p *persister) fail(err error) {
 	panic(err)
 }
 
+// close stops the purger, then closes the disk.
 func (p *persister) close(why string) {
+	if p.purger != nil {
+		p.purger.stop()
+		p.purger = nil
+	}
 	if p.d.closed {
 		return
 	}

@@ -793,3 +793,35 @@ func TestWALSegmentSize(t *testing.T) {
 		t.Errorf("the first segment is %d bytes, want %d", fi.Size(), persister.WALSegmentSize)
 	}
 }
+
+// TestPersistDoesNotWaitForAPurge: the files a snapshot makes unneeded are
+// removed apart from the writes (removing a big file can take the file
+// system most of a second): a Ready is persisted while a purge is held
+// up, and the purge still happens.
+func TestPersistDoesNotWaitForAPurge(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	started, release := make(chan struct{}, 8), make(chan struct{})
+	var once sync.Once
+	letGo := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(letGo) // a failing test must not leave the purger held up
+	n := spawn(t, d, persister.WithMaxSnapshots(1), persister.WithPurgeHook(func() {
+		started <- struct{}{}
+		<-release
+	}))
+	n.persist(&messages.Persist{Seq: 1, HardState: hs(1, 1, 2), Entries: ents(1, 2, 1)})
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 1, 1))
+	n.saveSnapshot(persister.MakeSnapshot(t, dir, 2, 1))
+	select {
+	case <-started:
+	case <-time.After(replyTimeout):
+		t.Fatal("no purge after a snapshot")
+	}
+	n.persist(&messages.Persist{Seq: 2, HardState: hs(1, 1, 4), Entries: ents(3, 4, 1)})
+	letGo()
+	n.stop() // waits for the purge asked for
+	want := []string{"0000000000000001-0000000000000002.snap"}
+	if got := filesWithExt(t, filepath.Join(dir, "snap"), ".snap"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("snap files %v, want %v", got, want)
+	}
+}
