@@ -419,3 +419,32 @@ func TestPurge(t *testing.T) {
 		t.Errorf("Purge of a missing directory: %q, %v; want nothing", removed, err)
 	}
 }
+
+// A file longer than a few write-behind stretches (handed to the disk as
+// it is written) is whole once committed.
+func TestLongFileIsWhole(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 20<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	w, err := snapfile.Create(dir, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part := range slices.Chunk(data, 1<<20) {
+		if _, err := w.Write(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size, crc, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onDisk, err := os.ReadFile(filepath.Join(dir, snapfile.Name(1, 2))); err != nil || !bytes.Equal(onDisk, data) {
+		t.Fatalf("the file does not hold what was written (%d bytes of %d, err %v)", len(onDisk), len(data), err)
+	}
+	if size != uint64(len(data)) || crc != crc32.Checksum(data, castagnoli) {
+		t.Errorf("Commit = %d, %08x, want %d, %08x", size, crc, len(data), crc32.Checksum(data, castagnoli))
+	}
+}
