@@ -46,8 +46,11 @@ func (p *purger) run() {
 	}
 }
 
-// purge asks for a purge.
+// purge asks for a purge; a stopped purger (nil) does none.
 func (p *purger) purge() {
+	if p == nil {
+		return
+	}
 	select {
 	case p.requests <- struct{}{}:
 	default: // one waits already
