@@ -260,8 +260,9 @@ func walBytes(st *raftpb.HardState, ents []*raftpb.Entry) int64 {
 }
 
 // persist makes one Ready durable: snapshot file, WAL snapshot record,
-// entries and hard state, then the purge of old snapshots and of the WAL
-// segments that the oldest snapshot kept covers.
+// entries and hard state; then, with a snapshot, it releases the WAL
+// segments that the oldest snapshot kept covers and asks the purger to
+// remove them and the old snapshots.
 func (p *persister) persist(msg *messages.Persist) error {
 	hasSnap := !raft.IsEmptySnap(msg.Snapshot)
 	if hasSnap {
@@ -289,8 +290,9 @@ func (p *persister) persist(msg *messages.Persist) error {
 	return nil
 }
 
-// saveSnapshot stores a snapshot the node made itself and purges old
-// snapshots and the WAL segments that the oldest snapshot kept covers.
+// saveSnapshot stores a snapshot the node made itself, releases the WAL
+// segments that the oldest snapshot kept covers, and asks the purger to
+// remove them and the old snapshots.
 func (p *persister) saveSnapshot(msg *messages.SaveSnapshot) error {
 	if raft.IsEmptySnap(msg.Snapshot) {
 		p.log.Warn("persister: asked to save an empty snapshot; ignored")
