@@ -148,33 +148,27 @@ func TestWriteHealth(t *testing.T) {
 func TestRouteLabel(t *testing.T) {
 	tests := []struct {
 		method, path, pattern string
-		kv, uiRoot            bool
 		want                  string
 	}{
-		{"GET", "/v1/kv", "", true, false, "/v1/kv"},
-		{"PUT", "/v1/kv/secret/key", "", true, false, "/v1/kv/{key}"},
-		{"GET", "/v1/kv/", "", true, false, "/v1/kv/{key}"},
-		{"GET", "/", "", false, true, "/"},
-		{"GET", "/secret", "/", false, false, "/{key}"},
-		{"PUT", "/a/b", "/", false, false, "/{key}"},
-		{"GET", "/", "/", false, false, "/{key}"},
-		{"POST", "/4", "/", false, false, "/{id}"},
-		{"DELETE", "/4", "/", false, false, "/{id}"},
-		{"GET", "/v1/nope", "/", false, false, "other"},
-		{"GET", "/v1", "/", false, false, "other"},
-		{"GET", "/v1/members", "/v1/members", false, false, "/v1/members"},
-		{"GET", "/v1/members/", "/v1/members/", false, false, "/v1/members"},
-		{"DELETE", "/v1/members/7", "/v1/members/", false, false, "/v1/members/{id}"},
-		{"POST", "/v1/members/7/promote", "/v1/members/", false, false, "/v1/members/{id}/promote"},
-		{"GET", "/v1/status", "/v1/status", false, false, "/v1/status"},
-		{"GET", "/metrics", "GET /metrics", false, false, "/metrics"},
-		{"GET", "/debug/pprof/heap", "/debug/pprof/", false, false, "/debug/pprof/"},
-		{"GET", "/x/../y", "", false, false, "other"},
+		{"GET", "/secret", "/", "/{key}"},
+		{"PUT", "/a/b", "/", "/{key}"},
+		{"GET", "/", "/", "/{key}"},
+		{"POST", "/4", "/", "/{id}"},
+		{"DELETE", "/4", "/", "/{id}"},
+		{"GET", "/v1/nope", "/", "other"},
+		{"GET", "/v1", "/", "other"},
+		{"GET", "/v1/members", "/v1/members", "/v1/members"},
+		{"GET", "/v1/members/", "/v1/members/", "/v1/members"},
+		{"DELETE", "/v1/members/7", "/v1/members/", "/v1/members/{id}"},
+		{"POST", "/v1/members/7/promote", "/v1/members/", "/v1/members/{id}/promote"},
+		{"GET", "/v1/status", "/v1/status", "/v1/status"},
+		{"GET", "/metrics", "GET /metrics", "/metrics"},
+		{"GET", "/debug/pprof/heap", "/debug/pprof/", "/debug/pprof/"},
+		{"GET", "/x/../y", "", "other"},
 	}
 	for _, tt := range tests {
-		if got := routeLabel(tt.method, tt.path, tt.pattern, tt.kv, tt.uiRoot); got != tt.want {
-			t.Errorf("routeLabel(%s %s, pattern %q, kv %v, uiRoot %v) = %q, want %q",
-				tt.method, tt.path, tt.pattern, tt.kv, tt.uiRoot, got, tt.want)
+		if got := routeLabel(tt.method, tt.path, tt.pattern); got != tt.want {
+			t.Errorf("routeLabel(%s %s, pattern %q) = %q, want %q", tt.method, tt.path, tt.pattern, got, tt.want)
 		}
 	}
 }
@@ -187,6 +181,9 @@ func TestDispatchRoute(t *testing.T) {
 		method, target, accept, want string
 	}{
 		{"GET", "/v1/kv/users/ada", "", "/v1/kv/{key}"},
+		{"PUT", "/v1/kv/secret/key", "", "/v1/kv/{key}"},
+		{"GET", "/v1/kv/", "", "/v1/kv/{key}"},
+		{"GET", "/v1/kv", "", "/v1/kv"},
 		{"GET", "/v1/kv?prefix=users/", "", "/v1/kv"},
 		{"GET", "/greeting", "", "/{key}"},
 		{"GET", "/", "", "/{key}"},

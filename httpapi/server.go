@@ -137,8 +137,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) dispatch(r *http.Request) (http.Handler, string) {
 	path := r.URL.Path
 	switch {
+	case path == V1Prefix+"kv":
+		return s.kv, "/v1/kv"
 	case isKVPath(path):
-		return s.kv, routeLabel(r.Method, path, "", true, false)
+		return s.kv, "/v1/kv/{key}"
 	case isWatchPath(path):
 		return s.watch, api.PathWatch + "{key}"
 	case isUIRoot(r):
@@ -147,7 +149,7 @@ func (s *Server) dispatch(r *http.Request) (http.Handler, string) {
 		return s.mux, "other" // which the ServeMux answers 400
 	}
 	h, pattern := s.mux.Handler(r)
-	return h, routeLabel(r.Method, path, pattern, false, false)
+	return h, routeLabel(r.Method, path, pattern)
 }
 
 // isUIRoot tells whether r is a browser's GET of /, which is answered the
@@ -181,20 +183,11 @@ func recoverPanics(logger *slog.Logger, h http.Handler, w *answerWriter, r *http
 	h.ServeHTTP(w, r)
 }
 
-// routeLabel is the route of a request as the metrics label it: a
-// route's pattern, never a raw path, so that the label takes a bounded
-// set of values. pattern is the ServeMux's for the request; kv and uiRoot
-// say that the request goes to the key routes of /v1/kv or is a browser's
-// GET of /, which dispatch finds before the ServeMux.
-func routeLabel(method, path, pattern string, kv, uiRoot bool) string {
-	switch {
-	case kv && path == V1Prefix+"kv":
-		return "/v1/kv"
-	case kv:
-		return "/v1/kv/{key}"
-	case uiRoot:
-		return "/"
-	}
+// routeLabel is the route of a request that the ServeMux serves, as the
+// metrics label it: a route's pattern, never a raw path, so that the
+// label takes a bounded set of values. pattern is the ServeMux's for the
+// request.
+func routeLabel(method, path, pattern string) string {
 	if _, p, ok := strings.Cut(pattern, " "); ok {
 		pattern = p // "GET /path": the method is not part of the label
 	}

@@ -161,16 +161,16 @@ func (it item) size() int {
 	if it.p == nil {
 		return 0
 	}
-	_, _, _, end := it.bounds()
-	if it.shared() {
+	_, _, t, end := it.bounds()
+	if sharedTail(it.slice(t, end)) {
 		end += int(valueRef) + len(it.sharedValue())
 	}
 	return end
 }
 
-// shared tells whether the item keeps its value by reference.
-func (it item) shared() bool {
-	_, tail := it.parts()
+// sharedTail tells whether tail, an item's, marks it shared: the low bit
+// of its version.
+func sharedTail(tail []byte) bool {
 	_, a := binary.Uvarint(tail)
 	_, b := binary.Uvarint(tail[a:])
 	version, _ := binary.Uvarint(tail[a+b:])

@@ -554,31 +554,6 @@ func (d *Disk) releaseCovered(maxSnaps int) error {
 	return nil
 }
 
-// purgeDirs removes all but the newest maxSnaps snapshot files of a data
-// dir (and their store files), and all but the newest maxWALs WAL
-// segments. A WAL segment is removed only if it can be locked: the WAL
-// keeps every segment it still needs locked until releaseCovered frees it,
-// so a needed segment is never removed (fileutil.PurgeFile's rule). It
-// stops at the first locked segment, so what stays is always a contiguous
-// run of segments.
-func purgeDirs(log *slog.Logger, snapDir, storeDir, walDir string, maxSnaps, maxWALs int) error {
-	if err := purgeFiles(log, snapDir, ".snap", maxSnaps, false); err != nil {
-		return err
-	}
-	kept, err := snapFiles(snapDir)
-	if err != nil {
-		return err
-	}
-	removed, err := snapfile.Purge(storeDir, kept)
-	for _, name := range removed {
-		log.Info("persister: purged", "path", filepath.Join(storeDir, name))
-	}
-	if err != nil {
-		return err
-	}
-	return purgeFiles(log, walDir, ".wal", maxWALs, true)
-}
-
 // snapFiles returns the term and index of every snapshot file in snapDir,
 // oldest first.
 func snapFiles(snapDir string) ([][2]uint64, error) {

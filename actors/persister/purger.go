@@ -1,10 +1,15 @@
 package persister
 
-import "log/slog"
+import (
+	"log/slog"
+	"path/filepath"
+
+	"github.com/raftkv/raftkv/internal/snapfile"
+)
 
 // purger removes, in a goroutine of its own, the files that newer
 // snapshots made unneeded: old snapshot files, their store files, and the
-// WAL segments the WAL released (purgeDirs). Removing a big file frees its
+// WAL segments the WAL released (removeUnneeded). Removing a big file frees its
 // blocks, which the file system may take most of a second for while it
 // also flushes a snapshot just written (closing a removed 16 MiB WAL
 // segment took 0.41–0.43 s on each member of a cluster under 16 KiB
@@ -42,7 +47,7 @@ func (p *purger) run() {
 		if p.hook != nil {
 			p.hook()
 		}
-		p.report(purgeDirs(p.log, p.snapDir, p.storeDir, p.walDir, p.maxSnaps, p.maxWALs))
+		p.report(p.removeUnneeded())
 	}
 }
 
@@ -61,4 +66,29 @@ func (p *purger) purge() {
 func (p *purger) stop() {
 	close(p.requests)
 	<-p.done
+}
+
+// removeUnneeded removes all but the newest maxSnaps snapshot files (and
+// their store files), and all but the newest maxWALs WAL segments. A WAL
+// segment is removed only if it can be locked: the WAL keeps every segment
+// it still needs locked until Disk.releaseCovered frees it, so a needed
+// segment is never removed (fileutil.PurgeFile's rule). It stops at the
+// first locked segment, so what stays is always a contiguous run of
+// segments.
+func (p *purger) removeUnneeded() error {
+	if err := purgeFiles(p.log, p.snapDir, ".snap", p.maxSnaps, false); err != nil {
+		return err
+	}
+	kept, err := snapFiles(p.snapDir)
+	if err != nil {
+		return err
+	}
+	removed, err := snapfile.Purge(p.storeDir, kept)
+	for _, name := range removed {
+		p.log.Info("persister: purged", "path", filepath.Join(p.storeDir, name))
+	}
+	if err != nil {
+		return err
+	}
+	return purgeFiles(p.log, p.walDir, ".wal", p.maxWALs, true)
 }
