@@ -10,19 +10,21 @@ const smallSnapshot = 16 << 20
 // at 4 writing snapshots costs at most four bytes per byte of log.
 const snapshotLogShare = 4
 
-// maxSnapshotCounts is how many times SnapshotCount entries are applied at
-// most between snapshots, however big the store: it bounds what a restart
-// replays and what raft keeps in memory (at 1M keys, 10 held 26 MB more
-// than 1, and 5 half of that).
-const maxSnapshotCounts = 5
+// entryOverhead is what raft keeps in memory for a log entry besides its
+// data (the entry, its fields' allocations, its slot in the log): counted
+// with the data, the log that a big store lets grow between snapshots
+// costs at most a quarter of the snapshot's size in memory, and what a
+// restart replays is bounded with it.
+const entryOverhead = 128
 
 // snapshotPolicy says when the applier writes the next snapshot. A snapshot
 // rewrites the whole store, so its cost grows with the store; what it
 // saves (the log that a restart replays and raft holds in memory) grows
 // with the entries applied since the last one. One is due once count
-// entries were applied since the last one and, if the last was big, their
-// data is at least a quarter of its size; or, whatever their size, once
-// maxSnapshotCounts × count entries were.
+// entries were applied since the last one and, if the last was big, the
+// log since (their data and entryOverhead each) is at least a quarter of
+// its size: a store of big values that takes small writes is not
+// rewritten every few count entries.
 type snapshotPolicy struct {
 	count uint64
 	// index is that of the last snapshot made, asked for or restored;
@@ -37,10 +39,8 @@ func (p *snapshotPolicy) applied(n int) { p.bytes += uint64(n) }
 // due says whether a snapshot at index applied should be written.
 func (p *snapshotPolicy) due(applied uint64) bool {
 	entries := applied - p.index
-	if entries >= maxSnapshotCounts*p.count {
-		return true
-	}
-	return entries >= p.count && (p.size < smallSnapshot || p.bytes*snapshotLogShare >= p.size)
+	log := p.bytes + entries*entryOverhead
+	return entries >= p.count && (p.size < smallSnapshot || log*snapshotLogShare >= p.size)
 }
 
 // taken starts counting anew from a snapshot at index: asked for (size

@@ -18,8 +18,10 @@ func TestSnapshotPolicy(t *testing.T) {
 		{"a big store, count small entries", big, count, 1 << 20, false},
 		{"a big store, a quarter of it in the log", big, count, big / 4, true},
 		{"a big store, a quarter of it in fewer than count entries", big, count - 1, big, false},
-		{"a big store, the most entries between snapshots", big, maxSnapshotCounts * count, 10, true},
-		{"a big store, one entry fewer", big, maxSnapshotCounts*count - 1, 10, false},
+		{"a big store, a quarter of it in entries that raft keeps", big, big / 4 / entryOverhead, 0, true},
+		{"a big store, one entry fewer", big, big/4/entryOverhead - 1, 0, false},
+		{"a big store, a quarter of it in data and entries", big, big / 8 / entryOverhead, big / 8, true},
+		{"a big store, many small entries short of a quarter", big, 50 * count, 50 * count * 150, false},
 	}
 	for _, tt := range tests {
 		p := snapshotPolicy{count: count}

@@ -125,18 +125,25 @@ func TestSnapshotCountStartsAtConfigApplied(t *testing.T) {
 }
 
 // A member recovered from a big snapshot does not rewrite it every
-// SnapshotCount small entries: it waits for a quarter of its size in the
-// log, or for five times SnapshotCount entries.
+// SnapshotCount small entries, nor every five times as many (it did: a
+// store of big values that takes small writes was rewritten every 50,000
+// of them by default): it waits until the log since holds a quarter of
+// the snapshot's size, each entry counted with what raft keeps of it.
 func TestBigStoreSnapshotsLessOften(t *testing.T) {
 	cs, ms := &raftpb.ConfState{Voters: []uint64{1}}, membership(3, 1)
 	f := newFixture(t, applier.Config{Applied: 10, AppliedTerm: 2, ConfState: cs, Membership: ms,
-		SnapshotCount: 2, SnapshotSize: 1 << 30})
-	for i := uint64(11); i < 20; i++ {
+		SnapshotCount: 2, SnapshotSize: 32 << 20})
+	i := uint64(11)
+	for ; i <= 30; i++ { // ten times SnapshotCount entries of a few bytes
 		f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(i, 2, 2, i, putTxn("k", "v"))}})
 	}
-	f.barrier(f.snapshotter) // 9 entries of a few bytes after a 1 GiB snapshot
-	f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(20, 2, 2, 20, putTxn("k", "v"))}})
-	f.expectWriteSnapshot(20, 2, cs, ms)
+	big := strings.Repeat("v", store.MaxValueSize)
+	for ; i <= 37; i++ { // and 7 MiB of values: still under a quarter of 32 MiB
+		f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(i, 2, 2, i, putTxn("k", big))}})
+	}
+	f.barrier(f.snapshotter)
+	f.apply(&messages.Apply{Entries: []*raftpb.Entry{txnEntry(38, 2, 2, 38, putTxn("k", big))}}) // 8 MiB
+	f.expectWriteSnapshot(38, 2, cs, ms)
 }
 
 // The stream of a WriteSnapshot is the store's state at the snapshot's
