@@ -53,8 +53,9 @@ const (
 // WALSegmentSize is the size of the WAL's segments, which etcd's WAL
 // preallocates, the one it writes and the next one alike. Its default of
 // 64 MB made the WAL most of the data dir of a store under 100 MB; the
-// WAL keeps only the log since the older snapshot kept, at most
-// 5 × --snapshot-count entries, a few MB of 100-byte writes.
+// WAL keeps only the log since the older snapshot kept: for a store under
+// 16 MiB, --snapshot-count entries twice over, a few MB of 100-byte
+// writes; for a bigger one, about half the store.
 const WALSegmentSize = 16 << 20
 
 func init() { wal.SegmentSizeBytes = WALSegmentSize }
