@@ -11,7 +11,8 @@ const smallSnapshot = 16 << 20
 const snapshotLogShare = 4
 
 // entryOverhead is what raft keeps in memory for a log entry besides its
-// data (the entry, its fields' allocations, its slot in the log): counted
+// data (the entry, its fields' allocations, its slot in the log; about
+// 125 bytes measured for the entries of a decoded raft message): counted
 // with the data, the log that a big store lets grow between snapshots
 // costs at most a quarter of the snapshot's size in memory, and what a
 // restart replays is bounded with it.
