@@ -68,7 +68,7 @@ func (r *replies) SendSystemMessage(*actor.PID, any) {}
 func (r *replies) Stop(*actor.PID) {}
 
 // ask sends msg to the proposer and waits for the answer until timeout or
-// until the client goes away.
+// until ctx ends (under net/http's server, when the client goes away).
 func (s *Server) ask(ctx context.Context, msg any, timeout time.Duration) (any, error) {
 	n, ch := s.replies.open()
 	defer s.replies.close(n)

@@ -22,10 +22,12 @@
 // the deadline passes first, in which case a write may still apply later.
 // No other 5xx is answered.
 //
-// Connections are bounded: NewServer sets the read, write and idle
-// timeouts that fit the request deadlines, and LimitListener caps the
-// connections open at once, so that clients holding connections open
-// cannot take the file descriptors the member needs for its files.
+// Server is an http.Handler; NewServer serves it with fasthttp's server,
+// PUT and GET /<key> natively and the other routes through fasthttp's
+// net/http adaptor. Connections are bounded: NewServer sets the read,
+// write and idle timeouts, and LimitListener caps the connections open at
+// once, so that clients holding connections open cannot take the file
+// descriptors the member needs for its files.
 //
 // # Usage
 //

@@ -2,11 +2,15 @@ package httpapi_test
 
 import (
 	"bufio"
+	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,7 +84,9 @@ func serve(t *testing.T, cfg httpapi.ServerConfig, maxConns int) (string, *count
 		_ = srv.Serve(httpapi.LimitListener(cl, maxConns))
 	}()
 	t.Cleanup(func() {
-		_ = srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Dilated(10*time.Second))
+		defer cancel()
+		_ = srv.Shutdown(ctx)
 		<-done
 	})
 	return "http://" + l.Addr().String(), cl
@@ -172,24 +178,21 @@ func TestHungConnectionsAreClosedAndOthersServed(t *testing.T) {
 	}
 }
 
-// TestNewServerTimeouts checks NewServer's defaults: a request may read
-// for ReadTimeout, wait for the cluster MaxTimeout, and still be answered
-// within WriteTimeout.
+// TestNewServerTimeouts checks NewServer's defaults, and that a header
+// timeout over the read timeout stands (they bound different parts of a
+// request: its headers, its body).
 func TestNewServerTimeouts(t *testing.T) {
-	srv := httpapi.NewServer(http.NotFoundHandler(), httpapi.ServerConfig{})
-	if srv.ReadHeaderTimeout != httpapi.DefaultReadHeaderTimeout || srv.ReadTimeout != httpapi.DefaultReadTimeout ||
-		srv.IdleTimeout != httpapi.DefaultIdleTimeout || srv.WriteTimeout != httpapi.DefaultWriteTimeout ||
-		srv.MaxHeaderBytes != httpapi.DefaultMaxHeaderBytes || srv.ErrorLog == nil {
-		t.Errorf("defaults: %+v", srv)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := httpapi.New(node.Node.System().Root, node.Node.Proposer(), quiet)
+	got := httpapi.NewServer(api, httpapi.ServerConfig{Logger: quiet}).Config()
+	want := httpapi.ServerConfig{ReadHeaderTimeout: httpapi.DefaultReadHeaderTimeout, ReadTimeout: httpapi.DefaultReadTimeout,
+		WriteTimeout: httpapi.DefaultWriteTimeout, IdleTimeout: httpapi.DefaultIdleTimeout, MaxHeaderBytes: httpapi.DefaultMaxHeaderBytes, Logger: quiet}
+	if got != want {
+		t.Errorf("defaults: %+v, want %+v", got, want)
 	}
-	for _, read := range []time.Duration{0, time.Second, 2 * time.Minute} {
-		srv := httpapi.NewServer(http.NotFoundHandler(), httpapi.ServerConfig{ReadTimeout: read})
-		if srv.WriteTimeout < srv.ReadTimeout+httpapi.MaxTimeout+10*time.Second {
-			t.Errorf("ReadTimeout %v: WriteTimeout %v leaves no time to answer a request that waited %v", srv.ReadTimeout, srv.WriteTimeout, httpapi.MaxTimeout)
-		}
-		if srv.ReadHeaderTimeout > srv.ReadTimeout {
-			t.Errorf("ReadHeaderTimeout %v over ReadTimeout %v", srv.ReadHeaderTimeout, srv.ReadTimeout)
-		}
+	cfg := httpapi.ServerConfig{ReadHeaderTimeout: time.Minute, ReadTimeout: time.Second, Logger: quiet}
+	if got := httpapi.NewServer(api, cfg).Config(); got.ReadHeaderTimeout != time.Minute || got.ReadTimeout != time.Second {
+		t.Errorf("ReadHeaderTimeout 1m, ReadTimeout 1s: got %v and %v", got.ReadHeaderTimeout, got.ReadTimeout)
 	}
 }
 
@@ -236,5 +239,36 @@ func TestLimitListener(t *testing.T) {
 	}
 	if err := <-acceptErr; !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestStreamOutlivesWriteTimeout keeps a watch stream busy for four times
+// the server's write timeout: the stream stays open and carries every
+// event, since the write timeout bounds writing one answer, and a stream
+// gives each of its writes a deadline of its own.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	writeTimeout := testkit.Dilated(200 * time.Millisecond)
+	url, _ := serve(t, httpapi.ServerConfig{WriteTimeout: writeTimeout}, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Dilated(20*time.Second))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/watch/outlive", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	start := time.Now()
+	for i := 0; time.Since(start) < 4*writeTimeout; i++ {
+		value := fmt.Sprintf("v%d", i)
+		putRev(t, "outlive", value)
+		for !strings.Contains(lines.Text(), base64.StdEncoding.EncodeToString([]byte(value))) {
+			if !lines.Scan() {
+				t.Fatalf("the stream ended after %v (%d events; write timeout %v): %v", time.Since(start), i, writeTimeout, lines.Err())
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -47,8 +48,14 @@ func (s *Server) putKey(w http.ResponseWriter, r *http.Request, key string) {
 	if !ok {
 		return
 	}
+	s.put(r.Context(), w, key, value)
+}
+
+// put writes value under key and answers 204 once the write is committed
+// and applied.
+func (s *Server) put(ctx context.Context, w http.ResponseWriter, key string, value []byte) {
 	txn := messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: []byte(key), Value: value}}}
-	if _, err := s.txn(r.Context(), txn, s.timeout); err != nil {
+	if _, err := s.txn(ctx, txn, s.timeout); err != nil {
 		s.fail(w, err, http.StatusServiceUnavailable)
 		return
 	}
@@ -59,17 +66,25 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, key string) {
 	if !s.checkKey(w, key) {
 		return
 	}
-	reply, err := s.read(r.Context(), messages.Op{Type: messages.OpGet, Key: []byte(key)}, false, s.timeout)
+	if value, ok := s.value(r.Context(), w, key); ok {
+		w.Header()["Content-Type"] = octetStream
+		_, _ = w.Write(value)
+	}
+}
+
+// value reads the value of key, linearizably. If it returns false, it
+// answered the request itself: 404 if there is no such key, or the error.
+func (s *Server) value(ctx context.Context, w http.ResponseWriter, key string) ([]byte, bool) {
+	reply, err := s.read(ctx, messages.Op{Type: messages.OpGet, Key: []byte(key)}, false, s.timeout)
 	if err != nil {
 		s.fail(w, err, http.StatusServiceUnavailable)
-		return
+		return nil, false
 	}
 	if len(reply.Result.KVs) == 0 {
 		writeError(w, http.StatusNotFound, "key_not_found", fmt.Sprintf("key %q not found", key))
-		return
+		return nil, false
 	}
-	w.Header()["Content-Type"] = octetStream
-	_, _ = w.Write(reply.Result.KVs[0].Value)
+	return reply.Result.KVs[0].Value, true
 }
 
 // octetStream is the Content-Type of a raw value, set without Header.Set's

@@ -36,6 +36,9 @@ type Server struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	mux      *http.ServeMux
+	// reserved holds the ServeMux's patterns other than "/": paths that
+	// are not keys of the raftexample routes.
+	reserved []string
 	// kv, watch and ui are the handlers that dispatch finds before the
 	// ServeMux.
 	kv, watch, ui http.Handler
@@ -97,24 +100,31 @@ func New(root *actor.RootContext, proposer *actor.PID, logger *slog.Logger, opts
 		s.repliesPID, _ = registry.Add(s.replies, "replies"+registry.NextId())
 	}
 	s.mux.HandleFunc("/", s.raftexample)
-	s.mux.HandleFunc("/v1/status", s.status)
-	s.mux.HandleFunc("/v1/txn", s.txnV1)
-	s.mux.HandleFunc("/v1/members", s.membersV1)
-	s.mux.HandleFunc("/v1/members/", s.membersV1)
-	s.mux.HandleFunc("/v1/snapshot", s.snapshotV1)
-	s.mux.HandleFunc(api.PathCompact, s.compactV1)
-	s.mux.HandleFunc(api.PathLeases, s.leasesV1)
-	s.mux.HandleFunc(api.PathLeases+"/", s.leasesV1)
-	s.mux.HandleFunc(api.PathMetrics, s.metricsRoute)
-	s.mux.HandleFunc(api.PathLivez, s.livez)
-	s.mux.HandleFunc(api.PathReadyz, s.readyz)
-	s.mux.HandleFunc(api.PathHealthz, s.readyz)
-	s.mux.HandleFunc(api.PathVersion, s.versionRoute)
-	s.mux.HandleFunc(api.PathUI, s.uiRoute)
-	s.mux.HandleFunc(api.PathPprof, s.pprofRoute)
-	s.mux.HandleFunc(strings.TrimSuffix(api.PathPprof, "/"), s.pprofRoute)
+	s.handle("/v1/status", s.status)
+	s.handle("/v1/txn", s.txnV1)
+	s.handle("/v1/members", s.membersV1)
+	s.handle("/v1/members/", s.membersV1)
+	s.handle(snapshotPath, s.snapshotV1)
+	s.handle(api.PathCompact, s.compactV1)
+	s.handle(api.PathLeases, s.leasesV1)
+	s.handle(api.PathLeases+"/", s.leasesV1)
+	s.handle(api.PathMetrics, s.metricsRoute)
+	s.handle(api.PathLivez, s.livez)
+	s.handle(api.PathReadyz, s.readyz)
+	s.handle(api.PathHealthz, s.readyz)
+	s.handle(api.PathVersion, s.versionRoute)
+	s.handle(api.PathUI, s.uiRoute)
+	s.handle(api.PathPprof, s.pprofRoute)
+	s.handle(strings.TrimSuffix(api.PathPprof, "/"), s.pprofRoute)
 	s.kv, s.watch, s.ui = http.HandlerFunc(s.serveKV), http.HandlerFunc(s.watchV1), http.HandlerFunc(s.uiRoute)
 	return s
+}
+
+// handle serves pattern with h through the ServeMux; the path is then
+// reserved: the native key routes (serveKeyNatively) leave it alone.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.reserved = append(s.reserved, pattern)
 }
 
 // ServeHTTP serves one request on its route (dispatch) and counts it in

@@ -12,6 +12,9 @@ import (
 	"github.com/raftkv/raftkv/messages"
 )
 
+// snapshotPath is the route of GET /v1/snapshot.
+const snapshotPath = "/v1/snapshot"
+
 // Headers of GET /v1/snapshot, besides HeaderRevision (the backup's store
 // revision): the applied index the member took it at, and its number of
 // keys.

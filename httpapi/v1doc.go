@@ -112,12 +112,15 @@ package httpapi
 //	412 precondition_failed  If-Match / If-None-Match did not hold
 //	413 too_large            body over its limit
 //	413 value_too_large      value over store.MaxValueSize (1 MiB)
+//	431 too_large            request line and headers over MaxHeaderBytes (NewServer)
+//	408 request_timeout      the request did not arrive within the read timeouts (NewServer)
 //	503 not_ready            the node is replaying its log (nothing was done: safe to retry)
 //	503 no_leader            no leader (nothing was done: safe to retry)
 //	503 stopping             the node is shutting down (a write may still apply)
 //	503 internal             an error the API did not expect (a write may still apply)
 //	504 deadline_exceeded    the deadline passed first (a write may still apply)
-//	499 client_gone          the client went away before the answer
+//	499 client_gone          the client went away before the answer (under a net/http
+//	                         server; NewServer's lets a request run to its deadline)
 //
 // The only 5xx statuses are 503 and 504 (and 507 for a full disk).
 const V1Prefix = "/v1/"

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -19,8 +19,8 @@ import (
 )
 
 // HTTPNode is a one-member raftkv cluster running in the test process,
-// with its HTTP API (package httpapi) served by an httptest server with
-// the timeouts and connection cap of raftkv's own (httpapi.NewServer): what
+// with its HTTP API (package httpapi) served as raftkv serves it
+// (httpapi.NewServer, its timeouts and connection cap): what
 // the tests of the API and of the Go client talk to. Its logs are
 // discarded.
 //
@@ -33,7 +33,8 @@ type HTTPNode struct {
 	// Node is the member (id 1).
 	Node *node.Node
 
-	srv *httptest.Server
+	srv    *httpapi.HTTPServer
+	served chan struct{} // closed when srv.Serve returns
 }
 
 // StartHTTPNode starts member 1 of a one-member cluster, with its peer
@@ -53,12 +54,18 @@ func StartHTTPNode(dir string, ports *Ports) (*HTTPNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		n.Stop()
+		return nil, err
+	}
 	// Served as raftkv serves it: its timeouts, its connection cap.
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet), httpapi.ServerConfig{Logger: quiet})
-	srv.Listener = httpapi.LimitListener(srv.Listener, httpapi.DefaultMaxConnections)
-	srv.Start()
-	h := &HTTPNode{URL: srv.URL, Node: n, srv: srv}
+	srv := httpapi.NewServer(httpapi.New(n.System().Root, n.Proposer(), quiet), httpapi.ServerConfig{Logger: quiet})
+	h := &HTTPNode{URL: "http://" + lis.Addr().String(), Node: n, srv: srv, served: make(chan struct{})}
+	go func() {
+		defer close(h.served)
+		_ = srv.Serve(httpapi.LimitListener(lis, httpapi.DefaultMaxConnections))
+	}()
 	deadline := time.Now().Add(Dilated(20 * time.Second))
 	for {
 		err := h.putReady()
@@ -91,7 +98,7 @@ func (h *HTTPNode) putReady() error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.srv.Client().Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -133,8 +140,12 @@ func RunWithHTTPNode(m *testing.M, ports *Ports, started func(*HTTPNode)) int {
 	return m.Run()
 }
 
-// Stop shuts down the HTTP server, then the member.
+// Stop shuts down the HTTP server (ending its watch streams, waiting up
+// to 10 s, dilated, for the requests in flight), then the member.
 func (h *HTTPNode) Stop() {
-	h.srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), Dilated(10*time.Second))
+	defer cancel()
+	_ = h.srv.Shutdown(ctx)
+	<-h.served
 	h.Node.Stop()
 }

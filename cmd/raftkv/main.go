@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -170,14 +169,14 @@ func run(log *slog.Logger, o options) error {
 	}
 	handler := httpapi.New(n.System().Root, n.Proposer(), log, opts...)
 	srv := httpapi.NewServer(handler, httpapi.ServerConfig{Logger: log})
-	srv.RegisterOnShutdown(handler.EndStreams) // watches would hold the drain up
 	go func() {
-		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(httpapi.LimitListener(lis, maxConns)); err != nil {
 			log.Error("http server", "err", err)
 		}
 	}()
+	hc := srv.Config()
 	log.Info("serving HTTP", "name", cfg.Name, "address", lis.Addr().String(), "advertised", cfg.AdvertiseClient, "max_connections", maxConns,
-		"read_timeout", srv.ReadTimeout, "write_timeout", srv.WriteTimeout, "idle_timeout", srv.IdleTimeout)
+		"read_header_timeout", hc.ReadHeaderTimeout, "read_timeout", hc.ReadTimeout, "write_timeout", hc.WriteTimeout, "idle_timeout", hc.IdleTimeout)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
