@@ -217,7 +217,7 @@ func (h *HTTPServer) answerRefused(ctx *fasthttp.RequestCtx, err error) {
 		writeError(w, http.StatusRequestHeaderFieldsTooLarge, "too_large",
 			fmt.Sprintf("request line and headers are over the limit of %d bytes", h.cfg.MaxHeaderBytes))
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is over the limit of %d bytes", MaxTxnBodySize))
+		bodyTooLarge(w, MaxTxnBodySize)
 	case errors.As(err, &netErr) && netErr.Timeout():
 		writeError(w, http.StatusRequestTimeout, "request_timeout", "the request did not arrive within the server's read timeouts")
 	default:

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -21,7 +20,7 @@ import (
 // requests that the ServeMux would route to the raftexample routes as
 // they are: an origin-form path without percent-escapes, dot segments,
 // empty segments or bytes that net/http refuses, outside /v1/ and the
-// reserved paths. The rest go through the adaptor to ServeHTTP.
+// reserved paths. The rest go to ServeHTTP (see HTTPServer).
 //
 // The request's wait for the cluster is not cut short when its client
 // leaves (fasthttp does not watch the connection meanwhile): it ends at
@@ -56,7 +55,7 @@ func (s *Server) serveKeyNatively(ctx *fasthttp.RequestCtx) bool {
 	}
 	body := ctx.PostBody()
 	if len(body) > store.MaxValueSize {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is over the limit of %d bytes", store.MaxValueSize))
+		bodyTooLarge(w, store.MaxValueSize)
 		return true
 	}
 	// A copy: fasthttp reuses the body's buffer once the handler returns,

@@ -179,14 +179,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("body is over the limit of %d bytes", limit))
+		bodyTooLarge(w, limit)
 		return nil, false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("read body: %v", err))
 		return nil, false
 	}
 	return body, true
+}
+
+// bodyTooLarge answers 413: the body is over limit bytes.
+func bodyTooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is over the limit of %d bytes", limit))
 }
 
 // jsonRequest reads the query parameters (timeout alone) and the small
