@@ -107,8 +107,12 @@ func raw(t *testing.T, addr, method, target, hname, hvalue string, body []byte) 
 		fmt.Fprintf(&req, "%s: %s\r\n", hname, hvalue)
 	}
 	fmt.Fprintf(&req, "Content-Length: %d\r\n\r\n", len(body))
-	// The member may answer, and close, before it read it all.
+	// The member may answer, and close, before it read it all. The end of
+	// what is sent is the end of the request: a body framed otherwise by
+	// the fuzzer's header (Transfer-Encoding: chunked) that never ends
+	// is refused at once, not after the body's read timeout.
 	_, _ = conn.Write(append([]byte(req.String()), body...))
+	_ = conn.(*net.TCPConn).CloseWrite()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return 0, nil
