@@ -135,6 +135,9 @@ func NewServer(api *Server, cfg ServerConfig) *HTTPServer {
 			if api.serveKeyNatively(ctx) {
 				return
 			}
+			// The route is chosen on the URL that net/http would see; a
+			// stream's request is converted again by the adaptor (the
+			// streams are few, long requests).
 			var r http.Request
 			if err := fasthttpadaptor.ConvertRequest(ctx, &r, true); err != nil {
 				writeError(&ctxWriter{ctx: ctx}, http.StatusBadRequest, "invalid", fmt.Sprintf("malformed request target: %v", err))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -37,9 +36,9 @@ func (s *Server) serveKeyNatively(ctx *fasthttp.RequestCtx) bool {
 	w := &ctxWriter{ctx: ctx}
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("http handler panicked", "method", string(ctx.Method()), "path", "/"+key, "panic", v, "stack", string(debug.Stack()))
+			logPanic(s.log, string(ctx.Method()), "/"+key, v)
 			ctx.Response.Reset()
-			writeError(&ctxWriter{ctx: ctx}, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
+			answerPanic(&ctxWriter{ctx: ctx})
 		}
 		s.metrics.ObserveHTTP("/{key}", ctx.Response.StatusCode(), time.Since(start))
 	}()
@@ -111,7 +110,7 @@ func (s *Server) serveBuffered(ctx *fasthttp.RequestCtx, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v != http.ErrAbortHandler {
-				s.log.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				logPanic(s.log, r.Method, r.URL.Path, v)
 			}
 			ctx.Response.Reset()
 			ctx.HijackSetNoResponse(true)

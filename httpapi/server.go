@@ -185,12 +185,22 @@ func recoverPanics(logger *slog.Logger, h http.Handler, w *answerWriter, r *http
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		logger.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+		logPanic(logger, r.Method, r.URL.Path, v)
 		if !w.wrote {
-			writeError(w, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
+			answerPanic(w)
 		}
 	}()
 	h.ServeHTTP(w, r)
+}
+
+// logPanic logs the panic v of the handler of a request, with its stack.
+func logPanic(logger *slog.Logger, method, path string, v any) {
+	logger.Error("http handler panicked", "method", method, "path", path, "panic", v, "stack", string(debug.Stack()))
+}
+
+// answerPanic answers a request whose handler panicked: 503 "internal".
+func answerPanic(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "internal", "internal error; nothing is known about the outcome of a write")
 }
 
 // routeLabel is the route of a request that the ServeMux serves, as the
