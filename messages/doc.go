@@ -20,7 +20,8 @@
 // The flow of one write through a node:
 //
 //	proposer  --Propose{ID, Data}-->            raftnode
-//	raftnode  --Persist{Seq, ...}-->            persister --Persisted{Seq}--> raftnode
+//	raftnode  --Persist{Seq, ..., Then}-->      persister --Persisted{Seq}--> raftnode
+//	                                            persister --Then[i].Message--> peer link (a follower's answers)
 //	raftnode  --Apply{Seq, Entries, ...}-->     applier   --Applied{Seq}-->   raftnode
 //	applier   --Result{ID, TxnResult}-->        proposer  (answers the client)
 //

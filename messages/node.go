@@ -11,7 +11,7 @@ type Tick struct{}
 
 // Persist asks the persister to make one Ready's state durable: the snapshot
 // file first (if any), then the entries and hard state, fsynced. The persister
-// answers Persisted with the same Seq.
+// then sends Then, and answers Persisted with the same Seq.
 type Persist struct {
 	Seq       uint64
 	HardState *raftpb.HardState
@@ -20,6 +20,18 @@ type Persist struct {
 	// MustSync is raft's Ready.MustSync: the WAL fsyncs this write (new
 	// entries, a new term or vote), which the persister times.
 	MustSync bool
+	// Then are raft messages that may leave only once this state is
+	// durable (a follower's answers to its leader, a candidate's vote
+	// requests). The persister sends them after its fsync and before
+	// Persisted, and never if the write fails: one mailbox hop less on the
+	// path of every write than if raftnode sent them on Persisted.
+	Then []Outgoing
+}
+
+// Outgoing is a raft message and the peer link that carries it.
+type Outgoing struct {
+	To      *actor.PID
+	Message *raftpb.Message
 }
 
 // Persisted acknowledges the Persist of the same Seq: its data is on disk.

@@ -10,15 +10,17 @@
 //	// restore raft.MemoryStorage and the state machine from rec, then
 //	pid := root.Spawn(persister.Props(disk, persister.WithMaxSnapshots(2)))
 //
-//	raftnode  --Persist{Seq, HardState, Entries, Snapshot}-->  persister  --Persisted{Seq}-->      raftnode
-//	raftnode  --SaveSnapshot{Snapshot}-->                      persister  --SnapshotSaved{Index}-->  raftnode
+//	raftnode  --Persist{Seq, HardState, Entries, Snapshot, Then}-->  persister  --Persisted{Seq}-->      raftnode
+//	raftnode  --SaveSnapshot{Snapshot}-->                            persister  --SnapshotSaved{Index}-->  raftnode
 //
 // The reply goes to the sender (ctx.Request, or a request future), and only
-// once the data is durable. Any IO error is fatal: the actor closes the Disk
-// and panics with an error naming the step, so the node's supervisor must
-// stop the node (not restart the actor); the sender gets no reply. Every
-// snapshot must carry its ConfState in its metadata (the WAL records it);
-// one without is refused the same way.
+// once the data is durable; a Persist's Then (raft messages that must not
+// leave before it is durable) go to their links just before it. Any IO
+// error is fatal: the actor closes the Disk and panics with an error naming
+// the step, so the node's supervisor must stop the node (not restart the
+// actor); the sender gets no reply, and Then is not sent. Every snapshot
+// must carry its ConfState in its metadata (the WAL records it); one
+// without is refused the same way.
 //
 // # Write order
 //

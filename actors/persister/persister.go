@@ -190,6 +190,9 @@ func (p *persister) Receive(ctx actor.Context) {
 		if err := p.persist(msg); err != nil {
 			p.fail(err)
 		}
+		for _, o := range msg.Then {
+			ctx.Send(o.To, o.Message)
+		}
 		reply := &messages.Persisted{Seq: msg.Seq}
 		if !raft.IsEmptySnap(msg.Snapshot) || p.unmeasured >= p.cfg.measureEvery {
 			reply.Usage = p.measure()

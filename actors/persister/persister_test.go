@@ -246,6 +246,37 @@ func TestPersistAndRecover(t *testing.T) {
 	wantEntries(t, rec.Entries, 1, 5)
 }
 
+// TestPersistSendsThenBeforeItsAck checks that the messages a Persist
+// carries leave once it is durable, before Persisted: a follower's answer
+// to its leader leaves straight from the persister.
+func TestPersistSendsThenBeforeItsAck(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := open(t, dir)
+	n := spawn(t, d)
+	link := testkit.NewProbe(t, n.system)
+	resp := &raftpb.Message{Type: raftpb.MsgAppResp.Enum(), From: proto.Uint64(2), To: proto.Uint64(1), Index: proto.Uint64(3)}
+	heartbeat := &raftpb.Message{Type: raftpb.MsgHeartbeatResp.Enum(), From: proto.Uint64(2), To: proto.Uint64(3)}
+	// The first goes to the probe that asks, so that its order against
+	// the reply shows.
+	n.probe.Send(n.pid, &messages.Persist{Seq: 1, HardState: hs(1, 1, 0), Entries: ents(1, 3, 1), Then: []messages.Outgoing{
+		{To: n.probe.PID(), Message: resp}, {To: link.PID(), Message: heartbeat},
+	}})
+	if got := testkit.ExpectMsg[*raftpb.Message](n.probe, replyTimeout); got != resp {
+		t.Fatalf("first message %v, want the append response", got)
+	}
+	if got := testkit.ExpectMsg[*messages.Persisted](n.probe, replyTimeout); got.Seq != 1 {
+		t.Fatalf("reply %+v, want Persisted{1}", got)
+	}
+	if got := testkit.ExpectMsg[*raftpb.Message](link, replyTimeout); got != heartbeat {
+		t.Fatalf("second link got %v, want the heartbeat response", got)
+	}
+	n.stop()
+
+	d, rec := open(t, dir)
+	defer d.Close()
+	wantEntries(t, rec.Entries, 1, 3)
+}
+
 func TestRecoveredDiskAppends(t *testing.T) {
 	dir := t.TempDir()
 	d, _ := open(t, dir)
@@ -642,8 +673,9 @@ func TestOpenErrors(t *testing.T) {
 type flushed struct{}
 
 // TestWriteErrorIsFatal makes the snapshot file write fail and checks that
-// the actor fails (for its supervisor to stop the node) without replying, and
-// that nothing after the failed step reached the WAL.
+// the actor fails (for its supervisor to stop the node) without replying or
+// sending the messages that wait for the write, and that nothing after the
+// failed step reached the WAL.
 func TestWriteErrorIsFatal(t *testing.T) {
 	dir := t.TempDir()
 	d, _ := open(t, dir)
@@ -665,7 +697,10 @@ func TestWriteErrorIsFatal(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "snap")); err != nil {
 		t.Fatal(err)
 	}
-	raftnode.Send(pid, &messages.Persist{Seq: 2, Snapshot: snap, HardState: hs(2, 0, 12), Entries: ents(11, 12, 2)})
+	link := testkit.NewProbe(t, system)
+	resp := &raftpb.Message{Type: raftpb.MsgAppResp.Enum(), From: proto.Uint64(1), To: proto.Uint64(2), Index: proto.Uint64(12)}
+	raftnode.Send(pid, &messages.Persist{Seq: 2, Snapshot: snap, HardState: hs(2, 0, 12), Entries: ents(11, 12, 2),
+		Then: []messages.Outgoing{{To: link.PID(), Message: resp}}})
 	ev := events.ExpectFailure(pid, replyTimeout)
 	if ev.Directive != actor.StopDirective {
 		t.Fatalf("directive %v, want a stop", ev.Directive)
@@ -680,6 +715,10 @@ func TestWriteErrorIsFatal(t *testing.T) {
 	raftnode.Send(raftnode.PID(), flushed{})
 	testkit.ExpectMsg[flushed](raftnode, replyTimeout)
 	raftnode.ExpectNoMsg(quiet)
+	// Nor did the messages that wait for the write leave (rule 2): any
+	// the persister sent is ahead of a marker sent after it stopped.
+	link.Send(link.PID(), flushed{})
+	testkit.ExpectMsg[flushed](link, replyTimeout)
 
 	// The disk was closed on failure, so the node can reopen it; the failed
 	// Ready left nothing in the WAL.

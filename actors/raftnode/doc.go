@@ -17,8 +17,12 @@
 // tested without actors:
 //
 //   - A leader sends its messages at once: it may replicate before its own
-//     fsync. Any other node sends them only after Persisted, so nothing that
-//     depends on the Ready's entries or vote leaves before they are durable.
+//     fsync. Any other node's ride with the Persist (Persist.Then, each with
+//     the link of its target) and the persister sends them once the Ready is
+//     durable, so nothing that depends on the Ready's entries or vote leaves
+//     before they are; with a snapshot in the Ready, raftnode holds them
+//     until Persisted and sends them itself, once it knows the members the
+//     snapshot names.
 //   - Committed entries that were durable here before the Ready go to the
 //     applier at once, in parallel with the Persist. Committed entries that
 //     are still in the Ready's own Entries (a single node commits what it is

@@ -419,6 +419,7 @@ func (n *raftNode) maybeReady(ctx actor.Context) {
 	if p.persist {
 		ctx.Request(n.cfg.Persister, &messages.Persist{
 			Seq: st.seq, HardState: rd.HardState, Entries: rd.Entries, Snapshot: rd.Snapshot, MustSync: rd.MustSync,
+			Then: n.outgoing(ctx, p.withPersist),
 		})
 	}
 	n.send(ctx, p.sendNow)
@@ -648,15 +649,37 @@ func (n *raftNode) send(ctx actor.Context, msgs []*raftpb.Message) {
 			ctx.Send(n.cfg.Applier, &messages.SnapshotNeeded{Message: m, Address: addr})
 			continue
 		}
-		pid := n.link(ctx, m.GetTo())
-		if pid == nil {
-			n.warn.Warn(fmt.Sprint("noaddr:", m.GetTo()), "no address for member, dropping messages to it", "to", m.GetTo())
-			n.rn.ReportUnreachable(m.GetTo())
-			n.cfg.Metrics.Peer(m.GetTo()).SendFailed()
-			continue
+		if pid := n.linkOrDrop(ctx, m.GetTo()); pid != nil {
+			ctx.Send(pid, m)
 		}
-		ctx.Send(pid, m)
 	}
+}
+
+// outgoing pairs each message with the link of its target member, for the
+// persister to send (none is a MsgSnap: see stage).
+func (n *raftNode) outgoing(ctx actor.Context, msgs []*raftpb.Message) []messages.Outgoing {
+	if len(msgs) == 0 {
+		return nil
+	}
+	out := make([]messages.Outgoing, 0, len(msgs))
+	for _, m := range msgs {
+		if pid := n.linkOrDrop(ctx, m.GetTo()); pid != nil {
+			out = append(out, messages.Outgoing{To: pid, Message: m})
+		}
+	}
+	return out
+}
+
+// linkOrDrop returns the link to member id, or nil when there is none: the
+// message is dropped, and raft hears the member is unreachable.
+func (n *raftNode) linkOrDrop(ctx actor.Context, id uint64) *actor.PID {
+	pid := n.link(ctx, id)
+	if pid == nil {
+		n.warn.Warn(fmt.Sprint("noaddr:", id), "no address for member, dropping messages to it", "to", id)
+		n.rn.ReportUnreachable(id)
+		n.cfg.Metrics.Peer(id).SendFailed()
+	}
+	return pid
 }
 
 // address is where member id is reached: its membership record, or a hint.

@@ -139,6 +139,15 @@ func (w *tbWriter) close() {
 
 func (n *testNode) send(msg any) { n.system.Root.Send(n.pid, msg) }
 
+// persisted acknowledges p as the persister does once it is durable: it
+// sends the messages p carries to their links, then Persisted.
+func (n *testNode) persisted(p *messages.Persist) {
+	for _, o := range p.Then {
+		n.system.Root.Send(o.To, o.Message)
+	}
+	n.send(&messages.Persisted{Seq: p.Seq})
+}
+
 func (n *testNode) tick(count int) {
 	for range count {
 		n.send(&messages.Tick{})
@@ -192,7 +201,7 @@ func (n *testNode) settle(desc string, cond func(*messages.Status) bool) *messag
 		for _, m := range ps {
 			switch m := m.(type) {
 			case *messages.Persist:
-				n.send(&messages.Persisted{Seq: m.Seq})
+				n.persisted(m)
 			case *messages.SaveSnapshot:
 				n.send(&messages.SnapshotSaved{Index: m.Snapshot.GetMetadata().GetIndex()})
 			default:
@@ -333,7 +342,7 @@ func TestSingleMemberBootstrapsAndLeads(t *testing.T) {
 	}
 	// Committed but not yet durable here: it must not be applied before the fsync.
 	n.applier.ExpectNoMsg(quiet)
-	n.send(&messages.Persisted{Seq: 1})
+	n.persisted(p)
 	a := testkit.ExpectMsg[*messages.Apply](n.applier)
 	if a.Seq != 1 || len(a.Entries) != 1 || !slices.Equal(a.ConfState.GetVoters(), []uint64{1}) {
 		t.Fatalf("first Apply %+v, want seq 1 with the bootstrap entry and voters [1]", a)
@@ -365,7 +374,7 @@ func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
 		t.Fatalf("Persist %d carries %d entries, want the proposal", p1.Seq, len(got))
 	}
 	n.applier.ExpectNoMsg(quiet) // not committed before the leader's own fsync
-	n.send(&messages.Persisted{Seq: p1.Seq})
+	n.persisted(p1)
 
 	// The entry commits: its hard state goes to the persister and the
 	// entry, durable already, to the applier at the same time.
@@ -385,7 +394,7 @@ func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
 	n.persister.ExpectNoMsg(quiet)
 
 	// The persister's ack alone, or acks of other Readys, do not advance.
-	n.send(&messages.Persisted{Seq: p2.Seq})
+	n.persisted(p2)
 	n.send(&messages.Persisted{Seq: 999})
 	n.send(&messages.Applied{Seq: 998, Index: 100})
 	n.persister.ExpectNoMsg(quiet)
@@ -402,7 +411,7 @@ func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
 	}
 
 	// The other order: the applier answers first.
-	n.send(&messages.Persisted{Seq: p3.Seq})
+	n.persisted(p3)
 	p4 := testkit.ExpectMsg[*messages.Persist](n.persister)
 	a4 := testkit.ExpectMsg[*messages.Apply](n.applier)
 	if got := entryData(a4.Entries); a4.Seq != p4.Seq || !slices.EqualFunc(got, want, bytes.Equal) {
@@ -411,7 +420,7 @@ func TestNextReadyOnlyAfterBothAcks(t *testing.T) {
 	n.send(applied(a4))
 	n.send(propose(5, "e"))
 	n.persister.ExpectNoMsg(quiet)
-	n.send(&messages.Persisted{Seq: p4.Seq})
+	n.persisted(p4)
 	p5 := testkit.ExpectMsg[*messages.Persist](n.persister)
 	if got := entryData(p5.Entries); p5.Seq != p4.Seq+1 || len(got) != 1 || !bytes.Equal(got[0], command(5, "e")) {
 		t.Fatalf("Persist %d carries %d entries, want seq %d with the last proposal", p5.Seq, len(got), p4.Seq+1)
@@ -549,7 +558,7 @@ func testSnapshotSavedCompactsLog(t *testing.T, cfg raftnode.Config) {
 	if len(p.Entries) != 1 || p.Entries[0].GetType() != raftpb.EntryConfChangeV2 {
 		t.Fatalf("Persist %+v, want the conf change entry", p)
 	}
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	st = n.settle("member 2 added", func(s *messages.Status) bool { return members(s)[2] == addr(2) && s.Applied == s.Commit })
 	n.tick(1) // a heartbeat
 	snapped := false
@@ -628,8 +637,12 @@ func TestFollowerHoldsMessagesAndReportsRemoval(t *testing.T) {
 	n.net.ExpectNoMsg(quiet)     // the append response waits for the fsync
 	n.applier.ExpectNoMsg(quiet) // and so does the apply of entry 3
 	n.parent.ExpectNoMsg(0)
+	// It rides with the Persist, for the persister to send once durable.
+	if len(p.Then) != 1 || p.Then[0].To == nil {
+		t.Fatalf("Persist carries %+v, want the append response and its link", p.Then)
+	}
 
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	resp := testkit.ExpectMsg[*raftpb.Message](n.net)
 	if resp.GetType() != raftpb.MsgAppResp || resp.GetTo() != 2 || resp.GetIndex() != 3 || resp.GetReject() {
 		t.Errorf("after the fsync the follower sent %v, want an accepting MsgAppResp for index 3", resp)
@@ -701,7 +714,7 @@ func TestLeaderSendsBeforePersistCandidateAfter(t *testing.T) {
 		t.Fatalf("Persist %+v, want the vote for itself at term %d", p, pre.GetTerm())
 	}
 	n.net.ExpectNoMsg(quiet)
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	vote := testkit.ExpectMsg[*raftpb.Message](n.net)
 	if vote.GetType() != raftpb.MsgVote {
 		t.Fatalf("after the fsync the candidate sent %v, want MsgVote", vote)
@@ -748,7 +761,7 @@ func TestTwoMembersElectAndReplicate(t *testing.T) {
 	deliver(n1, n2, raftpb.MsgPreVote)
 	deliver(n2, n1, raftpb.MsgPreVoteResp) // a pre-vote changes nothing durable
 	p1 := testkit.ExpectMsg[*messages.Persist](n1.persister)
-	n1.send(&messages.Persisted{Seq: p1.Seq})
+	n1.persisted(p1)
 	deliver(n1, n2, raftpb.MsgVote)
 
 	p2 := testkit.ExpectMsg[*messages.Persist](n2.persister)
@@ -756,7 +769,7 @@ func TestTwoMembersElectAndReplicate(t *testing.T) {
 		t.Fatalf("member 2 persists %v, want its vote for member 1", p2.HardState)
 	}
 	n2.net.ExpectNoMsg(quiet) // the vote is granted only once it is durable
-	n2.send(&messages.Persisted{Seq: p2.Seq})
+	n2.persisted(p2)
 	deliver(n2, n1, raftpb.MsgVoteResp)
 
 	// Member 1 leads: it replicates its first entry while writing it.
@@ -767,9 +780,9 @@ func TestTwoMembersElectAndReplicate(t *testing.T) {
 		t.Fatalf("member 2 persists %v, want the entry it received", p2.Entries)
 	}
 	n2.net.ExpectNoMsg(quiet) // the append is acknowledged only once durable
-	n2.send(&messages.Persisted{Seq: p2.Seq})
+	n2.persisted(p2)
 	deliver(n2, n1, raftpb.MsgAppResp)
-	n1.send(&messages.Persisted{Seq: p1.Seq})
+	n1.persisted(p1)
 	last := p1.Entries[len(p1.Entries)-1].GetIndex()
 	n1.settle("the first entry applied on the leader", func(s *messages.Status) bool {
 		return s.Leader == 1 && s.Applied == last
@@ -808,7 +821,7 @@ func TestConfChangesAreProposedOneAtATime(t *testing.T) {
 	if len(p.Entries) != 1 {
 		t.Fatalf("Persist with %d entries, want the first change alone", len(p.Entries))
 	}
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	// The first change commits and goes to the applier with its outcome;
 	// only once it is applied does the second leave.
 	p = testkit.ExpectMsg[*messages.Persist](n.persister)
@@ -819,7 +832,7 @@ func TestConfChangesAreProposedOneAtATime(t *testing.T) {
 	if len(a.ConfResults) != 1 || a.ConfResults[0].ID != first || a.ConfResults[0].Err != nil {
 		t.Fatalf("Apply ConfResults %+v, want the first change applied", a.ConfResults)
 	}
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	n.send(applied(a))
 	st := n.settle("both changes applied", func(s *messages.Status) bool { return len(s.Members) == 3 && s.Applied == s.Commit })
 	for _, m := range st.Members[1:] {
@@ -910,7 +923,7 @@ func TestCommittedChangeThatIsRefusedChangesNothing(t *testing.T) {
 		},
 	})
 	p := testkit.ExpectMsg[*messages.Persist](n.persister)
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	a := testkit.ExpectMsg[*messages.Apply](n.applier)
 	want := []error{messages.ErrMemberExists, nil, messages.ErrUnsafeChange}
 	if len(a.ConfResults) != len(want) {
@@ -1026,7 +1039,7 @@ func TestCommittedCopyOfAChangeAppliesOnce(t *testing.T) {
 		},
 	})
 	p := testkit.ExpectMsg[*messages.Persist](n.persister)
-	n.send(&messages.Persisted{Seq: p.Seq})
+	n.persisted(p)
 	a := testkit.ExpectMsg[*messages.Apply](n.applier)
 	if len(a.ConfResults) != 2 || a.ConfResults[0].Index != 3 || a.ConfResults[0].Err != nil ||
 		a.ConfResults[1].Index != 5 || a.ConfResults[1].Err != nil {

@@ -11,7 +11,13 @@ import (
 //
 // The rules it encodes (docs/design.md, rules 1 and 2):
 //   - A leader sends its messages at once (it may replicate before its own
-//     fsync); a follower sends them only after the persister's ack.
+//     fsync); a follower's leave only once the persister has fsynced. They
+//     ride with the Persist, and the persister sends them (one hop less on
+//     every write's path), except with a snapshot in the Ready: they wait
+//     for the ack, after which raftnode knows the members the snapshot
+//     names and routes the messages itself. A snapshot message (MsgSnap,
+//     which only a leader sends) goes to the applier rather than a link,
+//     so it never rides with a Persist.
 //   - Committed entries that are not yet durable on this node (a single node
 //     commits its own entries in the same Ready, etcd#14370; a follower learns
 //     the commit of entries it is receiving) go to the applier only after the
@@ -30,7 +36,10 @@ type stage struct {
 
 // plan is what raftnode must do right away for a new stage.
 type plan struct {
-	persist       bool              // send Persist now
+	persist bool // send Persist now
+	// withPersist are messages the Persist carries, for the persister to
+	// send once the Ready is durable.
+	withPersist   []*raftpb.Message
 	apply         bool              // send Apply now
 	sendNow       []*raftpb.Message // messages to send now
 	nothingToWait bool              // the stage needs no acknowledgement at all
@@ -44,10 +53,19 @@ func newStage(seq uint64, rd raft.Ready, leader bool, stable uint64) (*stage, pl
 	s.applyPending = needsApply(rd)
 	var p plan
 	p.persist = s.persistPending
-	if leader || !s.persistPending {
+	switch {
+	case leader || !s.persistPending:
 		p.sendNow = rd.Messages
-	} else {
+	case !isEmptySnap(rd.Snapshot):
 		s.held = rd.Messages
+	default:
+		for _, m := range rd.Messages {
+			if m.GetType() == raftpb.MessageType_MsgSnap {
+				s.held = append(s.held, m)
+			} else {
+				p.withPersist = append(p.withPersist, m)
+			}
+		}
 	}
 	if s.applyPending {
 		if s.persistPending && !durable(rd, stable) {

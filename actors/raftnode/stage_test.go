@@ -49,6 +49,7 @@ func TestStagePlan(t *testing.T) {
 		// right away
 		persist, apply bool
 		sendNow        int
+		withPersist    int // messages the Persist carries
 		nothingToWait  bool
 		// once the persister acknowledged
 		sendAfterPersist  int
@@ -73,19 +74,19 @@ func TestStagePlan(t *testing.T) {
 			persist: true, sendNow: 2,
 		},
 		{
-			name: "follower holds its messages until persisted",
+			name: "follower's messages ride with the Persist, for the persister to send once durable",
 			rd: raft.Ready{
 				HardState: hardState(2, 0, 4), Entries: ents(5, 6),
 				Messages: msgs(raftpb.MsgAppResp),
 			},
 			stable:  4,
-			persist: true, sendAfterPersist: 1,
+			persist: true, withPersist: 1,
 		},
 		{
-			name:    "candidate holds its vote requests until its vote is persisted",
+			name:    "candidate's vote requests ride with the Persist of its vote",
 			rd:      raft.Ready{HardState: hardState(3, 1, 4), Messages: msgs(raftpb.MsgVote, raftpb.MsgVote)},
 			stable:  4,
-			persist: true, sendAfterPersist: 2,
+			persist: true, withPersist: 2,
 		},
 		{
 			name:    "follower with nothing to persist sends at once",
@@ -99,7 +100,7 @@ func TestStagePlan(t *testing.T) {
 				Messages: msgs(raftpb.MsgAppResp),
 			},
 			stable:  4,
-			persist: true, sendAfterPersist: 1, applyAfterPersist: true,
+			persist: true, withPersist: 1, applyAfterPersist: true,
 		},
 		{
 			name: "single node: entries committed in the Ready that writes them wait for persist (etcd#14370)",
@@ -125,7 +126,16 @@ func TestStagePlan(t *testing.T) {
 				Messages: msgs(raftpb.MsgAppResp),
 			},
 			stable:  6,
-			persist: true, apply: true, sendAfterPersist: 1,
+			persist: true, apply: true, withPersist: 1,
+		},
+		{
+			name: "a leader that stepped down in this Ready: its snapshot message waits for the ack, for the applier",
+			rd: raft.Ready{
+				SoftState: &raft.SoftState{RaftState: raft.StateFollower}, HardState: hardState(3, 0, 6),
+				Messages: msgs(raftpb.MsgSnap, raftpb.MsgHeartbeatResp),
+			},
+			stable:  6,
+			persist: true, withPersist: 1, sendAfterPersist: 1,
 		},
 		{
 			name:   "replay after a restart: committed entries without anything to persist",
@@ -153,11 +163,17 @@ func TestStagePlan(t *testing.T) {
 		if s.seq != uint64(i+1) {
 			t.Errorf("%d (%s): seq %d, want %d", i, tt.name, s.seq, i+1)
 		}
-		if p.persist != tt.persist || p.apply != tt.apply || len(p.sendNow) != tt.sendNow || p.nothingToWait != tt.nothingToWait {
-			t.Errorf("%d (%s): plan persist=%v apply=%v sendNow=%d nothingToWait=%v, want %v %v %d %v",
-				i, tt.name, p.persist, p.apply, len(p.sendNow), p.nothingToWait,
-				tt.persist, tt.apply, tt.sendNow, tt.nothingToWait)
+		if p.persist != tt.persist || p.apply != tt.apply || len(p.sendNow) != tt.sendNow ||
+			len(p.withPersist) != tt.withPersist || p.nothingToWait != tt.nothingToWait {
+			t.Errorf("%d (%s): plan persist=%v apply=%v sendNow=%d withPersist=%d nothingToWait=%v, want %v %v %d %d %v",
+				i, tt.name, p.persist, p.apply, len(p.sendNow), len(p.withPersist), p.nothingToWait,
+				tt.persist, tt.apply, tt.sendNow, tt.withPersist, tt.nothingToWait)
 			continue
+		}
+		for _, m := range p.withPersist {
+			if m.GetType() == raftpb.MsgSnap {
+				t.Errorf("%d (%s): a MsgSnap rides with the Persist; it must go to the applier", i, tt.name)
+			}
 		}
 		if got := s.done(); got != tt.nothingToWait {
 			t.Errorf("%d (%s): done() = %v before any ack, want %v", i, tt.name, got, tt.nothingToWait)
@@ -170,10 +186,8 @@ func TestStagePlan(t *testing.T) {
 			t.Errorf("%d (%s): after persisted: send %d, apply %v; want %d, %v",
 				i, tt.name, len(send), apply, tt.sendAfterPersist, tt.applyAfterPersist)
 		}
-		for j, m := range send {
-			if m != tt.rd.Messages[j] {
-				t.Errorf("%d (%s): held message %d is not the Ready's message %d", i, tt.name, j, j)
-			}
+		if got := len(p.sendNow) + len(p.withPersist) + len(send); got != len(tt.rd.Messages) {
+			t.Errorf("%d (%s): %d messages leave in all, want the Ready's %d", i, tt.name, got, len(tt.rd.Messages))
 		}
 		if send, apply := s.persisted(); len(send) != 0 || apply {
 			t.Errorf("%d (%s): a second persisted() hands out %d messages and apply=%v again", i, tt.name, len(send), apply)
