@@ -15,9 +15,10 @@ import (
 //     ride with the Persist, and the persister sends them (one hop less on
 //     every write's path), except with a snapshot in the Ready: they wait
 //     for the ack, after which raftnode knows the members the snapshot
-//     names and routes the messages itself. A snapshot message (MsgSnap,
-//     which only a leader sends) goes to the applier rather than a link,
-//     so it never rides with a Persist.
+//     names and routes the messages itself. A snapshot message (MsgSnap:
+//     only a leader sends one, but one that stepped down in this Ready may
+//     still carry it) goes to the applier rather than a link, so it never
+//     rides with a Persist.
 //   - Committed entries that are not yet durable on this node (a single node
 //     commits its own entries in the same Ready, etcd#14370; a follower learns
 //     the commit of entries it is receiving) go to the applier only after the
