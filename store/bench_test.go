@@ -30,6 +30,26 @@ func BenchmarkApplyPut(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyOverwrite puts to 10,000 keys whose history is full (the
+// default 100,000 revisions), as a cluster under a steady write load
+// does: each put also drops the oldest revision.
+func BenchmarkApplyOverwrite(b *testing.B) {
+	keys := benchKeys(10_000)
+	value := make([]byte, 100)
+	s := New()
+	put := func(i int) {
+		s.Apply(messages.Txn{Success: []messages.Op{{Type: messages.OpPut, Key: keys[i%len(keys)], Value: value}}})
+	}
+	for i := range 2 * DefaultHistoryRevisions {
+		put(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		put(i)
+	}
+}
+
 // BenchmarkRange reads from a store of 100k keys: one key, and 100 keys of a
 // range cut by Limit.
 func BenchmarkRange(b *testing.B) {

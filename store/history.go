@@ -31,10 +31,14 @@ const changeOverhead = 64
 // before, with what the tree held). A put's kv is the key after it; a
 // delete has no kv, and prev is the key it deleted.
 type change struct {
-	rev  int64
-	del  bool
-	kv   item
-	prev item
+	rev int64
+	del bool
+	// bytes is what the change counts toward the history's byte limit,
+	// set by history.add: dropping the change then reads neither item,
+	// which by then have long left the CPU's caches.
+	bytes uint32
+	kv    item
+	prev  item
 }
 
 func (c *change) hasPrev() bool { return c.prev.p != nil }
@@ -61,8 +65,8 @@ func (c *change) event() messages.Event {
 	return e
 }
 
-func (c *change) size() int64 {
-	return int64(changeOverhead + c.kv.size() + c.prev.size())
+func (c *change) size() uint32 {
+	return uint32(changeOverhead + c.kv.size() + c.prev.size())
 }
 
 // history is the store's changes after revision oldest, in revision order.
@@ -93,8 +97,9 @@ func (l HistoryLimits) orDefaults() HistoryLimits {
 
 // add records c, a change at the current revision.
 func (h *history) add(c change) {
+	c.bytes = c.size()
 	h.changes = append(h.changes, c)
-	h.bytes += c.size()
+	h.bytes += int64(c.bytes)
 }
 
 // trim drops what the limits no longer allow, at revision current.
@@ -105,15 +110,16 @@ func (h *history) trim(current int64) {
 	}
 }
 
-// dropThrough drops the changes of revisions <= rev.
+// dropThrough drops the changes of revisions <= rev, from the oldest on:
+// one or two after a write, as the history moves along.
 func (h *history) dropThrough(rev int64) {
 	if rev <= h.oldest {
 		return
 	}
-	i := sort.Search(len(h.changes), func(i int) bool { return h.changes[i].rev > rev })
-	for j := range i {
-		h.bytes -= h.changes[j].size()
-		h.changes[j] = change{} // lets the values go
+	i := 0
+	for ; i < len(h.changes) && h.changes[i].rev <= rev; i++ {
+		h.bytes -= int64(h.changes[i].bytes)
+		h.changes[i] = change{} // lets the values go
 	}
 	h.changes = h.changes[i:]
 	h.oldest = rev

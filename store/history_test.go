@@ -119,7 +119,7 @@ func TestHistoryLimits(t *testing.T) {
 	if _, err := s.RangeAt(get("k"), 7); err != nil {
 		t.Errorf("read at the oldest revision: %v", err)
 	}
-	s.SetHistoryLimits(HistoryLimits{Bytes: 2 * s.hist.changes[len(s.hist.changes)-1].size()})
+	s.SetHistoryLimits(HistoryLimits{Bytes: 2 * int64(s.hist.changes[len(s.hist.changes)-1].bytes)})
 	if s.OldestRevision() != 8 {
 		t.Errorf("oldest revision %d with two events' bytes, want 8", s.OldestRevision())
 	}
