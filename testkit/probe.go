@@ -112,20 +112,23 @@ func (p *Probe) Stats() ProbeStats {
 // message lists what did arrive.
 func ExpectMsg[T any](p *Probe, timeout ...time.Duration) T {
 	p.t.Helper()
-	return expectMsg[T](p, "ExpectMsg["+typeName[T]()+"]", timeoutOf(timeout))
+	return expectMsg[T](p, func() string { return "ExpectMsg[" + typeName[T]() + "]" }, timeoutOf(timeout))
 }
 
-func expectMsg[T any](p *Probe, op string, within time.Duration) T {
+// expectMsg takes the next message as a T. op names the call in a failure
+// message; it is built only then, so that a call that succeeds costs no
+// more than taking the message (benchmarks drive actors through it).
+func expectMsg[T any](p *Probe, op func() string, within time.Duration) T {
 	p.t.Helper()
 	var zero T
 	e, ok := p.next(within)
 	if !ok {
-		p.failTimeout(op, within)
+		p.failTimeout(op(), within)
 		return zero
 	}
 	m, ok := e.Message.(T)
 	if !ok {
-		p.failUnexpected(op, "a "+typeName[T](), e)
+		p.failUnexpected(op(), "a "+typeName[T](), e)
 		return zero
 	}
 	return m
@@ -330,7 +333,9 @@ func (p *Probe) Send(to *actor.PID, msg any) {
 func Request[T any](p *Probe, to *actor.PID, msg any, timeout ...time.Duration) T {
 	p.t.Helper()
 	p.Send(to, msg)
-	op := "Request[" + typeName[T]() + "](" + pidString(to) + ", " + describeValue(msg) + ")"
+	op := func() string {
+		return "Request[" + typeName[T]() + "](" + pidString(to) + ", " + describeValue(msg) + ")"
+	}
 	return expectMsg[T](p, op, timeoutOf(timeout))
 }
 

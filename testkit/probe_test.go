@@ -331,6 +331,33 @@ func TestRequest(t *testing.T) {
 	}, "Request[*testkit.ping]", "want a *testkit.ping, got *testkit.pong &{N:4} from nobody")
 }
 
+// described counts how often it is formatted.
+type described struct{ formatted *int }
+
+func (d *described) String() string {
+	*d.formatted++
+	return "described"
+}
+
+// A Request that gets its answer never formats its message: describing it
+// is for the failure message alone, and a benchmark that drives an actor
+// through Request (an Apply of 128 entries, say) must measure the actor,
+// not fmt.
+func TestRequestDescribesOnlyOnFailure(t *testing.T) {
+	system := NewSystem(t)
+	mirror := Spawn(t, system, actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*described); ok {
+			ctx.Respond(m)
+		}
+	}))
+	p := NewProbe(t, system)
+	var formatted int
+	Request[*described](p, mirror, &described{formatted: &formatted})
+	if formatted != 0 {
+		t.Errorf("a Request that got its answer formatted its message %d time(s)", formatted)
+	}
+}
+
 func TestWatchAndExpectTerminated(t *testing.T) {
 	system := NewSystem(t)
 	p := NewProbe(t, system)
