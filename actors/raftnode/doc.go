@@ -20,8 +20,9 @@
 //     fsync. Any other node's ride with the Persist (Persist.Then, each with
 //     the link of its target) and the persister sends them once the Ready is
 //     durable, so nothing that depends on the Ready's entries or vote leaves
-//     before they are; with a snapshot in the Ready, raftnode holds them
-//     until Persisted and sends them itself, once it knows the members the
+//     before they are; with a snapshot in the Ready (or a snapshot message
+//     among them, which goes to the applier), raftnode holds them until
+//     Persisted and sends them itself, once it knows the members the
 //     snapshot names.
 //   - Committed entries that were durable here before the Ready go to the
 //     applier at once, in parallel with the Persist. Committed entries that

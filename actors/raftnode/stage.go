@@ -1,6 +1,8 @@
 package raftnode
 
 import (
+	"slices"
+
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -13,12 +15,11 @@ import (
 //   - A leader sends its messages at once (it may replicate before its own
 //     fsync); a follower's leave only once the persister has fsynced. They
 //     ride with the Persist, and the persister sends them (one hop less on
-//     every write's path), except with a snapshot in the Ready: they wait
-//     for the ack, after which raftnode knows the members the snapshot
-//     names and routes the messages itself. A snapshot message (MsgSnap:
-//     only a leader sends one, but one that stepped down in this Ready may
-//     still carry it) goes to the applier rather than a link, so it never
-//     rides with a Persist.
+//     every write's path). They wait for the ack instead, for raftnode to
+//     route them itself, with a snapshot in the Ready (raftnode learns the
+//     members it names only then) or a snapshot message among them (a
+//     MsgSnap goes to the applier, not to a link; only a leader sends one,
+//     but one that stepped down in this Ready may still carry it).
 //   - Committed entries that are not yet durable on this node (a single node
 //     commits its own entries in the same Ready, etcd#14370; a follower learns
 //     the commit of entries it is receiving) go to the applier only after the
@@ -57,16 +58,10 @@ func newStage(seq uint64, rd raft.Ready, leader bool, stable uint64) (*stage, pl
 	switch {
 	case leader || !s.persistPending:
 		p.sendNow = rd.Messages
-	case !isEmptySnap(rd.Snapshot):
+	case !isEmptySnap(rd.Snapshot) || slices.ContainsFunc(rd.Messages, isMsgSnap):
 		s.held = rd.Messages
 	default:
-		for _, m := range rd.Messages {
-			if m.GetType() == raftpb.MessageType_MsgSnap {
-				s.held = append(s.held, m)
-			} else {
-				p.withPersist = append(p.withPersist, m)
-			}
-		}
+		p.withPersist = rd.Messages
 	}
 	if s.applyPending {
 		if s.persistPending && !durable(rd, stable) {
@@ -93,6 +88,8 @@ func (s *stage) applied() { s.applyPending = false }
 
 // done tells whether both acknowledgements arrived, so Advance may be called.
 func (s *stage) done() bool { return !s.persistPending && !s.applyPending }
+
+func isMsgSnap(m *raftpb.Message) bool { return m.GetType() == raftpb.MessageType_MsgSnap }
 
 func needsPersist(rd raft.Ready) bool {
 	return len(rd.Entries) > 0 || !isEmptyHardState(rd.HardState) || !isEmptySnap(rd.Snapshot)
