@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -90,27 +91,26 @@ func TestReplies(t *testing.T) {
 	}
 
 	r := newReplies()
-	a, chA := r.open()
-	b, chB := r.open()
-	if a == b || a == 0 || b == 0 {
-		t.Fatalf("numbers %d and %d: want two different ones, not 0", a, b)
+	a, b := r.open(), r.open()
+	if a.n == b.n || a.n == 0 || b.n == 0 {
+		t.Fatalf("numbers %d and %d: want two different ones, not 0", a.n, b.n)
 	}
-	answer(r, b, "to b")
-	answer(r, a, "to a")
-	answer(r, a, "to a, again")
-	answer(r, a+b+1, "to no one")
-	if got := received(chA); len(got) != 1 || got[0] != "to a" {
+	answer(r, b.n, "to b")
+	answer(r, a.n, "to a")
+	answer(r, a.n, "to a, again")
+	answer(r, a.n+b.n+1, "to no one")
+	if got := received(a.answer); len(got) != 1 || got[0] != "to a" {
 		t.Errorf("ask a got %v, want [to a]", got)
 	}
-	if got := received(chB); len(got) != 1 || got[0] != "to b" {
+	if got := received(b.answer); len(got) != 1 || got[0] != "to b" {
 		t.Errorf("ask b got %v, want [to b]", got)
 	}
 	r.close(a)
 	r.close(b)
-	c, chC := r.open()
+	c := r.open()
 	r.close(c)
-	answer(r, c, "too late")
-	if got := received(chC); len(got) != 0 {
+	answer(r, c.n, "too late")
+	if got := received(c.answer); len(got) != 0 {
 		t.Errorf("a closed ask got %v", got)
 	}
 	if len(r.waiting) != 0 {
@@ -119,10 +119,43 @@ func TestReplies(t *testing.T) {
 
 	wrap := newReplies()
 	wrap.last = math.MaxUint32 - 1
-	held, _ := wrap.open() // MaxUint32, still open
+	held := wrap.open() // MaxUint32, still open
 	wrap.last = math.MaxUint32 - 1
-	if n, _ := wrap.open(); n == held || n == 0 {
-		t.Errorf("after the wrap: number %d, want neither %d (open) nor 0", n, held)
+	if w := wrap.open(); w.n == held.n || w.n == 0 {
+		t.Errorf("after the wrap: number %d, want neither %d (open) nor 0", w.n, held.n)
+	}
+}
+
+// An answer that reached an ask which gave up before taking it (it raced
+// the deadline) never reaches a later ask: waiters are reused, empty.
+func TestRepliesReuseWaitersEmpty(t *testing.T) {
+	r := newReplies()
+	for i := range 100 { // sync.Pool may drop some: many rounds reuse some
+		late := r.open()
+		r.SendUserMessage(&actor.PID{Id: "replies", RequestId: late.n}, fmt.Sprint("answer ", i))
+		r.close(late) // without taking the answer
+		next := r.open()
+		select {
+		case v := <-next.answer:
+			t.Fatalf("round %d: a new ask holds %v before it was answered", i, v)
+		default:
+		}
+		r.close(next)
+	}
+}
+
+// An ask that timed out leaves nothing behind for the next ask: not its
+// deadline, not the answer that comes after it.
+func TestAskAfterTimeout(t *testing.T) {
+	s := askServer(t)
+	for i := range 20 {
+		if _, err := s.ask(context.Background(), "silent", time.Millisecond); !errors.Is(err, errDeadline) {
+			t.Fatalf("round %d: silent ask: %v, want errDeadline", i, err)
+		}
+		want := fmt.Sprint("hello ", i)
+		if got, err := s.ask(context.Background(), want, time.Minute); err != nil || got != want {
+			t.Fatalf("round %d: ask after a timeout = %v, %v; want %q", i, got, err, want)
+		}
 	}
 }
 
