@@ -149,9 +149,17 @@ func NewServer(api *Server, cfg ServerConfig) *HTTPServer {
 			}
 			api.serveBuffered(ctx, &r)
 		},
-		ErrorHandler:   h.answerRefused,
-		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig { return bodyTimeout },
-		ReadTimeout:    cfg.ReadHeaderTimeout, // to the end of the headers; HeaderReceived gives the body its own
+		ErrorHandler: h.answerRefused,
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if n := h.ContentLength(); n == 0 || n == -2 {
+				// No body to read (-2: neither a length nor chunks, which
+				// a request's body must have): the header's deadline
+				// stays, and the connection's deadline is not set again.
+				return fasthttp.RequestConfig{}
+			}
+			return bodyTimeout
+		},
+		ReadTimeout:    cfg.ReadHeaderTimeout, // to the end of the headers; HeaderReceived gives a body its own
 		WriteTimeout:   cfg.WriteTimeout,
 		IdleTimeout:    cfg.IdleTimeout,
 		ReadBufferSize: cfg.MaxHeaderBytes, // which bounds the request line and headers
