@@ -58,6 +58,16 @@ func TestDeterministicConcurrentCalls(t *testing.T) {
 	if call.Steps() != 0 {
 		t.Errorf("serializable read took %d steps", call.Steps())
 	}
+	// The trace says what each call asked of which member.
+	trace := strings.Join(c.Trace(), "\n")
+	for _, want := range []string{
+		fmt.Sprintf("call #%d to member 1: txn put \"k1\"=\"v\"", calls[0].seq),
+		fmt.Sprintf("call #%d to member 2: serializable read get \"k2\"", call.seq),
+	} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("the trace has no %q:\n%s", want, trace)
+		}
+	}
 }
 
 // A call that gets no answer gives up after WithRequestSteps steps; one to

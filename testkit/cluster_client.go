@@ -86,7 +86,7 @@ func (c *Cluster) goCall(id uint64, msg any, timeout time.Duration, quiet bool) 
 	c.mu.Unlock()
 	n := c.Node(id)
 	if n == nil {
-		call.note("call #%d to member %d: %s: member is down", call.seq, id, describeRequest(msg))
+		call.note("call #%d to member %d: %s: member is down", call.seq, id, requestText{msg})
 		call.finish(nil, fmt.Errorf("member %d: %w", id, ErrMemberDown))
 		return call
 	}
@@ -99,7 +99,7 @@ func (c *Cluster) goCall(id uint64, msg any, timeout time.Duration, quiet bool) 
 	c.mu.Lock()
 	c.inFlight = append(c.inFlight, call)
 	c.mu.Unlock()
-	call.note("call #%d to member %d: %s", call.seq, id, describeRequest(msg))
+	call.note("call #%d to member %d: %s", call.seq, id, requestText{msg})
 	n.System().Root.RequestWithCustomSender(n.Proposer(), msg, call.pid)
 	if c.cfg.deterministic {
 		c.settle()
@@ -268,9 +268,13 @@ func (c *Cluster) Request(id uint64, msg any, timeout time.Duration) (any, error
 	return c.goCall(id, msg, timeout, false).Reply()
 }
 
-// describeRequest says what a client request asks, for the trace.
-func describeRequest(msg any) string {
-	switch m := msg.(type) {
+// requestText says what a client request asks, for the trace. It is
+// formatted only when the trace is kept (deterministic mode): notes are
+// dropped otherwise, and formatting every request is work wasted.
+type requestText struct{ msg any }
+
+func (r requestText) String() string {
+	switch m := r.msg.(type) {
 	case *messages.ClientTxn:
 		return "txn " + describeTxn(m.Txn)
 	case *messages.ClientRead:
@@ -284,7 +288,7 @@ func describeRequest(msg any) string {
 	case *messages.ClientStatus:
 		return "status"
 	}
-	return fmt.Sprintf("%T", msg)
+	return fmt.Sprintf("%T", r.msg)
 }
 
 func describeTxn(t messages.Txn) string {
