@@ -64,7 +64,9 @@ func (r *replies) open() *waiter {
 // under the lock, so once close holds it no answer is on its way.
 func (r *replies) close(w *waiter) {
 	r.mu.Lock()
-	delete(r.waiting, w.n)
+	if r.waiting[w.n] == w { // else answered, and the number maybe reopened since
+		delete(r.waiting, w.n)
+	}
 	r.mu.Unlock()
 	w.timer.Stop()
 	select {

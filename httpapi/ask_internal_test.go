@@ -144,6 +144,29 @@ func TestRepliesReuseWaitersEmpty(t *testing.T) {
 	}
 }
 
+// Closing an ask that was answered does not forget a later ask that got
+// its number again (the counter wrapped meanwhile).
+func TestRepliesCloseKeepsReopenedNumber(t *testing.T) {
+	r := newReplies()
+	first := r.open()
+	r.SendUserMessage(&actor.PID{Id: "replies", RequestId: first.n}, "to first")
+	r.last = first.n - 1 // as if the counter came round
+	second := r.open()
+	if second.n != first.n {
+		t.Fatalf("second ask got number %d, want %d again", second.n, first.n)
+	}
+	r.close(first)
+	r.SendUserMessage(&actor.PID{Id: "replies", RequestId: second.n}, "to second")
+	select {
+	case v := <-second.answer:
+		if v != "to second" {
+			t.Errorf("second ask got %v", v)
+		}
+	default:
+		t.Errorf("closing the first ask forgot the second, which has its number")
+	}
+}
+
 // An ask that timed out leaves nothing behind for the next ask: not its
 // deadline, not the answer that comes after it.
 func TestAskAfterTimeout(t *testing.T) {
