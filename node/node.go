@@ -81,7 +81,7 @@ type Config struct {
 	// kit's simulated network sets it.
 	Network *actor.Props
 	// Dispatcher, when set, runs every actor of the node (the test kit
-	// counts with it when a node is quiet).
+	// counts with it when a node is quiet); nil means mailbox.Dispatcher.
 	Dispatcher actor.Dispatcher
 	// UnsafeNoFsync turns off the WAL's fsync, for in-process tests that
 	// simulate no power loss. Never in production.
@@ -357,12 +357,15 @@ func bootstrapPeers(cluster map[uint64]string) ([]raft.Peer, error) {
 	return peers, nil
 }
 
-// props is p run by the node's dispatcher, if it has one.
+// props is p run by the node's dispatcher: Config.Dispatcher if set, else
+// mailbox.Dispatcher (protoactor's default, with each turn's stack grown
+// first).
 func (n *Node) props(p *actor.Props) *actor.Props {
+	var d actor.Dispatcher = mailbox.Dispatcher{}
 	if n.cfg.Dispatcher != nil {
-		p.Configure(actor.WithDispatcher(n.cfg.Dispatcher))
+		d = n.cfg.Dispatcher
 	}
-	return p
+	return p.Configure(actor.WithDispatcher(d))
 }
 
 func persisterOptions(cfg Config, log *slog.Logger) []persister.Option {
