@@ -150,8 +150,8 @@ func NewServer(api *Server, cfg ServerConfig) *HTTPServer {
 			api.serveBuffered(ctx, &r)
 		},
 		ErrorHandler: h.answerRefused,
-		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-			if n := h.ContentLength(); n == 0 || n == -2 {
+		HeaderReceived: func(hdr *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if n := hdr.ContentLength(); n == 0 || n == -2 {
 				// No body to read (-2: neither a length nor chunks, which
 				// a request's body must have): the header's deadline
 				// stays, and the connection's deadline is not set again.

@@ -7,8 +7,8 @@ import "github.com/asynkron/protoactor-go/actor"
 const Throughput = 300
 
 // Dispatcher runs each turn of a mailbox on a new goroutine, as
-// protoactor's default dispatcher does, but grows the goroutine's stack
-// to StackSize first. A new goroutine starts on the runtime's small stack
+// protoactor's default dispatcher does, but first makes StackSize bytes
+// of room on the goroutine's stack (it grows to 16 KiB). A new goroutine starts on the runtime's small stack
 // (its size the average the collector last saw, 2–8 KiB on a quiet
 // member), and an actor's Receive that goes deeper (raft's steps,
 // protobuf, the WAL) has the runtime copy the stack at every doubling,

@@ -1,5 +1,7 @@
-// Package mailbox holds the mailbox wrapper that makes an actor safe to
-// message while protoactor is still spawning it.
+// Package mailbox holds what runs a node's actors: the mailbox wrapper
+// that makes an actor safe to message while protoactor is still spawning
+// it (Gated), and the dispatcher that runs each mailbox turn on a
+// goroutine whose stack is grown first (Dispatcher).
 //
 // protoactor registers a new actor's PID before it gives the mailbox its
 // dispatcher: a message that reaches the PID in between (a sibling's
