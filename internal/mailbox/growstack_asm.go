@@ -7,5 +7,5 @@ package mailbox
 const StackSize = 12 << 10
 
 // growStack makes sure the goroutine has StackSize bytes of stack free
-// (growStack_*.s).
+// (growstack.s).
 func growStack()
