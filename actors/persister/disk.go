@@ -101,6 +101,9 @@ type Disk struct {
 	w        *wal.WAL
 	ss       *snap.Snapshotter
 	closed   bool
+	// fill zero-fills the segment the WAL will cut to; nil when it does
+	// not (another OS, a WAL without fsync, a failed fill or save).
+	fill *segmentFiller
 	// repairWAL cuts a damaged WAL tail instead of refusing it.
 	repairWAL bool
 }
@@ -127,6 +130,7 @@ func Open(dir string, logger *slog.Logger, opts ...OpenOption) (d *Disk, rec *Re
 		log:      logger,
 		zl:       newZapLogger(logger),
 	}
+	disk.fill = newSegmentFiller(disk.walDir, func() int64 { return wal.SegmentSizeBytes }, logger)
 	for _, o := range opts {
 		o(disk)
 	}
@@ -428,6 +432,7 @@ func (d *Disk) Close() error {
 		return nil
 	}
 	d.closed = true
+	d.stopFill()
 	if d.w == nil {
 		return nil
 	}
@@ -482,7 +487,31 @@ func (d *Disk) save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if raft.IsEmptyHardState(st) && len(ents) == 0 {
 		return nil
 	}
-	return d.w.Save(st, ents)
+	if err := d.w.Save(st, ents); err != nil {
+		// A cut may have stopped between writing the next segment and
+		// renaming it: nothing may write to it now.
+		d.stopFill()
+		return err
+	}
+	return nil
+}
+
+// zeroNext zero-fills the segment the WAL will cut to for about n bytes
+// just saved (segmentFiller). A failure only ends the filling: the WAL
+// does not need it.
+func (d *Disk) zeroNext(n int64) {
+	if err := d.fill.wrote(n); err != nil {
+		d.log.Warn("persister: cannot zero-fill the next WAL segment; going on without", "err", err)
+		d.stopFill()
+	}
+}
+
+// stopFill ends the zero-filling for good.
+func (d *Disk) stopFill() {
+	if err := d.fill.release(); err != nil {
+		d.log.Warn("persister: zero-fill", "err", err)
+	}
+	d.fill = nil
 }
 
 // Usage measures what the WAL and snapshot directories take on disk: the

@@ -50,6 +50,11 @@
 // durable, and a segment is purged only when the WAL no longer holds its
 // lock, so the segments needed to replay from the newest snapshot always stay.
 //
+// After the reply, the actor zero-fills a piece of the segment the WAL will
+// cut to (Linux only, and not WithoutFsync), twice as much as it just
+// saved, so that the WAL's fsyncs into that segment write only the data
+// (zerofill.go says why and how this never touches a file the WAL uses).
+//
 // # Recovery
 //
 // Open repairs a torn WAL tail (a record cut short by a crash) as etcd does:

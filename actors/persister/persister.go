@@ -127,6 +127,7 @@ func Props(d *Disk, opts ...Option) *actor.Props {
 	}
 	if c.noFsync && d.w != nil {
 		d.w.SetUnsafeNoFsync()
+		d.stopFill() // what the fill saves is fdatasync's time
 	}
 	return actor.PropsFromProducer(func() actor.Actor {
 		p := &persister{d: d, cfg: c, log: c.log}
@@ -187,7 +188,8 @@ func (p *persister) Receive(ctx actor.Context) {
 		}
 		p.measure()
 	case *messages.Persist:
-		if err := p.persist(msg); err != nil {
+		written, err := p.persist(msg)
+		if err != nil {
 			p.fail(err)
 		}
 		for _, o := range msg.Then {
@@ -198,6 +200,7 @@ func (p *persister) Receive(ctx actor.Context) {
 			reply.Usage = p.measure()
 		}
 		ctx.Respond(reply)
+		p.d.zeroNext(written) // after the answer: the next segment is not what waits
 	case *messages.SaveSnapshot:
 		if err := p.saveSnapshot(msg); err != nil {
 			p.fail(err)
@@ -265,32 +268,34 @@ func walBytes(st *raftpb.HardState, ents []*raftpb.Entry) int64 {
 // persist makes one Ready durable: snapshot file, WAL snapshot record,
 // entries and hard state; then, with a snapshot, it releases the WAL
 // segments that the oldest snapshot kept covers and asks the purger to
-// remove them and the old snapshots.
-func (p *persister) persist(msg *messages.Persist) error {
+// remove them and the old snapshots. It returns about how many bytes it
+// wrote to the WAL.
+func (p *persister) persist(msg *messages.Persist) (int64, error) {
 	hasSnap := !raft.IsEmptySnap(msg.Snapshot)
 	if hasSnap {
 		start := time.Now()
 		if err := p.d.saveSnapshot(msg.Snapshot); err != nil {
-			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
+			return 0, fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
 		p.cfg.metrics.ObserveSnapshotSave(time.Since(start))
 	}
 	failpoint.Inject(failpoint.PersisterBeforeSave) // a slow disk, in tests built with -tags failpoints
 	start := time.Now()
 	if err := p.d.save(msg.HardState, msg.Entries); err != nil {
-		return fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
+		return 0, fmt.Errorf("persist ready %d: save %d entries and hard state: %w", msg.Seq, len(msg.Entries), err)
 	}
 	if msg.MustSync {
 		p.cfg.metrics.ObserveWALFsync(time.Since(start))
 	}
-	p.unmeasured += walBytes(msg.HardState, msg.Entries)
+	written := walBytes(msg.HardState, msg.Entries)
+	p.unmeasured += written
 	if hasSnap {
 		if err := p.d.releaseCovered(p.cfg.maxSnaps); err != nil {
-			return fmt.Errorf("persist ready %d: %w", msg.Seq, err)
+			return 0, fmt.Errorf("persist ready %d: %w", msg.Seq, err)
 		}
 		p.purger.purge()
 	}
-	return nil
+	return written, nil
 }
 
 // saveSnapshot stores a snapshot the node made itself, releases the WAL
