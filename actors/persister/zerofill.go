@@ -62,8 +62,11 @@ type segmentFiller struct {
 	path string
 	id   os.FileInfo
 	done int64
-	zero []byte
 }
+
+// zeros is what the filler writes: read, never written, so that its pages
+// stay the kernel's shared zero page and cost no memory.
+var zeros [fillPiece]byte
 
 // newSegmentFiller returns the filler of the WAL directory dir, whose
 // preallocated segments are size() bytes; nil where startWriteback is not
@@ -145,11 +148,8 @@ func (s *segmentFiller) claim() (bool, error) {
 // fillPiece zeroes the next piece of f and starts writing it out; at the
 // end of f it closes it.
 func (s *segmentFiller) fillPiece() error {
-	if s.zero == nil {
-		s.zero = make([]byte, fillPiece)
-	}
 	n := min(int64(fillPiece), s.id.Size()-s.done)
-	if _, err := s.f.WriteAt(s.zero[:n], s.done); err != nil {
+	if _, err := s.f.WriteAt(zeros[:n], s.done); err != nil {
 		return fmt.Errorf("zero-fill %s at %d: %w", s.path, s.done, err)
 	}
 	if err := startWriteback(s.f, s.done, n); err != nil {
