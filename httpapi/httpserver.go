@@ -190,7 +190,7 @@ func (h *HTTPServer) Serve(l net.Listener) error {
 	}
 	h.listener = l
 	h.mu.Unlock()
-	if err := h.srv.Serve(l); err != nil {
+	if err := h.srv.Serve(lazyDeadlines{l}); err != nil {
 		return fmt.Errorf("serve HTTP: %w", err)
 	}
 	return nil
