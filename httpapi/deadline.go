@@ -93,23 +93,20 @@ func (c *deadlineConn) SetDeadline(t time.Time) error {
 }
 
 // SetReadDeadline gives the read deadline (see deadlineConn).
-func (c *deadlineConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.read.give(t) {
-		return nil
-	}
-	return c.Conn.SetReadDeadline(t)
-}
+func (c *deadlineConn) SetReadDeadline(t time.Time) error { return c.give(&c.read, t) }
 
 // SetWriteDeadline gives the write deadline (see deadlineConn).
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error { return c.give(&c.write, t) }
+
+// give gives d the deadline t, and the connection too if it must have it
+// now.
+func (c *deadlineConn) give(d *lazyDeadline, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.write.give(t) {
+	if !d.give(t) {
 		return nil
 	}
-	return c.Conn.SetWriteDeadline(t)
+	return c.set(d, t)
 }
 
 // rearm gives the connection d's deadline after the armed one passed, and
@@ -117,12 +114,13 @@ func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
 func (c *deadlineConn) rearm(d *lazyDeadline) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !d.passed(time.Now()) {
-		return false
-	}
-	set := c.Conn.SetReadDeadline
+	return d.passed(time.Now()) && c.set(d, d.armed) == nil
+}
+
+// set sets the connection's deadline of d's direction to t.
+func (c *deadlineConn) set(d *lazyDeadline, t time.Time) error {
 	if d == &c.write {
-		set = c.Conn.SetWriteDeadline
+		return c.Conn.SetWriteDeadline(t)
 	}
-	return set(d.armed) == nil
+	return c.Conn.SetReadDeadline(t)
 }
