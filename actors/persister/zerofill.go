@@ -80,16 +80,13 @@ func newSegmentFiller(dir string, size func() int64, log *slog.Logger) *segmentF
 
 // wrote tells the filler that about n bytes were saved to the WAL: it
 // zeroes fillAhead times as much of the next segment, in whole pieces.
-// A failure to fill is logged, and ends the filling: the WAL does not
-// need it.
+// It returns a failure to fill, after which the caller stops filling (the
+// WAL does not need it).
 func (s *segmentFiller) wrote(n int64) error {
 	if s == nil {
 		return nil
 	}
-	if s.owed += fillAhead * n; s.owed < fillPiece {
-		return nil
-	}
-	for s.owed >= fillPiece {
+	for s.owed += fillAhead * n; s.owed >= fillPiece; s.owed -= fillPiece {
 		ok, err := s.claim()
 		if err != nil || !ok {
 			s.owed = 0
@@ -98,7 +95,6 @@ func (s *segmentFiller) wrote(n int64) error {
 		if err := s.fillPiece(); err != nil {
 			return err
 		}
-		s.owed -= fillPiece
 	}
 	return nil
 }

@@ -21,40 +21,40 @@ func TestSegmentFiller(t *testing.T) {
 		name string
 		// steps run in turn in the WAL directory: a saved amount for the
 		// filler, or a change of the files.
-		steps []func(t *testing.T, dir string, s *segmentFiller)
+		steps []fillStep
 		// zeroed is how many leading bytes of each file end up zero
 		// (the rest keep the pattern they were written with).
 		zeroed map[string]int64
 	}{{
-		name:   "fills the waiting segment twice as fast as the WAL writes, a piece at a time",
-		steps:  steps(create("0.tmp", size), wrote(fillPiece/2-1)),
+		name:   "nothing before the saves add up to half a piece (it fills twice as fast as the WAL writes)",
+		steps:  []fillStep{create("0.tmp", size), wrote(fillPiece/2 - 1)},
 		zeroed: map[string]int64{"0.tmp": 0},
 	}, {
 		name:   "a piece once the saves add up to half of one",
-		steps:  steps(create("0.tmp", size), wrote(fillPiece/2-1), wrote(1)),
+		steps:  []fillStep{create("0.tmp", size), wrote(fillPiece/2 - 1), wrote(1)},
 		zeroed: map[string]int64{"0.tmp": fillPiece},
 	}, {
 		name:   "to its end and no further",
-		steps:  steps(create("0.tmp", size), wrote(10*fillPiece)),
+		steps:  []fillStep{create("0.tmp", size), wrote(10 * fillPiece)},
 		zeroed: map[string]int64{"0.tmp": size},
 	}, {
 		name:   "not a file still being preallocated",
-		steps:  steps(create("0.tmp", size/2), wrote(10*fillPiece)),
+		steps:  []fillStep{create("0.tmp", size/2), wrote(10 * fillPiece)},
 		zeroed: map[string]int64{"0.tmp": 0},
 	}, {
 		name: "not a segment the WAL took, but the next one",
-		steps: steps(create("0.tmp", size), wrote(fillPiece/2), rename("0.tmp", "0001.wal"),
-			wrote(10*fillPiece), create("1.tmp", size), wrote(fillPiece/2)),
+		steps: []fillStep{create("0.tmp", size), wrote(fillPiece / 2), rename("0.tmp", "0001.wal"),
+			wrote(10 * fillPiece), create("1.tmp", size), wrote(fillPiece / 2)},
 		zeroed: map[string]int64{"0001.wal": fillPiece, "1.tmp": fillPiece},
 	}, {
 		name: "a new file under the name of the one taken, from its start",
-		steps: steps(create("0.tmp", size), wrote(fillPiece), rename("0.tmp", "0001.wal"),
-			create("0.tmp", size), wrote(fillPiece/2)),
+		steps: []fillStep{create("0.tmp", size), wrote(fillPiece), rename("0.tmp", "0001.wal"),
+			create("0.tmp", size), wrote(fillPiece / 2)},
 		zeroed: map[string]int64{"0001.wal": 2 * fillPiece, "0.tmp": fillPiece},
 	}, {
 		name: "a filled segment until the WAL takes it",
-		steps: steps(create("0.tmp", size), wrote(10*fillPiece), create("1.tmp", size), wrote(fillPiece),
-			rename("0.tmp", "0001.wal"), wrote(fillPiece/2)),
+		steps: []fillStep{create("0.tmp", size), wrote(10 * fillPiece), create("1.tmp", size), wrote(fillPiece),
+			rename("0.tmp", "0001.wal"), wrote(fillPiece / 2)},
 		zeroed: map[string]int64{"0001.wal": size, "1.tmp": fillPiece},
 	}}
 	for _, tt := range tests {
@@ -76,14 +76,13 @@ func TestSegmentFiller(t *testing.T) {
 	}
 }
 
-func steps(s ...func(*testing.T, string, *segmentFiller)) []func(*testing.T, string, *segmentFiller) {
-	return s
-}
+// fillStep is one step of a TestSegmentFiller case.
+type fillStep func(t *testing.T, dir string, s *segmentFiller)
 
 // pattern is what the test's files hold before the filler zeroes them.
 const pattern = 0xAA
 
-func create(name string, size int) func(*testing.T, string, *segmentFiller) {
+func create(name string, size int) fillStep {
 	return func(t *testing.T, dir string, _ *segmentFiller) {
 		if err := os.WriteFile(filepath.Join(dir, name), bytes.Repeat([]byte{pattern}, size), 0o600); err != nil {
 			t.Fatal(err)
@@ -91,7 +90,7 @@ func create(name string, size int) func(*testing.T, string, *segmentFiller) {
 	}
 }
 
-func rename(from, to string) func(*testing.T, string, *segmentFiller) {
+func rename(from, to string) fillStep {
 	return func(t *testing.T, dir string, _ *segmentFiller) {
 		if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
 			t.Fatal(err)
@@ -99,7 +98,7 @@ func rename(from, to string) func(*testing.T, string, *segmentFiller) {
 	}
 }
 
-func wrote(n int64) func(*testing.T, string, *segmentFiller) {
+func wrote(n int64) fillStep {
 	return func(t *testing.T, _ string, s *segmentFiller) {
 		if err := s.wrote(n); err != nil {
 			t.Fatalf("wrote(%d): %v", n, err)

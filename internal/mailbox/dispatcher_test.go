@@ -21,8 +21,9 @@ func deep(n int) byte {
 	return deep(n-1) + pad[n%len(pad)]
 }
 
-// stackMoved has schedule run a function that goes about 9 KiB deep, and tells whether its stack was copied meanwhile (the runtime
-// grew it): a local's address then changes.
+// stackMoved has schedule run a function that goes about 9 KiB deep, and
+// tells whether its stack was copied meanwhile (the runtime grew it): a
+// local's address then changes.
 func stackMoved(schedule func(func())) bool {
 	moved := make(chan bool)
 	schedule(func() {
