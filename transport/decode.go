@@ -1,0 +1,297 @@
+package transport
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// ownDataMin is the least entry data that decodeRaft gives an allocation
+// of its own. Smaller entries' data share one allocation per message,
+// which lives as long as the longest-lived of them: raft drops a
+// message's entries from its log together, and the store copies values
+// under 1 KiB (it keeps bigger ones by reference, store.ShareValues, which
+// must not keep a message's other entries alive).
+const ownDataMin = 256
+
+// decodeRaft decodes a raft message exactly as proto.Unmarshal does, in a
+// handful of allocations rather than five an entry: raftpb's fields are
+// proto2 optionals, so proto.Unmarshal allocates each entry, its term,
+// its index, its type and its data apart, and a follower's raft log holds
+// all of them until the next snapshot, for the collector to mark on every
+// cycle. decodeRaft puts a message's scalars in one allocation, its
+// entries with theirs in another, and their data in a third (see
+// ownDataMin). A message it does not handle (a snapshot, responses, a
+// field or an enum value raftpb does not know, anything malformed) goes
+// to proto.Unmarshal.
+func decodeRaft(b []byte) (*raftpb.Message, error) {
+	if m, ok := decodeRaftFast(b); ok {
+		return m, nil
+	}
+	m := &raftpb.Message{}
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("decode raft message: %w", err)
+	}
+	return m, nil
+}
+
+// The field numbers of raftpb.Message and raftpb.Entry.
+const (
+	fieldType       = 1
+	fieldTo         = 2
+	fieldFrom       = 3
+	fieldTerm       = 4
+	fieldLogTerm    = 5
+	fieldIndex      = 6
+	fieldEntries    = 7
+	fieldCommit     = 8
+	fieldReject     = 10
+	fieldRejectHint = 11
+	fieldContext    = 12
+	fieldVote       = 13
+
+	fieldEntryType  = 1
+	fieldEntryTerm  = 2
+	fieldEntryIndex = 3
+	fieldEntryData  = 4
+)
+
+// messageBlock is a message with the values its optional fields point to.
+type messageBlock struct {
+	m      raftpb.Message
+	typ    raftpb.MessageType
+	reject bool
+	// to, from, term, logTerm, index, commit, rejectHint, vote
+	u [8]uint64
+}
+
+// entryBlock is an entry with the values its optional fields point to.
+type entryBlock struct {
+	e           raftpb.Entry
+	typ         raftpb.EntryType
+	term, index uint64
+}
+
+// decodeRaftFast decodes b if it holds only what decodeRaft handles; ok
+// is false otherwise. A first pass checks the message's fields and sizes
+// its allocations, the second fills them.
+func decodeRaftFast(b []byte) (m *raftpb.Message, ok bool) {
+	entries, data, ok := scanMessage(b)
+	if !ok {
+		return nil, false
+	}
+	blk := &messageBlock{}
+	m = &blk.m
+	var ents []entryBlock
+	if entries > 0 {
+		ents = make([]entryBlock, entries)
+		m.Entries = make([]*raftpb.Entry, 0, entries)
+	}
+	var shared []byte
+	if data > 0 {
+		shared = make([]byte, 0, data)
+	}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		if typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			b = b[n:]
+			if num == fieldContext {
+				m.Context = bytes.Clone(v)
+				continue
+			}
+			e := &ents[len(m.Entries)]
+			shared = fillEntry(e, v, shared)
+			m.Entries = append(m.Entries, &e.e)
+			continue
+		}
+		v, n := protowire.ConsumeVarint(b)
+		b = b[n:]
+		switch num {
+		case fieldType:
+			blk.typ, m.Type = raftpb.MessageType(v), &blk.typ
+		case fieldReject:
+			blk.reject, m.Reject = protowire.DecodeBool(v), &blk.reject
+		default:
+			p := &blk.u[scalarSlot(num)]
+			*p = v
+			setScalar(m, num, p)
+		}
+	}
+	return m, true
+}
+
+// scanMessage checks that b is a message decodeRaftFast handles, and
+// returns how many entries it holds and how many bytes of their data go
+// in the shared allocation.
+func scanMessage(b []byte) (entries, data int, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, 0, false
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.BytesType && (num == fieldEntries || num == fieldContext):
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return 0, 0, false
+			}
+			b = b[n:]
+			if num == fieldEntries {
+				size, ok := scanEntry(v)
+				if !ok {
+					return 0, 0, false
+				}
+				entries++
+				if size < ownDataMin {
+					data += size
+				}
+			}
+		case typ == protowire.VarintType && (num == fieldType || num == fieldReject || scalarSlot(num) >= 0):
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, 0, false
+			}
+			b = b[n:]
+			if num == fieldType && !knownMessageType(v) {
+				return 0, 0, false
+			}
+		default:
+			return 0, 0, false
+		}
+	}
+	return entries, data, true
+}
+
+// scanEntry checks an entry's fields and returns the size of its data
+// (the last data field's, as the last one wins).
+func scanEntry(b []byte) (size int, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, false
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.BytesType && num == fieldEntryData:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return 0, false
+			}
+			b, size = b[n:], len(v)
+		case typ == protowire.VarintType && num >= fieldEntryType && num <= fieldEntryIndex:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, false
+			}
+			b = b[n:]
+			if num == fieldEntryType && !knownEntryType(v) {
+				return 0, false
+			}
+		default:
+			return 0, false
+		}
+	}
+	return size, true
+}
+
+// fillEntry decodes the entry b, which scanEntry accepted, into e, its
+// data into shared if it is small, and returns what is left of shared.
+func fillEntry(e *entryBlock, b, shared []byte) []byte {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		if typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			b = b[n:]
+			// Data present but empty is not nil, as proto2 has it.
+			if len(v) >= ownDataMin || len(v) == 0 || cap(shared)-len(shared) < len(v) {
+				// Big, empty, or a second data field of the entry (the
+				// last one wins), which scanEntry did not count.
+				e.e.Data = bytes.Clone(v)
+				continue
+			}
+			// Capped, so that appending to it copies.
+			start := len(shared)
+			shared = append(shared, v...)
+			e.e.Data = shared[start:len(shared):len(shared)]
+			continue
+		}
+		v, n := protowire.ConsumeVarint(b)
+		b = b[n:]
+		switch num {
+		case fieldEntryType:
+			e.typ, e.e.Type = raftpb.EntryType(v), &e.typ
+		case fieldEntryTerm:
+			e.term, e.e.Term = v, &e.term
+		case fieldEntryIndex:
+			e.index, e.e.Index = v, &e.index
+		}
+	}
+	return shared
+}
+
+// knownMessageType and knownEntryType say whether v is a value of the
+// enum: proto2 enums are closed, so proto.Unmarshal keeps any other value
+// as an unknown field.
+func knownMessageType(v uint64) bool {
+	_, ok := raftpb.MessageType_name[int32(v)]
+	return ok && v <= math.MaxInt32
+}
+
+func knownEntryType(v uint64) bool {
+	_, ok := raftpb.EntryType_name[int32(v)]
+	return ok && v <= math.MaxInt32
+}
+
+// scalarSlot is where messageBlock keeps the uint64 field num, -1 if num
+// is not one.
+func scalarSlot(num protowire.Number) int {
+	switch num {
+	case fieldTo:
+		return 0
+	case fieldFrom:
+		return 1
+	case fieldTerm:
+		return 2
+	case fieldLogTerm:
+		return 3
+	case fieldIndex:
+		return 4
+	case fieldCommit:
+		return 5
+	case fieldRejectHint:
+		return 6
+	case fieldVote:
+		return 7
+	}
+	return -1
+}
+
+// setScalar points m's uint64 field num at p.
+func setScalar(m *raftpb.Message, num protowire.Number, p *uint64) {
+	switch num {
+	case fieldTo:
+		m.To = p
+	case fieldFrom:
+		m.From = p
+	case fieldTerm:
+		m.Term = p
+	case fieldLogTerm:
+		m.LogTerm = p
+	case fieldIndex:
+		m.Index = p
+	case fieldCommit:
+		m.Commit = p
+	case fieldRejectHint:
+		m.RejectHint = p
+	case fieldVote:
+		m.Vote = p
+	}
+}
