@@ -65,7 +65,7 @@ type messageBlock struct {
 	m      raftpb.Message
 	typ    raftpb.MessageType
 	reject bool
-	// to, from, term, logTerm, index, commit, rejectHint, vote
+	// the uint64 fields, by scalarSlot
 	u [8]uint64
 }
 
@@ -91,36 +91,30 @@ func decodeRaftFast(b []byte) (m *raftpb.Message, ok bool) {
 		ents = make([]entryBlock, entries)
 		m.Entries = make([]*raftpb.Entry, 0, entries)
 	}
+	// The uint64 fields, in the order of their slots (scalarSlots).
+	scalars := [...]**uint64{&m.To, &m.From, &m.Term, &m.LogTerm, &m.Index, &m.Commit, &m.RejectHint, &m.Vote}
 	var shared []byte
 	if data > 0 {
 		shared = make([]byte, 0, data)
 	}
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			b = b[n:]
-			if num == fieldContext {
-				m.Context = bytes.Clone(v)
-				continue
-			}
+		var f field
+		f, b = nextField(b)
+		switch f.num {
+		case fieldContext:
+			m.Context = bytes.Clone(f.bytes)
+		case fieldEntries:
 			e := &ents[len(m.Entries)]
-			shared = fillEntry(e, v, shared)
+			shared = fillEntry(e, f.bytes, shared)
 			m.Entries = append(m.Entries, &e.e)
-			continue
-		}
-		v, n := protowire.ConsumeVarint(b)
-		b = b[n:]
-		switch num {
 		case fieldType:
-			blk.typ, m.Type = raftpb.MessageType(v), &blk.typ
+			blk.typ, m.Type = raftpb.MessageType(f.varint), &blk.typ
 		case fieldReject:
-			blk.reject, m.Reject = protowire.DecodeBool(v), &blk.reject
+			blk.reject, m.Reject = protowire.DecodeBool(f.varint), &blk.reject
 		default:
-			p := &blk.u[scalarSlot(num)]
-			*p = v
-			setScalar(m, num, p)
+			slot := scalarSlot(f.num)
+			blk.u[slot] = f.varint
+			*scalars[slot] = &blk.u[slot]
 		}
 	}
 	return m, true
@@ -205,11 +199,10 @@ func scanEntry(b []byte) (size int, ok bool) {
 // data into shared if it is small, and returns what is left of shared.
 func fillEntry(e *entryBlock, b, shared []byte) []byte {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			b = b[n:]
+		var f field
+		f, b = nextField(b)
+		switch v := f.bytes; f.num {
+		case fieldEntryData:
 			// Data present but empty is not nil, as proto2 has it.
 			if len(v) >= ownDataMin || len(v) == 0 || cap(shared)-len(shared) < len(v) {
 				// Big, empty, or a second data field of the entry (the
@@ -221,20 +214,36 @@ func fillEntry(e *entryBlock, b, shared []byte) []byte {
 			start := len(shared)
 			shared = append(shared, v...)
 			e.e.Data = shared[start:len(shared):len(shared)]
-			continue
-		}
-		v, n := protowire.ConsumeVarint(b)
-		b = b[n:]
-		switch num {
 		case fieldEntryType:
-			e.typ, e.e.Type = raftpb.EntryType(v), &e.typ
+			e.typ, e.e.Type = raftpb.EntryType(f.varint), &e.typ
 		case fieldEntryTerm:
-			e.term, e.e.Term = v, &e.term
+			e.term, e.e.Term = f.varint, &e.term
 		case fieldEntryIndex:
-			e.index, e.e.Index = v, &e.index
+			e.index, e.e.Index = f.varint, &e.index
 		}
 	}
 	return shared
+}
+
+// field is a field of a message: its number and its value, bytes or a
+// varint.
+type field struct {
+	num    protowire.Number
+	bytes  []byte
+	varint uint64
+}
+
+// nextField reads the field that starts b, which a scan accepted, and
+// returns it with the rest of b.
+func nextField(b []byte) (field, []byte) {
+	num, typ, n := protowire.ConsumeTag(b)
+	b = b[n:]
+	if typ == protowire.BytesType {
+		v, n := protowire.ConsumeBytes(b)
+		return field{num: num, bytes: v}, b[n:]
+	}
+	v, n := protowire.ConsumeVarint(b)
+	return field{num: num, varint: v}, b[n:]
 }
 
 // knownMessageType and knownEntryType say whether v is a value of the
@@ -250,48 +259,17 @@ func knownEntryType(v uint64) bool {
 	return ok && v <= math.MaxInt32
 }
 
+// scalarSlots maps the number of each uint64 field of raftpb.Message to
+// one more than its slot in messageBlock.u (0: not such a field); the
+// slots are in the order of the fields decodeRaftFast lists.
+var scalarSlots = [...]int8{fieldTo: 1, fieldFrom: 2, fieldTerm: 3, fieldLogTerm: 4, fieldIndex: 5,
+	fieldCommit: 6, fieldRejectHint: 7, fieldVote: 8}
+
 // scalarSlot is where messageBlock keeps the uint64 field num, -1 if num
 // is not one.
 func scalarSlot(num protowire.Number) int {
-	switch num {
-	case fieldTo:
-		return 0
-	case fieldFrom:
-		return 1
-	case fieldTerm:
-		return 2
-	case fieldLogTerm:
-		return 3
-	case fieldIndex:
-		return 4
-	case fieldCommit:
-		return 5
-	case fieldRejectHint:
-		return 6
-	case fieldVote:
-		return 7
+	if num < 0 || int(num) >= len(scalarSlots) {
+		return -1
 	}
-	return -1
-}
-
-// setScalar points m's uint64 field num at p.
-func setScalar(m *raftpb.Message, num protowire.Number, p *uint64) {
-	switch num {
-	case fieldTo:
-		m.To = p
-	case fieldFrom:
-		m.From = p
-	case fieldTerm:
-		m.Term = p
-	case fieldLogTerm:
-		m.LogTerm = p
-	case fieldIndex:
-		m.Index = p
-	case fieldCommit:
-		m.Commit = p
-	case fieldRejectHint:
-		m.RejectHint = p
-	case fieldVote:
-		m.Vote = p
-	}
+	return int(scalarSlots[num]) - 1
 }

@@ -37,7 +37,7 @@ var decodeCases = []struct {
 		Metadata: &raftpb.SnapshotMetadata{Index: u(5), Term: u(1)}}}), false},
 	{"responses", marshal(&raftpb.Message{Type: raftpb.MsgStorageAppend.Enum(), Responses: []*raftpb.Message{{Term: u(1)}}}), false},
 	{"an unknown message type", protowire.AppendVarint(protowire.AppendTag(nil, fieldType, protowire.VarintType), 999), false},
-	{"an unknown entry type", field(fieldEntries, protowire.AppendVarint(protowire.AppendTag(nil, fieldEntryType, protowire.VarintType), 9)), false},
+	{"an unknown entry type", bytesField(fieldEntries, protowire.AppendVarint(protowire.AppendTag(nil, fieldEntryType, protowire.VarintType), 9)), false},
 	{"an unknown field", protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1), false},
 	{"a known field of the wrong wire type", protowire.AppendFixed64(protowire.AppendTag(nil, fieldTerm, protowire.Fixed64Type), 1), false},
 	{"truncated", marshal(appendOf(1, 2, 100, 150))[:20], false},
@@ -146,11 +146,11 @@ func appendOf(term uint64, n int, index uint64, sizes ...int) *raftpb.Message {
 
 // entryDataTwice is an append whose one entry gives its data twice.
 func entryDataTwice() []byte {
-	entry := concat(field(fieldEntryData, []byte("first")), field(fieldEntryData, []byte("second")))
-	return field(fieldEntries, entry)
+	entry := concat(bytesField(fieldEntryData, []byte("first")), bytesField(fieldEntryData, []byte("second")))
+	return bytesField(fieldEntries, entry)
 }
 
-func field(num protowire.Number, v []byte) []byte {
+func bytesField(num protowire.Number, v []byte) []byte {
 	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), v)
 }
 
