@@ -24,8 +24,8 @@ const ownDataMin = 256
 // its index, its type and its data apart, and a follower's raft log holds
 // all of them until the next snapshot, for the collector to mark on every
 // cycle. decodeRaft puts a message's scalars in one allocation, its
-// entries with theirs in another, and their data in a third (see
-// ownDataMin). A message it does not handle (a snapshot, responses, a
+// entries with theirs in a second, the list of them in a third, and their
+// data in a fourth (see ownDataMin). A message it does not handle (a snapshot, responses, a
 // field or an enum value raftpb does not know, anything malformed) goes
 // to proto.Unmarshal.
 func decodeRaft(b []byte) (*raftpb.Message, error) {
@@ -99,7 +99,7 @@ func decodeRaftFast(b []byte) (m *raftpb.Message, ok bool) {
 	}
 	for len(b) > 0 {
 		var f field
-		f, b = nextField(b)
+		f, b, _ = readField(b) // scanMessage accepted it
 		switch f.num {
 		case fieldContext:
 			m.Context = bytes.Clone(f.bytes)
@@ -125,37 +125,23 @@ func decodeRaftFast(b []byte) (m *raftpb.Message, ok bool) {
 // in the shared allocation.
 func scanMessage(b []byte) (entries, data int, ok bool) {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		var f field
+		if f, b, ok = readField(b); !ok {
 			return 0, 0, false
 		}
-		b = b[n:]
 		switch {
-		case typ == protowire.BytesType && (num == fieldEntries || num == fieldContext):
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
+		case f.typ == protowire.BytesType && f.num == fieldEntries:
+			size, ok := scanEntry(f.bytes)
+			if !ok {
 				return 0, 0, false
 			}
-			b = b[n:]
-			if num == fieldEntries {
-				size, ok := scanEntry(v)
-				if !ok {
-					return 0, 0, false
-				}
-				entries++
-				if size < ownDataMin {
-					data += size
-				}
+			entries++
+			if size < ownDataMin {
+				data += size
 			}
-		case typ == protowire.VarintType && (num == fieldType || num == fieldReject || scalarSlot(num) >= 0):
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return 0, 0, false
-			}
-			b = b[n:]
-			if num == fieldType && !knownMessageType(v) {
-				return 0, 0, false
-			}
+		case f.typ == protowire.BytesType && f.num == fieldContext:
+		case f.typ == protowire.VarintType && f.num == fieldType && knownEnum(raftpb.MessageType_name, f.varint):
+		case f.typ == protowire.VarintType && (f.num == fieldReject || scalarSlot(f.num) >= 0):
 		default:
 			return 0, 0, false
 		}
@@ -167,27 +153,15 @@ func scanMessage(b []byte) (entries, data int, ok bool) {
 // (the last data field's, as the last one wins).
 func scanEntry(b []byte) (size int, ok bool) {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		var f field
+		if f, b, ok = readField(b); !ok {
 			return 0, false
 		}
-		b = b[n:]
 		switch {
-		case typ == protowire.BytesType && num == fieldEntryData:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return 0, false
-			}
-			b, size = b[n:], len(v)
-		case typ == protowire.VarintType && num >= fieldEntryType && num <= fieldEntryIndex:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return 0, false
-			}
-			b = b[n:]
-			if num == fieldEntryType && !knownEntryType(v) {
-				return 0, false
-			}
+		case f.typ == protowire.BytesType && f.num == fieldEntryData:
+			size = len(f.bytes)
+		case f.typ == protowire.VarintType && f.num == fieldEntryType && knownEnum(raftpb.EntryType_name, f.varint):
+		case f.typ == protowire.VarintType && (f.num == fieldEntryTerm || f.num == fieldEntryIndex):
 		default:
 			return 0, false
 		}
@@ -200,7 +174,7 @@ func scanEntry(b []byte) (size int, ok bool) {
 func fillEntry(e *entryBlock, b, shared []byte) []byte {
 	for len(b) > 0 {
 		var f field
-		f, b = nextField(b)
+		f, b, _ = readField(b) // scanEntry accepted it
 		switch v := f.bytes; f.num {
 		case fieldEntryData:
 			// Data present but empty is not nil, as proto2 has it.
@@ -225,37 +199,43 @@ func fillEntry(e *entryBlock, b, shared []byte) []byte {
 	return shared
 }
 
-// field is a field of a message: its number and its value, bytes or a
-// varint.
+// field is a field of a message: its number and wire type, and its
+// value, bytes or a varint.
 type field struct {
 	num    protowire.Number
+	typ    protowire.Type
 	bytes  []byte
 	varint uint64
 }
 
-// nextField reads the field that starts b, which a scan accepted, and
-// returns it with the rest of b.
-func nextField(b []byte) (field, []byte) {
-	num, typ, n := protowire.ConsumeTag(b)
-	b = b[n:]
-	if typ == protowire.BytesType {
-		v, n := protowire.ConsumeBytes(b)
-		return field{num: num, bytes: v}, b[n:]
+// readField reads the field that starts b and returns it with the rest of
+// b; ok is false if b does not start with a whole field of bytes or a
+// varint.
+func readField(b []byte) (f field, rest []byte, ok bool) {
+	var n int
+	if f.num, f.typ, n = protowire.ConsumeTag(b); n < 0 {
+		return f, nil, false
 	}
-	v, n := protowire.ConsumeVarint(b)
-	return field{num: num, varint: v}, b[n:]
+	b = b[n:]
+	switch f.typ {
+	case protowire.BytesType:
+		f.bytes, n = protowire.ConsumeBytes(b)
+	case protowire.VarintType:
+		f.varint, n = protowire.ConsumeVarint(b)
+	default:
+		return f, nil, false
+	}
+	if n < 0 {
+		return f, nil, false
+	}
+	return f, b[n:], true
 }
 
-// knownMessageType and knownEntryType say whether v is a value of the
-// enum: proto2 enums are closed, so proto.Unmarshal keeps any other value
-// as an unknown field.
-func knownMessageType(v uint64) bool {
-	_, ok := raftpb.MessageType_name[int32(v)]
-	return ok && v <= math.MaxInt32
-}
-
-func knownEntryType(v uint64) bool {
-	_, ok := raftpb.EntryType_name[int32(v)]
+// knownEnum says whether v is a value of the enum whose names are names:
+// proto2 enums are closed, so proto.Unmarshal keeps any other value as an
+// unknown field.
+func knownEnum(names map[int32]string, v uint64) bool {
+	_, ok := names[int32(v)]
 	return ok && v <= math.MaxInt32
 }
 
